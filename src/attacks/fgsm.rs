@@ -1,0 +1,122 @@
+//! The fast gradient sign method (Goodfellow, Shlens and Szegedy, "Explaining and harnessing
+//! adversarial examples", arXiv:1412.6572):
+//!
+//!   x' = x + eps * sign(grad_x CE(f(x), y)),
+//!
+//! one step of size eps in l-inf that increases the cross-entropy of the label y to first
+//! order. The gradient of CE with respect to the logits is softmax(f(x)) - e_y, so the input
+//! gradient is one vector-Jacobian product. sign(0) = 0.
+
+use super::PerturbationSize;
+use crate::classifier::Classifier;
+use crate::nn::loss::softmax;
+use ndarray::{Array1, ArrayView1, Axis};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FgsmResult {
+    pub eps: f64,
+    /// eps * sign(grad_x CE).
+    pub perturbation: Vec<f64>,
+    /// The label y the loss was taken against.
+    pub label: usize,
+    /// The predicted label of x + perturbation.
+    pub adv_label: usize,
+    pub flipped: bool,
+    pub size: PerturbationSize,
+}
+
+/// grad_x CE(f(x), y).
+pub fn loss_gradient<C: Classifier + ?Sized>(
+    clf: &C,
+    x: ArrayView1<f64>,
+    label: usize,
+) -> Array1<f64> {
+    let mut g = softmax(clf.logits(x).view());
+    g[label] -= 1.0;
+    clf.vjp(x, g.insert_axis(Axis(0)).view()).row(0).to_owned()
+}
+
+/// One FGSM step of size `eps` from x against `label` (the true label if known, else the
+/// predicted one).
+pub fn fgsm<C: Classifier + ?Sized>(
+    clf: &C,
+    x: ArrayView1<f64>,
+    label: usize,
+    eps: f64,
+) -> FgsmResult {
+    let g = loss_gradient(clf, x, label);
+    let r = g.mapv(|v| {
+        if v > 0.0 {
+            eps
+        } else if v < 0.0 {
+            -eps
+        } else {
+            0.0
+        }
+    });
+    let adv = &x + &r;
+    let adv_label = clf.label(adv.view());
+    FgsmResult {
+        eps,
+        size: PerturbationSize::of(x, r.view()),
+        perturbation: r.to_vec(),
+        label,
+        adv_label,
+        flipped: adv_label != clf.label(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Activation, Mlp};
+    use crate::rng::Rng;
+    use ndarray::{array, Array2};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn loss_gradient_matches_finite_differences() {
+        let mut rng = Rng::new(2);
+        let net = Mlp::new(&[3, 8, 3], Activation::Tanh, &mut rng);
+        let x = array![0.2, -0.4, 0.9];
+        let g = loss_gradient(&net, x.view(), 1);
+        let h = 1e-6;
+        for i in 0..3 {
+            let (mut p, mut m) = (x.clone(), x.clone());
+            p[i] += h;
+            m[i] -= h;
+            let ce =
+                |v: &Array1<f64>| crate::nn::loss::cross_entropy(net.logits(v.view()).view(), 1);
+            let fd = (ce(&p) - ce(&m)) / (2.0 * h);
+            assert!((fd - g[i]).abs() < 1e-9, "{fd} vs {}", g[i]);
+        }
+    }
+
+    /// For a binary affine classifier with f_1 - f_0 = w.x + b and label 1, the loss gradient
+    /// is -(1 - p_1) w, so FGSM moves by -eps sign(w): it flips exactly when
+    /// eps > |f| / ||w||_1 (Goodfellow's eps*).
+    #[test]
+    fn affine_flips_exactly_beyond_eps_star() {
+        let w = array![1.0, -0.5, 2.0];
+        let b = -0.2;
+        let mut wm = Array2::zeros((2, 3));
+        wm.row_mut(1).assign(&w);
+        let net = Mlp::affine(wm, array![0.0, b]);
+        let x = array![0.5, 0.4, 0.3];
+        let f = w.dot(&x) + b;
+        assert!(f > 0.0);
+        let eps_star = f / 3.5;
+        let below = fgsm(&net, x.view(), 1, eps_star * 0.999);
+        let above = fgsm(&net, x.view(), 1, eps_star * 1.001);
+        assert!(!below.flipped);
+        assert!(above.flipped);
+        assert_eq!(above.adv_label, 0);
+        for (r, wi) in above.perturbation.iter().zip(w.iter()) {
+            assert_eq!(r.signum(), -wi.signum());
+            assert!((r.abs() - eps_star * 1.001).abs() < 1e-15);
+        }
+        assert!((above.size.r_linf - eps_star * 1.001).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,19 @@
+//! Native side of `npm run bench`: times the kernels of `barriers_lab::bench` with the
+//! system clock and prints the measurements as JSON (the page `www/bench.html` does the same
+//! in Chromium).
+
+use std::time::Instant;
+
+fn main() {
+    let samples = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(31);
+    let start = Instant::now();
+    let now = move || start.elapsed().as_secs_f64() * 1e3;
+    let results = barriers_lab::bench::run_all(&now, samples, 20.0);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&results).expect("measurements serialise")
+    );
+}

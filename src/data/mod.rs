@@ -1,0 +1,3 @@
+//! Data sets. [`toy`]: the synthetic two-dimensional sets of the first demo.
+
+pub mod toy;

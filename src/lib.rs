@@ -1,0 +1,51 @@
+//! # Barriers Lab
+//!
+//! The numerics of a browser teaching lab for the lecture series "On the barriers of AI and
+//! the trade-off between stability and accuracy in deep learning" (V. Antun and
+//! M. J. Colbrook, 2021): networks that classify well are unstable, and why.
+//!
+//! ## The big picture
+//!
+//! Everything here is plain Rust on [`ndarray`], with no WebAssembly types, and is tested
+//! natively with `cargo test` (and again in WebAssembly under Node). The only module that
+//! touches `wasm-bindgen`, `web-sys` and `js-sys` is `wasm` (compiled for wasm32 only); the
+//! page's JavaScript keeps the URL state, wires the sliders and draws what this crate
+//! computes.
+//!
+//! - [`rng`]: a seeded generator whose stream never changes, so links reproduce figures.
+//! - [`nn`]: networks, losses, optimisers and training, with hand-written gradients.
+//! - [`classifier`]: logits and their vector-Jacobian products, what attacks need.
+//! - [`attacks`]: [`attacks::deepfool`] and [`attacks::fgsm`].
+//! - [`data`]: the data sets.
+//! - [`params`]: one validated state type per demo, through URL, JSON and command line.
+//! - [`demos`]: the experiments behind each page.
+//! - [`render`]: pixels for the page and the command line's PNG figures.
+//! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
+//!
+//! ```
+//! use barriers_lab::attacks::deepfool::{deepfool, DeepFoolOptions};
+//! use barriers_lab::nn::Mlp;
+//! use ndarray::array;
+//!
+//! // An affine two-class classifier with logit difference f(x) = x_1 + x_2 - 1.
+//! let net = Mlp::affine(array![[0.0, 0.0], [1.0, 1.0]], array![0.0, -1.0]);
+//! let x = array![1.0, 1.0];
+//! let res = deepfool(&net, x.view(), &DeepFoolOptions::default());
+//! // One step, of length (1 + 0.02) |f(x)| / ||w||_2 = 1.02 / sqrt(2).
+//! assert_eq!(res.iterations, 1);
+//! assert!((res.size.r_l2 - 1.02 / 2f64.sqrt()).abs() < 1e-12);
+//! assert_ne!(res.adv_label, res.label);
+//! ```
+
+pub mod attacks;
+pub mod bench;
+pub mod classifier;
+pub mod data;
+pub mod demos;
+pub mod nn;
+pub mod params;
+pub mod render;
+pub mod rng;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

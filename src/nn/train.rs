@@ -1,0 +1,56 @@
+//! Mini-batch training: one epoch is one pass over the data in a seeded random order.
+
+use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::{Mlp, Optimizer};
+use crate::rng::Rng;
+use ndarray::{Array2, ArrayView2, Axis};
+
+/// The loss and accuracy measured during one epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochStats {
+    /// Mean cross-entropy over the epoch's mini-batches, weighted by batch size.
+    pub loss: f64,
+    /// Fraction of points classified correctly when their batch was seen.
+    pub accuracy: f64,
+}
+
+/// Runs one epoch of mini-batch gradient descent on the mean cross-entropy.
+pub fn train_epoch(
+    net: &mut Mlp,
+    opt: &mut Optimizer,
+    rng: &mut Rng,
+    x: ArrayView2<f64>,
+    y: &[usize],
+    batch_size: usize,
+) -> EpochStats {
+    let n = x.nrows();
+    assert_eq!(n, y.len());
+    assert!(batch_size > 0 && n > 0);
+    let mut order: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut order);
+    let mut loss_sum = 0.0;
+    let mut correct = 0;
+    for idx in order.chunks(batch_size) {
+        let xb: Array2<f64> = x.select(Axis(0), idx);
+        let yb: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
+        let fw = net.forward(xb.view());
+        let (loss, dlogits, c) = softmax_cross_entropy(fw.logits().view(), &yb);
+        let grad = net.backward(&fw, dlogits.view());
+        opt.step(&mut net.param_slices_mut(), &grad.slices());
+        loss_sum += loss * idx.len() as f64;
+        correct += c;
+    }
+    EpochStats {
+        loss: loss_sum / n as f64,
+        accuracy: correct as f64 / n as f64,
+    }
+}
+
+/// Loss and accuracy of the current network on a whole data set.
+pub fn evaluate(net: &Mlp, x: ArrayView2<f64>, y: &[usize]) -> EpochStats {
+    let (loss, _, correct) = softmax_cross_entropy(net.logits_batch(x).view(), y);
+    EpochStats {
+        loss,
+        accuracy: correct as f64 / y.len() as f64,
+    }
+}

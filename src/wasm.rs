@@ -1,0 +1,223 @@
+//! The WebAssembly binding: the only module that touches wasm-bindgen, web-sys and js-sys.
+//!
+//! It wraps the plain-Rust experiments for the page's worker (`www/js/toy-worker.js`). The
+//! state crosses as text (a URL hash or a JSON object) and is validated by
+//! [`crate::params`] on the way in; results cross as JSON text or typed arrays copied out of
+//! wasm memory. Every fallible call returns `Result<_, JsError>`, so bad input becomes a
+//! JavaScript exception with a message, never a panic.
+
+use crate::bench;
+use crate::demos::toy::{ToyLab, ToyParams};
+use crate::params::{self, ParamError};
+use wasm_bindgen::prelude::*;
+
+fn js_error(e: ParamError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// Sends panic messages to the console (a panic is a bug: every input error is a `JsError`).
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&JsValue::from_str(&format!(
+            "barriers-lab panicked: {info}"
+        )));
+    }));
+}
+
+/// The largest decision map the binding renders, in pixels per side.
+const MAX_MAP_SIZE: usize = 1024;
+
+/// One rendering of the decision map.
+#[wasm_bindgen]
+pub struct DecisionFrame {
+    rgba: Vec<u8>,
+    boundary: Vec<f64>,
+    view: Vec<f64>,
+    size: usize,
+}
+
+#[wasm_bindgen]
+impl DecisionFrame {
+    /// RGBA pixels, row 0 at the top (y largest).
+    pub fn rgba(&self) -> Vec<u8> {
+        self.rgba.clone()
+    }
+    /// Boundary segments, flattened: x0, y0, x1, y1, ... in data coordinates.
+    pub fn boundary(&self) -> Vec<f64> {
+        self.boundary.clone()
+    }
+    /// The data window [x0, x1, y0, y1].
+    pub fn view(&self) -> Vec<f64> {
+        self.view.clone()
+    }
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// The toy demo (decision boundaries and DeepFool in 2-D) for the page.
+#[wasm_bindgen]
+pub struct ToyDemo {
+    lab: ToyLab,
+}
+
+#[wasm_bindgen]
+impl ToyDemo {
+    /// Starts from a URL hash (empty for the defaults). Training to the state's epoch count
+    /// is left to [`ToyDemo::train_to_target`], so the caller can show progress.
+    #[wasm_bindgen(constructor)]
+    pub fn new(query: &str) -> Result<ToyDemo, JsError> {
+        let p: ToyParams = params::from_query(query).map_err(js_error)?;
+        Ok(ToyDemo {
+            lab: ToyLab::new(p),
+        })
+    }
+
+    /// The state's schema (keys, kinds, ranges, labels) as JSON, for building controls.
+    pub fn schema() -> String {
+        params::schema_json::<ToyParams>()
+    }
+
+    /// The class colours as CSS hex strings, as JSON (the same the decision map uses).
+    pub fn class_colours_json() -> String {
+        let hex: Vec<String> = crate::render::CLASS_COLOURS
+            .iter()
+            .map(|c| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]))
+            .collect();
+        serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Validates a URL hash without changing anything; returns its canonical form.
+    pub fn canonical_query(query: &str) -> Result<String, JsError> {
+        let p: ToyParams = params::from_query(query).map_err(js_error)?;
+        Ok(params::to_query(&p))
+    }
+
+    /// Replaces the state from a URL hash. Returns true if training starts again.
+    pub fn set_query(&mut self, query: &str) -> Result<bool, JsError> {
+        let p = params::from_query(query).map_err(js_error)?;
+        Ok(self.lab.set_params(p))
+    }
+
+    /// Replaces the state from a JSON object (a saved file, or the page's controls).
+    /// Returns true if training starts again.
+    pub fn set_state_json(&mut self, json: &str) -> Result<bool, JsError> {
+        let p = params::from_json(json).map_err(js_error)?;
+        Ok(self.lab.set_params(p))
+    }
+
+    /// The state as a URL hash (without '#').
+    pub fn query(&self) -> String {
+        params::to_query(self.lab.params())
+    }
+
+    /// The state as a JSON object.
+    pub fn state_json(&self) -> String {
+        params::to_json(self.lab.params())
+    }
+
+    pub fn epochs_done(&self) -> usize {
+        self.lab.epochs_done()
+    }
+
+    pub fn epochs_to_target(&self) -> usize {
+        self.lab.epochs_to_target()
+    }
+
+    /// Trains at most `max_epochs` towards the state's epoch count; returns how many remain.
+    pub fn train_to_target(&mut self, max_epochs: usize) -> usize {
+        self.lab.train_to_target(max_epochs)
+    }
+
+    /// Stops at the epochs done so far (a cancelled training run).
+    pub fn settle(&mut self) {
+        self.lab.settle();
+    }
+
+    /// Trains one more epoch (the state's epoch count grows with it).
+    pub fn step_epoch(&mut self) {
+        self.lab.step_epoch();
+    }
+
+    /// Renders the decision map at `size` x `size` pixels (1 to 1024).
+    pub fn decision_frame(&self, size: usize) -> Result<DecisionFrame, JsError> {
+        if !(1..=MAX_MAP_SIZE).contains(&size) {
+            return Err(JsError::new(&format!(
+                "map size must be from 1 to {MAX_MAP_SIZE} pixels, got {size}"
+            )));
+        }
+        let map = self.lab.decision_map(size);
+        Ok(DecisionFrame {
+            rgba: map.rgba,
+            boundary: map.boundary.iter().flatten().copied().collect(),
+            view: map.grid.view.to_vec(),
+            size,
+        })
+    }
+
+    /// Training points, flattened: x0, y0, x1, y1, ...
+    pub fn points(&self) -> Vec<f64> {
+        self.lab.data().x.iter().copied().collect()
+    }
+
+    /// Training labels, one per point.
+    pub fn labels(&self) -> Vec<u8> {
+        self.lab.data().y.iter().map(|&y| y as u8).collect()
+    }
+
+    pub fn n_classes(&self) -> usize {
+        self.lab.data().n_classes
+    }
+
+    /// Mean training loss of every epoch so far.
+    pub fn history_loss(&self) -> Vec<f64> {
+        self.lab.history().iter().map(|s| s.loss).collect()
+    }
+
+    /// Training accuracy of every epoch so far (as seen during the epoch).
+    pub fn history_accuracy(&self) -> Vec<f64> {
+        self.lab.history().iter().map(|s| s.accuracy).collect()
+    }
+
+    /// Loss and accuracy of the current network on all training points, and its size, as
+    /// JSON: {"train_loss", "train_accuracy", "epochs", "n_params"}.
+    pub fn metrics_json(&self) -> String {
+        let m = self.lab.train_metrics();
+        serde_json::json!({
+            "train_loss": m.loss,
+            "train_accuracy": m.accuracy,
+            "epochs": self.lab.epochs_done(),
+            "n_params": self.lab.net().n_params(),
+        })
+        .to_string()
+    }
+
+    /// DeepFool and FGSM from the state's point as JSON (`null` without a point).
+    pub fn attack_json(&self) -> String {
+        serde_json::to_string(&self.lab.attack()).unwrap_or_else(|_| "null".into())
+    }
+
+    /// Attacks the point clicked at (x, y): the nearest training point within `radius`, or
+    /// (x, y) itself. Returns true if training starts again (it never does).
+    pub fn click(&mut self, x: f64, y: f64, radius: f64) -> Result<bool, JsError> {
+        let p = ToyParams {
+            point: Some(self.lab.click_point(x, y, radius)),
+            ..self.lab.params().clone()
+        };
+        params::validate(&p).map_err(js_error)?;
+        Ok(self.lab.set_params(p))
+    }
+}
+
+/// Runs every benchmark kernel (see [`crate::bench`]) with `performance.now()` and returns
+/// the measurements as JSON.
+#[wasm_bindgen]
+pub fn bench_run(samples: usize, min_sample_ms: f64) -> Result<String, JsError> {
+    let perf = web_sys::window()
+        .and_then(|w| w.performance())
+        .ok_or_else(|| JsError::new("performance.now() is not available here"))?;
+    let now = move || perf.now();
+    let results = bench::run_all(&now, samples, min_sample_ms);
+    serde_json::to_string(&results).map_err(|e| JsError::new(&e.to_string()))
+}

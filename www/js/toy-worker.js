@@ -1,0 +1,180 @@
+// The toy demo's worker: owns the experiment (Rust, through wasm), trains it in short
+// chunks so that messages (pause, cancel, a moved slider) are answered between chunks, and
+// posts frames for the page to draw. It does no math itself.
+
+import init, { ToyDemo } from '../pkg/barriers_lab.js';
+
+/** Side of the decision map in pixels (the benchmark's size). */
+const MAP_SIZE = 200;
+/** Longest stretch of training between two looks at the message queue, in ms. */
+const CHUNK_MS = 30;
+/** While playing: epochs per frame at most, so that training can be watched. */
+const PLAY_EPOCHS_PER_FRAME = 2;
+
+/** @type {ToyDemo | null} */
+let demo = null;
+let playing = false;
+let pumping = false;
+let mapDirty = true;
+/** Epochs done when the current train-to-target run started (for the progress bar). */
+let runStart = 0;
+let runTotal = 0;
+
+/** @param {any} msg @param {Transferable[]} [transfer] */
+function post(msg, transfer = []) {
+  self.postMessage(msg, transfer);
+}
+
+/** @param {unknown} e */
+function message(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function startRun() {
+  runStart = demo.epochs_done();
+  runTotal = demo.epochs_to_target();
+  mapDirty = true;
+}
+
+function sendFrame() {
+  if (!demo) return;
+  const frame = {
+    type: 'frame',
+    query: demo.query(),
+    state: JSON.parse(demo.state_json()),
+    metrics: JSON.parse(demo.metrics_json()),
+    attack: JSON.parse(demo.attack_json()),
+    points: demo.points(),
+    labels: demo.labels(),
+    nClasses: demo.n_classes(),
+    loss: demo.history_loss(),
+    accuracy: demo.history_accuracy(),
+    playing,
+    map: null,
+  };
+  const transfer = [];
+  if (mapDirty) {
+    const f = demo.decision_frame(MAP_SIZE);
+    const rgba = f.rgba();
+    frame.map = { rgba, boundary: f.boundary(), view: f.view(), size: f.size() };
+    f.free();
+    transfer.push(rgba.buffer);
+    mapDirty = false;
+  }
+  post(frame, transfer);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Trains towards the state's epoch count, or on and on while playing; posts progress and
+ *  frames; yields to the message queue between chunks. Only one pump runs at a time. */
+async function pump() {
+  if (pumping || !demo) return;
+  pumping = true;
+  try {
+    while (demo && (demo.epochs_to_target() > 0 || playing)) {
+      if (demo.epochs_to_target() > 0) {
+        const t0 = performance.now();
+        while (demo.epochs_to_target() > 0 && performance.now() - t0 < CHUNK_MS) {
+          demo.train_to_target(1);
+        }
+        mapDirty = true;
+        post({ type: 'progress', done: demo.epochs_done() - runStart, total: runTotal });
+        await sleep(0);
+      } else {
+        const t0 = performance.now();
+        let n = 0;
+        while (n < PLAY_EPOCHS_PER_FRAME && performance.now() - t0 < CHUNK_MS) {
+          demo.step_epoch();
+          n += 1;
+        }
+        mapDirty = true;
+        sendFrame();
+        await sleep(16);
+      }
+    }
+  } catch (e) {
+    playing = false;
+    post({ type: 'error', source: 'internal', message: message(e) });
+  } finally {
+    pumping = false;
+  }
+  post({ type: 'progress', done: 0, total: 0 });
+  sendFrame();
+}
+
+/** Applies a new state; `source` names where it came from, for the error message. */
+function applyState(source, fn) {
+  try {
+    const restarted = fn();
+    if (restarted) startRun();
+    else if (demo.epochs_to_target() > 0) {
+      runStart = demo.epochs_done();
+      runTotal = demo.epochs_to_target();
+    }
+    if (demo.epochs_to_target() > 0) pump();
+    else sendFrame();
+  } catch (e) {
+    post({ type: 'error', source, message: message(e) });
+    sendFrame();
+  }
+}
+
+self.onmessage = (ev) => {
+  const msg = ev.data;
+  if (!demo && msg.type !== 'load') return;
+  switch (msg.type) {
+    case 'load': // a link (URL hash)
+      if (!demo) {
+        try {
+          demo = new ToyDemo(msg.query);
+        } catch (e) {
+          // A bad link still gets a working demo (the defaults), and the message.
+          post({ type: 'error', source: 'link', message: message(e) });
+          demo = new ToyDemo('');
+          post({ type: 'defaulted' });
+        }
+        startRun();
+        pump();
+        if (demo.epochs_to_target() === 0) sendFrame();
+      } else {
+        applyState('link', () => demo.set_query(msg.query));
+      }
+      break;
+    case 'set': {
+      // A loaded file replaces the whole state (msg.json); a control changes some keys of
+      // the current one (msg.changes), so that training in progress is not undone.
+      const json = msg.json ?? JSON.stringify({ ...JSON.parse(demo.state_json()), ...msg.changes });
+      applyState(msg.source || 'control', () => demo.set_state_json(json));
+      break;
+    }
+    case 'click': // clicking near a training point attacks that point exactly
+      applyState('click', () => demo.click(msg.x, msg.y, msg.radius));
+      break;
+    case 'play':
+      playing = true;
+      pump();
+      break;
+    case 'pause':
+      playing = false;
+      sendFrame();
+      break;
+    case 'step':
+      if (!pumping) {
+        demo.step_epoch();
+        mapDirty = true;
+        sendFrame();
+      }
+      break;
+    case 'cancel':
+      playing = false;
+      demo.settle();
+      break;
+    default:
+      post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
+  }
+};
+
+init()
+  .then(() => post({ type: 'ready', schema: JSON.parse(ToyDemo.schema()), colours: JSON.parse(ToyDemo.class_colours_json()) }))
+  .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));

@@ -1,0 +1,397 @@
+// The toy demo's page: keeps the URL in step with the state, wires the controls to the
+// worker, and draws what the worker computed. No math happens here beyond placing data
+// coordinates on the canvas.
+
+import { buildControls, formatValue } from './controls.js';
+
+const $ = (id) => document.getElementById(id);
+const embed = new URLSearchParams(location.search).get('embed') === '1';
+if (embed) document.body.classList.add('embed');
+
+/** Which keys go in which panel (the point is set by clicking the map). */
+const GROUPS = {
+  'controls-data': ['data', 'n', 'noise', 'classes', 'seed'],
+  'controls-model': ['model', 'hidden', 'activation'],
+  'controls-training': ['optimizer', 'lr', 'batch', 'epochs'],
+  'controls-attack': ['norm', 'overshoot', 'max_iter', 'eps'],
+};
+
+const FGSM_COLOUR = '#c01c8b';
+/** A click within this many CSS pixels of a training point attacks that point. */
+const SNAP_PX = 8;
+
+const worker = new Worker(new URL('./toy-worker.js', import.meta.url), { type: 'module' });
+
+/** The last frame from the worker (its map is kept until a new one arrives). */
+let frame = null;
+let map = null;
+/** @type {string[]} */
+let colours = [];
+let controls = [];
+/** The hash this page last wrote, so that our own updates are not read back as edits. */
+let writtenQuery = null;
+/** After a bad link the address bar keeps it (nothing is lost) until the student acts. */
+let keepLink = false;
+let drawPending = false;
+let lastUrlWrite = 0;
+let urlTimer = 0;
+
+const mapCanvas = document.createElement('canvas');
+
+function showError(text) {
+  $('error-text').textContent = text;
+  $('error').hidden = false;
+}
+
+function hideError() {
+  $('error').hidden = true;
+}
+
+const ERROR_PREFIX = {
+  link: 'This link has a value the lab cannot use, so it shows the defaults instead: ',
+  file: 'That file is not a state the lab can use: ',
+  control: 'That value was refused: ',
+  click: 'That point cannot be attacked: ',
+  internal: 'The computation stopped: ',
+};
+
+function send(msg) {
+  worker.postMessage(msg);
+}
+
+function change(changes) {
+  keepLink = false;
+  hideError();
+  send({ type: 'set', changes });
+}
+
+worker.onmessage = (ev) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'ready':
+      colours = msg.colours;
+      setUp(msg.schema);
+      send({ type: 'load', query: location.hash.slice(1) });
+      break;
+    case 'frame':
+      frame = msg;
+      if (msg.map) setMap(msg.map);
+      updateUrl(msg.query, msg.playing);
+      for (const c of controls) c.update(msg.state);
+      updatePanels();
+      scheduleDraw();
+      break;
+    case 'progress':
+      showProgress(msg.done, msg.total);
+      break;
+    case 'defaulted':
+      keepLink = true;
+      break;
+    case 'error':
+      showError((ERROR_PREFIX[msg.source] || '') + msg.message);
+      break;
+  }
+};
+
+worker.onerror = (ev) => {
+  showError(`The computation stopped: ${ev.message || 'the worker failed to start'}`);
+};
+
+function setUp(schema) {
+  const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
+  for (const [id, keys] of Object.entries(GROUPS)) {
+    controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
+  }
+  $('play').addEventListener('click', () => {
+    keepLink = false;
+    send({ type: frame && frame.playing ? 'pause' : 'play' });
+  });
+  $('step').addEventListener('click', () => {
+    keepLink = false;
+    send({ type: 'step' });
+  });
+  $('reset').addEventListener('click', () => {
+    send({ type: 'pause' });
+    change({ epochs: 0 });
+  });
+  $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
+  $('error-close').addEventListener('click', hideError);
+  $('map').addEventListener('click', onMapClick);
+  $('save').addEventListener('click', saveState);
+  $('load').addEventListener('change', loadState);
+  window.addEventListener('hashchange', () => {
+    const q = location.hash.slice(1);
+    if (q !== writtenQuery) {
+      hideError();
+      send({ type: 'load', query: q });
+    }
+  });
+  new ResizeObserver(scheduleDraw).observe($('map'));
+}
+
+function setMap(m) {
+  map = m;
+  mapCanvas.width = m.size;
+  mapCanvas.height = m.size;
+  const img = new ImageData(new Uint8ClampedArray(m.rgba.buffer, m.rgba.byteOffset, m.rgba.byteLength), m.size, m.size);
+  mapCanvas.getContext('2d').putImageData(img, 0, 0);
+}
+
+/** Writes the state into the address bar (at most four times a second while playing). */
+function updateUrl(query, playing) {
+  if (keepLink) return;
+  clearTimeout(urlTimer);
+  const write = () => {
+    writtenQuery = query;
+    lastUrlWrite = performance.now();
+    if (location.hash.slice(1) !== query) {
+      history.replaceState(null, '', `${location.pathname}${location.search}#${query}`);
+    }
+  };
+  if (!playing || performance.now() - lastUrlWrite > 250) write();
+  else urlTimer = setTimeout(write, 250);
+}
+
+function showProgress(done, total) {
+  const busy = total > 0 && done < total;
+  $('busy').hidden = !busy;
+  if (busy) {
+    $('busy-progress').value = done / total;
+    $('busy-text').textContent = `Training… epoch ${done} of ${total}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing
+
+function scheduleDraw() {
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    drawMap();
+    drawCurve();
+  });
+}
+
+/** Sizes a canvas's pixel buffer to its displayed size; returns the scale (device px per CSS px). */
+function fit(canvas) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+  const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  return dpr;
+}
+
+/** Maps data coordinates to canvas pixels for the current view. */
+function toCanvas(canvas, x, y) {
+  const [x0, x1, y0, y1] = map.view;
+  return [((x - x0) / (x1 - x0)) * canvas.width, ((y1 - y) / (y1 - y0)) * canvas.height];
+}
+
+function drawMap() {
+  const canvas = /** @type {HTMLCanvasElement} */ ($('map'));
+  const dpr = fit(canvas);
+  const ctx = canvas.getContext('2d');
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!map || !frame) return;
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(mapCanvas, 0, 0, canvas.width, canvas.height);
+  const P = (x, y) => toCanvas(canvas, x, y);
+
+  // Decision boundary.
+  ctx.strokeStyle = 'rgba(34,34,34,0.85)';
+  ctx.lineWidth = 2 * dpr;
+  ctx.beginPath();
+  const b = map.boundary;
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    ctx.moveTo(...P(b[i], b[i + 1]));
+    ctx.lineTo(...P(b[i + 2], b[i + 3]));
+  }
+  ctx.stroke();
+
+  // Training points.
+  const pts = frame.points;
+  ctx.lineWidth = 1 * dpr;
+  ctx.strokeStyle = '#fff';
+  for (let i = 0; i < frame.labels.length; i++) {
+    const [px, py] = P(pts[2 * i], pts[2 * i + 1]);
+    ctx.beginPath();
+    ctx.arc(px, py, 3.5 * dpr, 0, 2 * Math.PI);
+    ctx.fillStyle = colours[frame.labels[i] % colours.length];
+    ctx.fill();
+    ctx.stroke();
+  }
+
+  const a = frame.attack;
+  if (!a) return;
+  // Each DeepFool step's linearised boundary.
+  ctx.setLineDash([6 * dpr, 4 * dpr]);
+  ctx.strokeStyle = 'rgba(70,70,70,0.9)';
+  ctx.lineWidth = 1.2 * dpr;
+  for (const h of a.hyperplanes) {
+    if (h.length !== 4) continue;
+    ctx.beginPath();
+    ctx.moveTo(...P(h[0], h[1]));
+    ctx.lineTo(...P(h[2], h[3]));
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  // FGSM step.
+  const x = P(a.point[0], a.point[1]);
+  const f = P(a.fgsm_point[0], a.fgsm_point[1]);
+  ctx.strokeStyle = FGSM_COLOUR;
+  ctx.lineWidth = 2 * dpr;
+  ctx.beginPath();
+  ctx.moveTo(...x);
+  ctx.lineTo(...f);
+  ctx.stroke();
+  disc(ctx, f, 5 * dpr, FGSM_COLOUR);
+  // DeepFool's path: the iterates, then the overshoot.
+  ctx.strokeStyle = '#222';
+  ctx.lineWidth = 2 * dpr;
+  ctx.beginPath();
+  ctx.moveTo(...x);
+  for (const it of a.iterates.slice(1)) ctx.lineTo(...P(it[0], it[1]));
+  ctx.lineTo(...P(a.adversarial[0], a.adversarial[1]));
+  ctx.stroke();
+  for (const it of a.iterates.slice(1)) disc(ctx, P(it[0], it[1]), 2.5 * dpr, '#222');
+  disc(ctx, P(a.adversarial[0], a.adversarial[1]), 6 * dpr, '#222');
+  disc(ctx, P(a.adversarial[0], a.adversarial[1]), 4 * dpr, '#fff');
+  disc(ctx, x, 5.5 * dpr, '#222');
+}
+
+function disc(ctx, [x, y], r, fill) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fillStyle = fill;
+  ctx.fill();
+}
+
+/** Loss (left axis, from 0 to its largest value) and accuracy (right axis, 0 to 1). */
+function drawCurve() {
+  const canvas = /** @type {HTMLCanvasElement} */ ($('curve'));
+  const dpr = fit(canvas);
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width;
+  const H = canvas.height;
+  ctx.clearRect(0, 0, W, H);
+  if (!frame) return;
+  const pad = { l: 34 * dpr, r: 34 * dpr, t: 8 * dpr, b: 16 * dpr };
+  const loss = frame.loss;
+  const acc = frame.accuracy;
+  const n = loss.length;
+  const maxLoss = Math.max(1e-12, ...loss);
+  const X = (i) => pad.l + ((W - pad.l - pad.r) * i) / Math.max(1, n - 1);
+  const Y = (v) => H - pad.b - (H - pad.t - pad.b) * v;
+  ctx.strokeStyle = '#ddd';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(pad.l, pad.t, W - pad.l - pad.r, H - pad.t - pad.b);
+  ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+  ctx.fillStyle = colours[0];
+  ctx.textAlign = 'right';
+  ctx.fillText(formatValue(maxLoss), pad.l - 3 * dpr, pad.t + 8 * dpr);
+  ctx.fillText('loss', pad.l - 3 * dpr, H / 2);
+  ctx.fillText('0', pad.l - 3 * dpr, H - pad.b);
+  ctx.fillStyle = colours[1];
+  ctx.textAlign = 'left';
+  ctx.fillText('1', W - pad.r + 3 * dpr, pad.t + 8 * dpr);
+  ctx.fillText('acc.', W - pad.r + 3 * dpr, H / 2);
+  ctx.fillText('0', W - pad.r + 3 * dpr, H - pad.b);
+  ctx.fillStyle = '#666';
+  ctx.textAlign = 'center';
+  ctx.fillText(`epoch (${n})`, W / 2, H - 3 * dpr);
+  if (n === 0) return;
+  for (const [values, colour, scale] of [
+    [loss, colours[0], maxLoss],
+    [acc, colours[1], 1],
+  ]) {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 1.5 * dpr;
+    ctx.beginPath();
+    values.forEach((v, i) => (i === 0 ? ctx.moveTo(X(i), Y(v / scale)) : ctx.lineTo(X(i), Y(v / scale))));
+    ctx.stroke();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Panels
+
+function classLabel(k, p) {
+  const sw = `<span class="swatch" style="background:${colours[k % colours.length]}"></span>`;
+  return `${sw}class ${k}${p === undefined ? '' : ` (p = ${formatValue(p)})`}`;
+}
+
+function updatePanels() {
+  const s = frame.state;
+  const m = frame.metrics;
+  $('play').textContent = frame.playing ? 'Pause' : 'Play';
+  $('step').disabled = frame.playing;
+  $('metrics').textContent = `epoch ${m.epochs} · training loss ${formatValue(m.train_loss)} · accuracy ${(100 * m.train_accuracy).toFixed(1)} % · ${m.n_params} parameters`;
+  for (const c of controls) {
+    c.setEnabled('classes', s.data === 'blobs' || s.data === 'spiral');
+    c.setEnabled('hidden', s.model === 'mlp');
+    c.setEnabled('activation', s.model === 'mlp');
+  }
+  const a = frame.attack;
+  const list = $('readout-list');
+  if (!a) {
+    list.innerHTML = '<dt>Point</dt><dd data-testid="no-point">none: click the map</dd>';
+    return;
+  }
+  const d = a.deepfool;
+  const fg = a.fgsm;
+  const norm = s.norm === 'l2' ? 'ℓ2' : 'ℓ∞';
+  const stop = { flipped: 'flipped', max_iterations: 'not flipped: iteration limit', vanishing_gradient: 'not flipped: zero gradient' }[d.stop];
+  const rows = [
+    ['Point x', `(${formatValue(a.point[0])}, ${formatValue(a.point[1])}) <button type="button" id="clear-point">clear</button>`],
+    ['Label', `<span data-testid="label">${classLabel(a.label, a.probabilities[a.label])}</span>`],
+    [`DeepFool (${norm})`, `<span class="${d.adv_label !== a.label ? 'flipped' : ''}" data-testid="deepfool-label">${classLabel(d.adv_label, a.deepfool_probabilities[d.adv_label])}</span> · ${stop}`],
+    ['‖r‖₂', `<span data-testid="r-l2">${formatValue(d.size.r_l2)}</span>`],
+    ['‖r‖₂ / ‖x‖₂', `<span data-testid="r-over-x">${formatValue(d.size.r_over_x)}</span>`],
+    ['‖r‖∞', formatValue(d.size.r_linf)],
+    ['Iterations', `<span data-testid="iterations">${d.iterations}</span>`],
+    [`FGSM ε = ${formatValue(fg.eps)}`, `<span class="${fg.flipped ? 'flipped' : ''}" data-testid="fgsm-label">${classLabel(fg.adv_label)}</span> · ${fg.flipped ? 'flipped' : 'not flipped'}`],
+  ];
+  list.innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
+  $('clear-point').addEventListener('click', () => change({ point: null }));
+}
+
+function onMapClick(ev) {
+  if (!map) return;
+  const canvas = /** @type {HTMLCanvasElement} */ ($('map'));
+  const rect = canvas.getBoundingClientRect();
+  const [x0, x1, y0, y1] = map.view;
+  const u = (ev.clientX - rect.left) / rect.width;
+  const v = (ev.clientY - rect.top) / rect.height;
+  keepLink = false;
+  hideError();
+  send({ type: 'click', x: x0 + u * (x1 - x0), y: y1 - v * (y1 - y0), radius: (SNAP_PX / rect.width) * (x1 - x0) });
+}
+
+function saveState() {
+  if (!frame) return;
+  const blob = new Blob([JSON.stringify(frame.state, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'barriers-lab-toy.json';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+async function loadState(ev) {
+  const input = /** @type {HTMLInputElement} */ (ev.target);
+  const file = input.files && input.files[0];
+  input.value = '';
+  if (!file) return;
+  if (file.size > 100_000) {
+    showError(`${ERROR_PREFIX.file}${file.name} is ${file.size} bytes; a state file is well under 100 kB.`);
+    return;
+  }
+  keepLink = false;
+  hideError();
+  send({ type: 'set', json: await file.text(), source: 'file' });
+}
