@@ -75,6 +75,10 @@ worker.onmessage = (ev) => {
       break;
     case 'frame':
       frame = msg;
+      // For tests and for anyone inspecting the page: what the page currently shows.
+      $('demo').dataset.query = msg.query;
+      $('demo').dataset.epochs = String(msg.metrics.epochs);
+      $('demo').dataset.playing = String(msg.playing);
       if (msg.map) setMap(msg.map);
       updateUrl(msg.query, msg.playing);
       for (const c of controls) c.update(msg.state);
@@ -149,14 +153,15 @@ function updateUrl(query, playing) {
     }
   };
   if (!playing || performance.now() - lastUrlWrite > 250) write();
-  else urlTimer = setTimeout(write, 250);
+  else urlTimer = window.setTimeout(write, 250);
 }
 
 function showProgress(done, total) {
   const busy = total > 0 && done < total;
   $('busy').hidden = !busy;
+  $('demo').dataset.busy = String(busy);
   if (busy) {
-    $('busy-progress').value = done / total;
+    /** @type {HTMLProgressElement} */ ($('busy-progress')).value = done / total;
     $('busy-text').textContent = `Training… epoch ${done} of ${total}`;
   }
 }
@@ -171,6 +176,7 @@ function scheduleDraw() {
     drawPending = false;
     drawMap();
     drawCurve();
+    if (frame) $('demo').dataset.drawn = frame.query;
   });
 }
 
@@ -186,7 +192,8 @@ function fit(canvas) {
   return dpr;
 }
 
-/** Maps data coordinates to canvas pixels for the current view. */
+/** Maps data coordinates to canvas pixels for the current view.
+ *  @returns {[number, number]} */
 function toCanvas(canvas, x, y) {
   const [x0, x1, y0, y1] = map.view;
   return [((x - x0) / (x1 - x0)) * canvas.width, ((y1 - y) / (y1 - y0)) * canvas.height];
@@ -200,6 +207,7 @@ function drawMap() {
   if (!map || !frame) return;
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(mapCanvas, 0, 0, canvas.width, canvas.height);
+  /** @type {(x: number, y: number) => [number, number]} */
   const P = (x, y) => toCanvas(canvas, x, y);
 
   // Decision boundary.
@@ -264,6 +272,7 @@ function drawMap() {
   disc(ctx, x, 5.5 * dpr, '#222');
 }
 
+/** @param {CanvasRenderingContext2D} ctx @param {number[]} centre */
 function disc(ctx, [x, y], r, fill) {
   ctx.beginPath();
   ctx.arc(x, y, r, 0, 2 * Math.PI);
@@ -329,7 +338,7 @@ function updatePanels() {
   const s = frame.state;
   const m = frame.metrics;
   $('play').textContent = frame.playing ? 'Pause' : 'Play';
-  $('step').disabled = frame.playing;
+  /** @type {HTMLButtonElement} */ ($('step')).disabled = frame.playing;
   $('metrics').textContent = `epoch ${m.epochs} · training loss ${formatValue(m.train_loss)} · accuracy ${(100 * m.train_accuracy).toFixed(1)} % · ${m.n_params} parameters`;
   for (const c of controls) {
     c.setEnabled('classes', s.data === 'blobs' || s.data === 'spiral');
