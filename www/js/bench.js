@@ -1,0 +1,25 @@
+// The benchmark page: runs the Rust kernels (src/bench.rs) in WebAssembly and shows their
+// medians; `npm run bench` reads window.benchResults.
+import init, { bench_run } from '../pkg/barriers_lab.js';
+
+const status = document.getElementById('status');
+const samples = Number(new URLSearchParams(location.search).get('samples')) || 31;
+
+async function main() {
+  await init();
+  status.textContent = `Measuring (${samples} samples per kernel)…`;
+  // Let the message paint before the page is busy.
+  await new Promise((r) => setTimeout(r, 50));
+  const results = JSON.parse(bench_run(samples, 20));
+  const rows = results.map(
+    (m) => `<tr><td><code>${m.name}</code></td><td>${m.description}</td><td>${m.median_ms.toFixed(4)} ms</td><td>${m.min_ms.toFixed(4)} to ${m.max_ms.toFixed(4)} ms</td></tr>`,
+  );
+  document.getElementById('results').innerHTML = `<tr><th>kernel</th><th>what</th><th>median</th><th>range</th></tr>${rows.join('')}`;
+  status.textContent = `Done: ${navigator.userAgent}`;
+  /** @type {any} */ (window).benchResults = results;
+}
+
+main().catch((e) => {
+  status.textContent = `Failed: ${e instanceof Error ? e.message : e}`;
+  /** @type {any} */ (window).benchError = String(e);
+});
