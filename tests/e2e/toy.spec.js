@@ -131,6 +131,14 @@ test('a bad link shows a message and the defaults, and keeps the link', async ({
     await expect(page.locator('#metrics')).toContainText('epoch 300');
     expect(new URL(page.url()).hash).toBe(`#${hash}`);
   }
+  // Editing the address bar of a working demo: the bad hash stays, so does the demo.
+  await openToy(page, 'epochs=3');
+  const good = await query(page);
+  await page.evaluate(() => (location.hash = 'noise=-1'));
+  await expect(page.locator('#error-text')).toContainText('the demo stays as it was: noise: expected a number from 0 to 0.5, got -1');
+  await waitDrawn(page);
+  expect(await query(page)).toBe(good);
+  expect(new URL(page.url()).hash).toBe('#noise=-1');
   // The first change the student makes replaces the bad link with a good one.
   await page.locator('#ctl-eps').fill('0.2');
   await expect(page.locator('#error')).toBeHidden();

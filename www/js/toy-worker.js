@@ -107,13 +107,14 @@ async function pump() {
 function applyState(source, fn) {
   try {
     const restarted = fn();
-    if (restarted) startRun();
-    else if (demo.epochs_to_target() > 0) {
-      runStart = demo.epochs_done();
-      runTotal = demo.epochs_to_target();
+    if (restarted) mapDirty = true;
+    if (demo.epochs_to_target() > 0) {
+      // A new run (or more epochs asked for): the progress bar counts from here.
+      if (restarted || !pumping) startRun();
+      pump();
+    } else {
+      sendFrame();
     }
-    if (demo.epochs_to_target() > 0) pump();
-    else sendFrame();
   } catch (e) {
     post({ type: 'error', source, message: message(e) });
     sendFrame();
@@ -132,13 +133,12 @@ self.onmessage = (ev) => {
           // A bad link still gets a working demo (the defaults), and the message.
           post({ type: 'error', source: 'link', message: message(e) });
           demo = new ToyDemo('');
-          post({ type: 'defaulted' });
         }
         startRun();
         pump();
         if (demo.epochs_to_target() === 0) sendFrame();
       } else {
-        applyState('link', () => demo.set_query(msg.query));
+        applyState('link-edit', () => demo.set_query(msg.query));
       }
       break;
     case 'set': {

@@ -49,6 +49,7 @@ function hideError() {
 
 const ERROR_PREFIX = {
   link: 'This link has a value the lab cannot use, so it shows the defaults instead: ',
+  'link-edit': 'This link has a value the lab cannot use, so the demo stays as it was: ',
   file: 'That file is not a state the lab can use: ',
   control: 'That value was refused: ',
   click: 'That point cannot be attacked: ',
@@ -88,10 +89,10 @@ worker.onmessage = (ev) => {
     case 'progress':
       showProgress(msg.done, msg.total);
       break;
-    case 'defaulted':
-      keepLink = true;
-      break;
     case 'error':
+      // A bad link stays in the address bar (nothing the student typed is lost) until
+      // they change something.
+      if (msg.source === 'link' || msg.source === 'link-edit') keepLink = true;
       showError((ERROR_PREFIX[msg.source] || '') + msg.message);
       break;
   }
