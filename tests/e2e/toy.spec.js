@@ -1,6 +1,7 @@
 /// <reference types="node" />
 // The toy demo, driven as a student and a lecturer would: in the development tree and in
 // the dist/ build under a sub-path (the two Playwright projects).
+import { execFileSync } from 'node:child_process';
 import { test, expect, openToy, waitDrawn, query, canvasHash, shot } from './fixtures.js';
 
 test('the index lists the demo and opens it', async ({ page }, testInfo) => {
@@ -56,6 +57,21 @@ test('the epsilon slider moves the FGSM step and the canvas changes', async ({ p
   expect(await query(page)).toContain('&eps=0.4');
   expect(page.url()).toContain('&eps=0.4');
   await shot(page, testInfo, 'fgsm-eps-0.4');
+});
+
+test('the page and the command line give the same numbers for the same link', async ({ page }) => {
+  // The debug build of the command line exists once `cargo test` has run (npm test runs it first).
+  const cli = JSON.parse(execFileSync('target/debug/barriers-lab', ['toy', '--point', '0.5,0.25', '--json'], { encoding: 'utf8' }));
+  await openToy(page, cli.state);
+  expect(await query(page)).toBe(cli.state);
+  const pageR = Number(await page.getByTestId('r-l2').getAttribute('title'));
+  const pageRatio = Number(await page.getByTestId('r-over-x').getAttribute('title'));
+  // Same algorithm, same seed; the browser's exp and the system's may differ in the last bit,
+  // which training carries forward: measured agreement is about 1e-14 relative.
+  expect(Math.abs(pageR - cli.r_l2) / cli.r_l2).toBeLessThan(1e-9);
+  expect(Math.abs(pageRatio - cli.r_over_x) / cli.r_over_x).toBeLessThan(1e-9);
+  await expect(page.getByTestId('iterations')).toHaveText(String(cli.iterations));
+  await expect(page.getByTestId('deepfool-label')).toContainText(`class ${cli.adv_label}`);
 });
 
 test('reloading the link restores the exact state and picture', async ({ page }) => {

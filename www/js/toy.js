@@ -335,6 +335,11 @@ function classLabel(k, p) {
   return `${sw}class ${k}${p === undefined ? '' : ` (p = ${formatValue(p)})`}`;
 }
 
+/** A number shown to three digits, with every digit in its tooltip. */
+function num(v, testid) {
+  return `<span data-testid="${testid}" title="${v}">${formatValue(v)}</span>`;
+}
+
 function updatePanels() {
   const s = frame.state;
   const m = frame.metrics;
@@ -360,9 +365,9 @@ function updatePanels() {
     ['Point x', `(${formatValue(a.point[0])}, ${formatValue(a.point[1])}) <button type="button" id="clear-point">clear</button>`],
     ['Label', `<span data-testid="label">${classLabel(a.label, a.probabilities[a.label])}</span>`],
     [`DeepFool (${norm})`, `<span class="${d.adv_label !== a.label ? 'flipped' : ''}" data-testid="deepfool-label">${classLabel(d.adv_label, a.deepfool_probabilities[d.adv_label])}</span> · ${stop}`],
-    ['‖r‖₂', `<span data-testid="r-l2">${formatValue(d.size.r_l2)}</span>`],
-    ['‖r‖₂ / ‖x‖₂', `<span data-testid="r-over-x">${formatValue(d.size.r_over_x)}</span>`],
-    ['‖r‖∞', formatValue(d.size.r_linf)],
+    ['‖r‖₂', num(d.size.r_l2, 'r-l2')],
+    ['‖r‖₂ / ‖x‖₂', num(d.size.r_over_x, 'r-over-x')],
+    ['‖r‖∞', num(d.size.r_linf, 'r-linf')],
     ['Iterations', `<span data-testid="iterations">${d.iterations}</span>`],
     [`FGSM ε = ${formatValue(fg.eps)}`, `<span class="${fg.flipped ? 'flipped' : ''}" data-testid="fgsm-label">${classLabel(fg.adv_label)}</span> · ${fg.flipped ? 'flipped' : 'not flipped'}`],
   ];
