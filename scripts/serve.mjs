@@ -65,6 +65,12 @@ const server = createServer((req, res) => {
   createReadStream(file).pipe(res);
 });
 
+server.on('error', (e) => {
+  const why = /** @type {any} */ (e).code === 'EADDRINUSE' ? `port ${port} is already in use (is the lab already running?)` : e.message;
+  console.error(`serve: ${why}`);
+  process.exit(1);
+});
+
 server.listen(port, '127.0.0.1', () => {
   console.log(`Barriers Lab: http://127.0.0.1:${port}${prefix}  (serving ${root}; Ctrl-C stops)`);
 });
