@@ -20,6 +20,17 @@ function logOptions(min, max) {
   return out;
 }
 
+/** An <input> of the given type and range. */
+function input(type, min, max, step, title) {
+  const el = document.createElement('input');
+  el.type = type;
+  el.min = String(min);
+  el.max = String(max);
+  el.step = String(step);
+  el.title = title;
+  return el;
+}
+
 /** Text for a value next to its slider. */
 export function formatValue(v) {
   if (typeof v !== 'number') return String(v);
@@ -69,12 +80,7 @@ export function buildControls(container, fields, onChange) {
       row(f.key, f.label, sel);
       updaters[f.key] = (s) => fill(s[f.key]);
     } else if (f.kind === 'int' && f.max - f.min > 10000) {
-      const num = document.createElement('input');
-      num.type = 'number';
-      num.min = String(f.min);
-      num.max = String(f.max);
-      num.step = '1';
-      num.title = title;
+      const num = input('number', f.min, f.max, 1, title);
       num.addEventListener('change', () => {
         if (num.value.trim() === '') return;
         onChange({ [f.key]: Number(num.value) });
@@ -84,12 +90,7 @@ export function buildControls(container, fields, onChange) {
         if (document.activeElement !== num) num.value = String(s[f.key]);
       };
     } else if (f.kind === 'int' || f.kind === 'float') {
-      const range = document.createElement('input');
-      range.type = 'range';
-      range.min = String(f.min);
-      range.max = String(f.max);
-      range.step = f.kind === 'int' ? '1' : String(f.step);
-      range.title = title;
+      const range = input('range', f.min, f.max, f.kind === 'int' ? 1 : f.step, title);
       const out = document.createElement('output');
       range.addEventListener('input', () => {
         out.textContent = formatValue(Number(range.value));
@@ -102,18 +103,8 @@ export function buildControls(container, fields, onChange) {
       };
     } else if (f.kind === 'intlist') {
       // A list of widths, offered as a number of layers and one width for all of them.
-      const layers = document.createElement('input');
-      layers.type = 'range';
-      layers.min = String(f.min_len);
-      layers.max = String(f.max_len);
-      layers.step = '1';
-      layers.title = 'Number of hidden layers';
-      const width = document.createElement('input');
-      width.type = 'range';
-      width.min = String(f.min);
-      width.max = String(f.max);
-      width.step = '1';
-      width.title = title;
+      const layers = input('range', f.min_len, f.max_len, 1, 'Number of hidden layers');
+      const width = input('range', f.min, f.max, 1, title);
       const outL = document.createElement('output');
       const outW = document.createElement('output');
       const send = () => onChange({ [f.key]: Array(Number(layers.value)).fill(Number(width.value)) });
