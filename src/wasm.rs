@@ -166,10 +166,6 @@ impl ToyDemo {
         self.lab.data().y.iter().map(|&y| y as u8).collect()
     }
 
-    pub fn n_classes(&self) -> usize {
-        self.lab.data().n_classes
-    }
-
     /// Mean training loss of every epoch so far.
     pub fn history_loss(&self) -> Vec<f64> {
         self.lab.history().iter().map(|s| s.loss).collect()

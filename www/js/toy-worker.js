@@ -46,7 +46,6 @@ function sendFrame() {
     attack: JSON.parse(demo.attack_json()),
     points: demo.points(),
     labels: demo.labels(),
-    nClasses: demo.n_classes(),
     loss: demo.history_loss(),
     accuracy: demo.history_accuracy(),
     playing,
@@ -135,8 +134,7 @@ self.onmessage = (ev) => {
           demo = new ToyDemo('');
         }
         startRun();
-        pump();
-        if (demo.epochs_to_target() === 0) sendFrame();
+        pump(); // trains up to the link's epochs, then sends the first frame
       } else {
         applyState('link-edit', () => demo.set_query(msg.query));
       }
