@@ -24,11 +24,11 @@
 //!
 //! ```
 //! use barriers_lab::attacks::deepfool::{deepfool, DeepFoolOptions};
-//! use barriers_lab::nn::Mlp;
+//! use barriers_lab::nn::Network;
 //! use ndarray::array;
 //!
 //! // An affine two-class classifier with logit difference f(x) = x_1 + x_2 - 1.
-//! let net = Mlp::affine(array![[0.0, 0.0], [1.0, 1.0]], array![0.0, -1.0]);
+//! let net = Network::affine(array![[0.0, 0.0], [1.0, 1.0]], array![0.0, -1.0]);
 //! let x = array![1.0, 1.0];
 //! let res = deepfool(&net, x.view(), &DeepFoolOptions::default());
 //! // One step, of length (1 + 0.02) |f(x)| / ||w||_2 = 1.02 / sqrt(2).

@@ -214,17 +214,17 @@ fn sign(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Activation, Mlp};
+    use crate::nn::{Activation, Network};
     use crate::rng::Rng;
     use ndarray::{array, Array};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// A two-class affine classifier with logit difference f_1 - f_0 = w.x + b.
-    fn binary_affine(w: &Array1<f64>, b: f64) -> Mlp {
+    fn binary_affine(w: &Array1<f64>, b: f64) -> Network {
         let mut wm = Array2::zeros((2, w.len()));
         wm.row_mut(1).assign(w);
-        Mlp::affine(wm, array![0.0, b])
+        Network::affine(wm, array![0.0, b])
     }
 
     #[test]
@@ -285,7 +285,7 @@ mod tests {
             let (k, d) = (5, 6);
             let w = Array::from_shape_simple_fn((k, d), || rng.normal());
             let b = Array::from_shape_simple_fn(k, || rng.normal());
-            let net = Mlp::affine(w.clone(), b.clone());
+            let net = Network::affine(w.clone(), b.clone());
             let x = Array::from_shape_simple_fn(d, || rng.normal());
             let f = net.logits(x.view());
             let k0 = net.label(x.view());
@@ -316,7 +316,7 @@ mod tests {
     #[test]
     fn flips_a_nonlinear_network_and_records_its_path() {
         let mut rng = Rng::new(4);
-        let net = Mlp::new(&[2, 16, 16, 3], Activation::Tanh, &mut rng);
+        let net = Network::mlp(&[2, 16, 16, 3], Activation::Tanh, &mut rng);
         let x = array![0.4, -0.3];
         let res = deepfool(&net, x.view(), &DeepFoolOptions::default());
         assert!(res.success());
@@ -339,10 +339,10 @@ mod tests {
     fn vanishing_gradient_is_reported_not_looped() {
         // A ReLU network whose first layer is all dead at x: every gradient is zero.
         let mut rng = Rng::new(1);
-        let mut net = Mlp::new(&[2, 4, 2], Activation::Relu, &mut rng);
-        net.layers[0].w.fill(0.0);
-        net.layers[0].b.fill(-1.0);
-        net.layers[1].b = array![1.0, 0.0];
+        let mut net = Network::mlp(&[2, 4, 2], Activation::Relu, &mut rng);
+        net.dense_mut(0).w.fill(0.0);
+        net.dense_mut(0).b.fill(-1.0);
+        net.dense_mut(1).b = array![1.0, 0.0];
         let res = deepfool(&net, array![0.1, 0.2].view(), &DeepFoolOptions::default());
         assert_eq!(res.stop, DeepFoolStop::VanishingGradient);
         assert_eq!(res.iterations, 0);

@@ -70,7 +70,7 @@ pub fn fgsm<C: Classifier + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::{Activation, Mlp};
+    use crate::nn::{Activation, Network};
     use crate::rng::Rng;
     use ndarray::{array, Array2};
     #[cfg(target_arch = "wasm32")]
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn loss_gradient_matches_finite_differences() {
         let mut rng = Rng::new(2);
-        let net = Mlp::new(&[3, 8, 3], Activation::Tanh, &mut rng);
+        let net = Network::mlp(&[3, 8, 3], Activation::Tanh, &mut rng);
         let x = array![0.2, -0.4, 0.9];
         let g = loss_gradient(&net, x.view(), 1);
         let h = 1e-6;
@@ -103,7 +103,7 @@ mod tests {
         let b = -0.2;
         let mut wm = Array2::zeros((2, 3));
         wm.row_mut(1).assign(&w);
-        let net = Mlp::affine(wm, array![0.0, b]);
+        let net = Network::affine(wm, array![0.0, b]);
         let x = array![0.5, 0.4, 0.3];
         let f = w.dot(&x) + b;
         assert!(f > 0.0);

@@ -17,7 +17,7 @@ use crate::classifier::Classifier;
 use crate::data::toy::{generate, view_bounds, ToyData, ToyKind};
 use crate::nn::loss::softmax;
 use crate::nn::train::{evaluate, train_epoch, EpochStats};
-use crate::nn::{Activation, Mlp, Optimizer, OptimizerKind};
+use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::render::decision::{decision_map, DecisionMap};
 use crate::render::PixelGrid;
@@ -364,7 +364,7 @@ pub fn clip_line(at: &[f64], margin: f64, normal: &[f64], view: [f64; 4]) -> Vec
 pub struct ToyLab {
     params: ToyParams,
     data: ToyData,
-    net: Mlp,
+    net: Network,
     opt: Optimizer,
     shuffle: Rng,
     history: Vec<EpochStats>,
@@ -381,7 +381,7 @@ impl ToyLab {
             params.classes,
             stream(params.seed, 1).next_u64(),
         );
-        let net = Mlp::new(
+        let net = Network::mlp(
             &params.layer_sizes(),
             params.activation,
             &mut stream(params.seed, 2),
@@ -404,7 +404,7 @@ impl ToyLab {
         &self.data
     }
 
-    pub fn net(&self) -> &Mlp {
+    pub fn net(&self) -> &Network {
         &self.net
     }
 

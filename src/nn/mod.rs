@@ -6,18 +6,21 @@
 //! on logits, never after the softmax.
 //!
 //! - [`activation`]: rho and its derivative.
-//! - [`mlp`]: the multi-layer perceptron, its forward pass, backpropagation of the loss to the
-//!   weights, and vector-Jacobian products with respect to the input (what attacks need).
+//! - [`layers`]: affine layers, convolutions, max pooling and activations, each with its
+//!   forward and backward pass.
+//! - [`network`]: a sequence of layers, backpropagation of the loss to the weights, and
+//!   vector-Jacobian products with respect to the input (what attacks need).
 //! - [`loss`]: softmax cross-entropy and its gradient.
 //! - [`optim`]: Adam and SGD with momentum.
 //! - [`train`]: mini-batch training epochs with a seeded shuffle.
 
 pub mod activation;
+pub mod layers;
 pub mod loss;
-pub mod mlp;
+pub mod network;
 pub mod optim;
 pub mod train;
 
 pub use activation::Activation;
-pub use mlp::Mlp;
+pub use network::Network;
 pub use optim::{Optimizer, OptimizerKind};

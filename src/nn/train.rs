@@ -1,7 +1,7 @@
 //! Mini-batch training: one epoch is one pass over the data in a seeded random order.
 
 use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::{Mlp, Optimizer};
+use crate::nn::{Network, Optimizer};
 use crate::rng::Rng;
 use ndarray::{Array2, ArrayView2, Axis};
 
@@ -16,7 +16,7 @@ pub struct EpochStats {
 
 /// Runs one epoch of mini-batch gradient descent on the mean cross-entropy.
 pub fn train_epoch(
-    net: &mut Mlp,
+    net: &mut Network,
     opt: &mut Optimizer,
     rng: &mut Rng,
     x: ArrayView2<f64>,
@@ -35,7 +35,10 @@ pub fn train_epoch(
         let yb: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
         let fw = net.forward(xb.view());
         let (loss, dlogits, c) = softmax_cross_entropy(fw.logits().view(), &yb);
-        let grad = net.backward(&fw, dlogits.view());
+        let grad = net
+            .backward(&fw, dlogits.view(), true)
+            .0
+            .expect("weights asked for");
         opt.step(&mut net.param_slices_mut(), &grad.slices());
         loss_sum += loss * idx.len() as f64;
         correct += c;
@@ -47,7 +50,7 @@ pub fn train_epoch(
 }
 
 /// Loss and accuracy of the current network on a whole data set.
-pub fn evaluate(net: &Mlp, x: ArrayView2<f64>, y: &[usize]) -> EpochStats {
+pub fn evaluate(net: &Network, x: ArrayView2<f64>, y: &[usize]) -> EpochStats {
     let (loss, _, correct) = softmax_cross_entropy(net.logits_batch(x).view(), y);
     EpochStats {
         loss,

@@ -8,7 +8,7 @@
 
 use super::contour::zero_contour;
 use super::{class_colour, PixelGrid};
-use crate::nn::Mlp;
+use crate::nn::Network;
 use ndarray::Array2;
 
 /// The decision map's pixels (RGBA, row-major, row 0 at the top) and its boundary as
@@ -20,7 +20,7 @@ pub struct DecisionMap {
 }
 
 /// Evaluates `net` at every pixel centre of `grid` and colours the result.
-pub fn decision_map(net: &Mlp, grid: PixelGrid) -> DecisionMap {
+pub fn decision_map(net: &Network, grid: PixelGrid) -> DecisionMap {
     let n = grid.size;
     let mut pts = Array2::zeros((n * n, 2));
     for i in 0..n {
@@ -92,7 +92,7 @@ mod tests {
     /// vertical line x = 0.25 and the colours are the two class colours on either side.
     #[test]
     fn affine_boundary_and_colours() {
-        let net = Mlp::affine(array![[0.0, 0.0], [1.0, 0.0]], array![0.0, -0.25]);
+        let net = Network::affine(array![[0.0, 0.0], [1.0, 0.0]], array![0.0, -0.25]);
         let grid = PixelGrid {
             view: [-1.0, 1.0, -1.0, 1.0],
             size: 40,
@@ -117,7 +117,7 @@ mod tests {
     /// Three classes: the boundary segments lie where the two largest logits tie.
     #[test]
     fn multiclass_boundary_is_where_the_top_two_tie() {
-        let net = Mlp::affine(
+        let net = Network::affine(
             array![[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]],
             array![0.0, 0.0, 0.0],
         );
