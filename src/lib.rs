@@ -17,6 +17,7 @@
 //! - [`classifier`]: logits and their vector-Jacobian products, what attacks need.
 //! - [`attacks`]: [`attacks::deepfool`] and [`attacks::fgsm`].
 //! - [`data`]: the data sets.
+//! - [`models`]: the image classifiers (linear, MLP, CNN) and how they are trained.
 //! - [`params`]: one validated state type per demo, through URL, JSON and command line.
 //! - [`demos`]: the experiments behind each page.
 //! - [`render`]: pixels for the page and the command line's PNG figures.
@@ -42,6 +43,7 @@ pub mod bench;
 pub mod classifier;
 pub mod data;
 pub mod demos;
+pub mod models;
 pub mod nn;
 pub mod params;
 pub mod render;

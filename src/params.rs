@@ -43,6 +43,8 @@ pub enum Kind {
     },
     /// An optional point (x, y) with both coordinates in min..=max.
     Point { min: f64, max: f64 },
+    /// Text of at most `max_len` characters from A-Z, a-z, 0-9, '-' and '_' (safe in links).
+    Token { max_len: usize },
 }
 
 /// One key of a demo's state.
@@ -170,6 +172,26 @@ pub fn check_value(f: &Field, v: &Value) -> Result<(), ParamError> {
             }
             list.iter().try_for_each(|e| check_int(key, e, min, max))
         }
+        Kind::Token { max_len } => match v.as_str() {
+            Some(t)
+                if t.len() <= max_len
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Ok(())
+            }
+            Some(t) if t.len() > max_len => Err(ParamError::at(
+                key,
+                format!("expected at most {max_len} characters, got {}", t.len()),
+            )),
+            _ => Err(ParamError::at(
+                key,
+                format!(
+                    "expected text of letters, digits, '-' and '_', got {}",
+                    describe(v)
+                ),
+            )),
+        },
         Kind::Point { min, max } => {
             if v.is_null() {
                 return Ok(());
@@ -277,7 +299,7 @@ pub fn parse_text(f: &Field, text: &str) -> Result<Value, ParamError> {
     let v = match f.kind {
         Kind::Int { .. } => int(t)?,
         Kind::Float { .. } => float(t)?,
-        Kind::Choice(_) => Value::String(t.to_owned()),
+        Kind::Choice(_) | Kind::Token { .. } => Value::String(t.to_owned()),
         Kind::IntList { .. } => {
             if t.is_empty() {
                 Value::Array(vec![])
@@ -368,6 +390,22 @@ pub fn to_query<P: Params>(p: &P) -> String {
     parts.join("&")
 }
 
+/// The state as command-line options, `--key value ...` in schema order (the command line
+/// that reproduces it).
+pub fn to_cli<P: Params>(p: &P) -> String {
+    to_query(p)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            format!(
+                "--{k} {}",
+                percent_decode(v).unwrap_or_else(|_| v.to_owned())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -416,6 +454,7 @@ pub fn schema_json<P: Params>() -> String {
                     json!({ "kind": "intlist", "min_len": min_len, "max_len": max_len, "min": min, "max": max })
                 }
                 Kind::Point { min, max } => json!({ "kind": "point", "min": min, "max": max }),
+                Kind::Token { max_len } => json!({ "kind": "token", "max_len": max_len }),
             };
             if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
                 o.extend(e);

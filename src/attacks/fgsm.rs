@@ -7,6 +7,7 @@
 //! order. The gradient of CE with respect to the logits is softmax(f(x)) - e_y, so the input
 //! gradient is one vector-Jacobian product. sign(0) = 0.
 
+use super::line_search::{smallest_flip, Flip};
 use super::PerturbationSize;
 use crate::classifier::Classifier;
 use crate::nn::loss::softmax;
@@ -67,6 +68,35 @@ pub fn fgsm<C: Classifier + ?Sized>(
     }
 }
 
+/// sign(grad_x CE(f(x), y)), the FGSM direction (entries -1, 0, 1).
+pub fn fgsm_direction<C: Classifier + ?Sized>(
+    clf: &C,
+    x: ArrayView1<f64>,
+    label: usize,
+) -> Array1<f64> {
+    loss_gradient(clf, x, label).mapv(|v| {
+        if v > 0.0 {
+            1.0
+        } else if v < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    })
+}
+
+/// The smallest FGSM step eps (up to `eps_max`) whose x + eps sign(grad) has another label,
+/// by the line search of the random and fast gradient attacks (relative tolerance 1e-3).
+pub fn fgsm_flip_eps<C: Classifier + ?Sized>(
+    clf: &C,
+    x: ArrayView1<f64>,
+    label: usize,
+    eps_max: f64,
+) -> Option<Flip> {
+    let d = fgsm_direction(clf, x, label);
+    smallest_flip(clf, x, d.view(), 1e-4 * eps_max, eps_max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +148,11 @@ mod tests {
             assert!((r.abs() - eps_star * 1.001).abs() < 1e-15);
         }
         assert!((above.size.r_linf - eps_star * 1.001).abs() < 1e-15);
+        let flip = fgsm_flip_eps(&net, x.view(), 1, 1.0).unwrap();
+        assert!(
+            flip.alpha >= eps_star && flip.alpha <= eps_star * 1.001 + 1e-15,
+            "{} vs {eps_star}",
+            flip.alpha
+        );
     }
 }

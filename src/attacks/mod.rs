@@ -9,7 +9,11 @@
 //! magnitudes the lecture compares are in [`PerturbationSize`].
 
 pub mod deepfool;
+pub mod fastgrad;
 pub mod fgsm;
+pub mod line_search;
+pub mod random;
+pub mod universal;
 
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};

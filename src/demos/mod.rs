@@ -4,4 +4,5 @@
 //! - [`toy`]: decision boundaries of linear and MLP classifiers in 2-D, attacked by DeepFool
 //!   and FGSM.
 
+pub mod attacks;
 pub mod toy;

@@ -15,6 +15,7 @@
 //! - [`train`]: mini-batch training epochs with a seeded shuffle.
 
 pub mod activation;
+pub mod io;
 pub mod layers;
 pub mod loss;
 pub mod network;

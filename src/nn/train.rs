@@ -23,6 +23,24 @@ pub fn train_epoch(
     y: &[usize],
     batch_size: usize,
 ) -> EpochStats {
+    train_epoch_with(net, opt, rng, x, y, batch_size, None)
+}
+
+/// A transformation applied to each training example as its batch is formed (data
+/// augmentation): it reads the example and writes the transformed one, drawing from the
+/// training generator.
+pub type Augment<'a> = &'a dyn Fn(ndarray::ArrayView1<f64>, ndarray::ArrayViewMut1<f64>, &mut Rng);
+
+/// [`train_epoch`] with an optional augmentation of every example.
+pub fn train_epoch_with(
+    net: &mut Network,
+    opt: &mut Optimizer,
+    rng: &mut Rng,
+    x: ArrayView2<f64>,
+    y: &[usize],
+    batch_size: usize,
+    augment: Option<Augment>,
+) -> EpochStats {
     let n = x.nrows();
     assert_eq!(n, y.len());
     assert!(batch_size > 0 && n > 0);
@@ -31,7 +49,12 @@ pub fn train_epoch(
     let mut loss_sum = 0.0;
     let mut correct = 0;
     for idx in order.chunks(batch_size) {
-        let xb: Array2<f64> = x.select(Axis(0), idx);
+        let mut xb: Array2<f64> = x.select(Axis(0), idx);
+        if let Some(aug) = augment {
+            for (mut row, &i) in xb.rows_mut().into_iter().zip(idx) {
+                aug(x.row(i), row.view_mut(), rng);
+            }
+        }
         let yb: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
         let fw = net.forward(xb.view());
         let (loss, dlogits, c) = softmax_cross_entropy(fw.logits().view(), &yb);

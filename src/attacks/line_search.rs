@@ -1,0 +1,100 @@
+//! The line search the lecture's first two attacks share: the smallest step alpha > 0 along
+//! a direction v that changes the label, found by growing alpha geometrically (x 1.1 from a
+//! small alpha_0) until the label changes, then bisecting the last bracket to a relative
+//! tolerance of 1e-3 (science.md, section A).
+
+use crate::classifier::Classifier;
+use ndarray::ArrayView1;
+
+/// The growth factor of the bracketing phase.
+pub const GROWTH: f64 = 1.1;
+/// The relative width at which bisection stops.
+pub const REL_TOL: f64 = 1e-3;
+
+/// Where the label changed along the direction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Flip {
+    /// The smallest step found with a different label (within REL_TOL of the true one, if
+    /// the label is constant below it along the ray).
+    pub alpha: f64,
+    /// The label at x + alpha v.
+    pub label: usize,
+    /// Classifier evaluations used.
+    pub evaluations: usize,
+}
+
+/// The smallest alpha in (0, alpha_max] with label(x + alpha v) != label(x), or None if
+/// the label never changes up to alpha_max.
+pub fn smallest_flip<C: Classifier + ?Sized>(
+    clf: &C,
+    x: ArrayView1<f64>,
+    v: ArrayView1<f64>,
+    alpha0: f64,
+    alpha_max: f64,
+) -> Option<Flip> {
+    let k0 = clf.label(x);
+    let mut evaluations = 1;
+    let mut label_at = |a: f64| {
+        evaluations += 1;
+        clf.label((&x + &(&v * a)).view())
+    };
+    let mut lo = 0.0;
+    let mut hi = alpha0.max(f64::MIN_POSITIVE);
+    let mut hi_label = label_at(hi);
+    while hi_label == k0 {
+        if hi >= alpha_max {
+            return None;
+        }
+        lo = hi;
+        hi = (hi * GROWTH).min(alpha_max);
+        hi_label = label_at(hi);
+    }
+    while hi - lo > REL_TOL * hi {
+        let mid = 0.5 * (lo + hi);
+        let l = label_at(mid);
+        if l == k0 {
+            lo = mid;
+        } else {
+            hi = mid;
+            hi_label = l;
+        }
+    }
+    Some(Flip {
+        alpha: hi,
+        label: hi_label,
+        evaluations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::Network;
+    use ndarray::{array, Array2};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Affine binary classifier f = w.x + b: along a unit direction u with w.u of the opposite
+    /// sign to f, the label flips at alpha* = -f / (w.u) exactly.
+    #[test]
+    fn finds_the_affine_crossing_within_tolerance() {
+        let w = array![1.0, -2.0, 0.5];
+        let b = 0.25;
+        let mut wm = Array2::zeros((2, 3));
+        wm.row_mut(1).assign(&w);
+        let net = Network::affine(wm, array![0.0, b]);
+        let x = array![1.0, 0.1, 0.4];
+        let f = w.dot(&x) + b;
+        let u = array![-1.0, 1.0, 0.0] / 2f64.sqrt();
+        let exact = -f / w.dot(&u);
+        let flip = smallest_flip(&net, x.view(), u.view(), 1e-3, 100.0).unwrap();
+        assert!(
+            flip.alpha >= exact && flip.alpha <= exact * (1.0 + REL_TOL),
+            "{} vs {exact}",
+            flip.alpha
+        );
+        assert_eq!(flip.label, 0);
+        // The other way the label never changes.
+        assert!(smallest_flip(&net, x.view(), (-&u).view(), 1e-3, 100.0).is_none());
+    }
+}

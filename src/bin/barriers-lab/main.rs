@@ -1,0 +1,88 @@
+//! `barriers-lab`: the lab's experiments on the command line, from the same parameters as
+//! the pages (every `--key value` is the `key=value` of a page link).
+//!
+//! Exit status: 0 on success, 2 with a one-line message on bad arguments, 1 if something
+//! else fails (an output file cannot be written, say).
+
+mod args;
+mod output;
+mod toy;
+mod train;
+
+use args::UsageError;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+barriers-lab: the Barriers Lab experiments on the command line
+
+USAGE:
+    barriers-lab toy [--KEY VALUE]... [--params FILE] [--attack deepfool|fgsm] [--json] [--out DIR]
+    barriers-lab train --data mnist|fashion|digits --model linear|mlp|cnn [--seed N] [--epochs N] [--out FILE] [--json]
+    barriers-lab help [COMMAND]
+
+toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
+    Every key of the page's link is an option (--data moons --hidden 16,16 ...).
+    --params FILE   start from a state file saved by the page (options given too override it)
+    --attack NAME   report DeepFool (default) or FGSM from --point
+    --json          print the metrics as one JSON object
+    --out DIR       write decision.png and training.png into DIR
+
+train: train an image classifier by its recipe and write a model file (default
+    www/models/DATA-MODEL.blm); prints the test accuracy.
+
+Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
+
+EXAMPLE:
+    barriers-lab toy --data moons --model mlp --hidden 16,16 --seed 7 --epochs 300 \\
+        --point 0.5,0.25 --attack deepfool --json
+";
+
+/// A command's outcome: a usage error (exit 2), another error (exit 1), or success.
+type Outcome = Result<Result<(), String>, UsageError>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or(&[]);
+    let wants_help = rest.iter().any(|a| a == "--help" || a == "-h");
+    let help_for = |cmd: &str| -> Option<String> {
+        match cmd {
+            "toy" => Some(toy::help()),
+            "train" => Some(train::help()),
+            _ => None,
+        }
+    };
+    let outcome: Outcome = match args.first().map(String::as_str) {
+        Some(cmd) if wants_help && help_for(cmd).is_some() => {
+            print!("{}", help_for(cmd).unwrap_or_default());
+            return ExitCode::SUCCESS;
+        }
+        Some("toy") => toy::run(rest),
+        Some("train") => train::run(rest),
+        Some("help") | Some("--help") | Some("-h") => {
+            print!(
+                "{}",
+                rest.first()
+                    .and_then(|c| help_for(c))
+                    .unwrap_or_else(|| USAGE.to_owned())
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some("--version") | Some("-V") => {
+            println!("barriers-lab {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(UsageError(format!("unknown command '{other}'"))),
+        None => Err(UsageError("no command given".into())),
+    };
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(msg)) => {
+            eprintln!("barriers-lab: {msg}");
+            ExitCode::from(1)
+        }
+        Err(UsageError(msg)) => {
+            eprintln!("barriers-lab: {msg} (see barriers-lab --help)");
+            ExitCode::from(2)
+        }
+    }
+}
