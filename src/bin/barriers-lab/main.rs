@@ -5,6 +5,7 @@
 //! else fails (an output file cannot be written, say).
 
 mod args;
+mod attack;
 mod output;
 mod toy;
 mod train;
@@ -18,6 +19,8 @@ barriers-lab: the Barriers Lab experiments on the command line
 USAGE:
     barriers-lab toy [--KEY VALUE]... [--params FILE] [--attack deepfool|fgsm] [--json] [--out DIR]
     barriers-lab train --data mnist|fashion|digits --model linear|mlp|cnn [--seed N] [--epochs N] [--out FILE] [--json]
+    barriers-lab attack --data mnist --model mlp --attack deepfool --index 17 [--input FILE] [--model-file FILE] [--eps E] [--seed N] [--json] [--out DIR]
+    barriers-lab ratios --data mnist --model mlp --n 100 [--seed N] [--json]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -29,6 +32,13 @@ toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
 
 train: train an image classifier by its recipe and write a model file (default
     www/models/DATA-MODEL.blm); prints the test accuracy.
+
+attack: one attack (random, fastgrad, fgsm, deepfool, deepfool-linf) on one test image, a
+    drawing or an image file (--input: a PNG, or raw u8 or f32 pixels); --out writes the
+    triptych (image, perturbation, perturbed image) and DeepFool's steps as PNG.
+
+ratios: mean ||r||_2/||x||_2 and ||r||_inf of random noise, the fast gradient and DeepFool
+    over the first N correctly classified test images.
 
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
@@ -48,6 +58,7 @@ fn main() -> ExitCode {
         match cmd {
             "toy" => Some(toy::help()),
             "train" => Some(train::help()),
+            "attack" | "ratios" => Some(attack::help()),
             _ => None,
         }
     };
@@ -58,6 +69,8 @@ fn main() -> ExitCode {
         }
         Some("toy") => toy::run(rest),
         Some("train") => train::run(rest),
+        Some("attack") => attack::run_attack_cmd(rest),
+        Some("ratios") => attack::run_ratios_cmd(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
