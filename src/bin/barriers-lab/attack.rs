@@ -182,7 +182,7 @@ fn attack(
         )?;
         if !o.steps.is_empty() {
             let mut frames: Vec<ArrayView1<f64>> = vec![x.view()];
-            frames.extend(o.steps.iter().map(|s| ArrayView1::from(s)));
+            frames.extend(o.steps.iter().map(ArrayView1::from));
             frames.push(adv);
             write_png(
                 &dir.join("deepfool-steps.png"),
