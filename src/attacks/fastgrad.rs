@@ -13,8 +13,9 @@
 //! (+v on a tie). This matters for ReLU networks, which are nearly positively homogeneous:
 //! their fastest-changing direction is close to x itself, and along +v the image mostly gets
 //! brighter and the logits larger without the label changing. Measured on the lab's MNIST CNN
-//! (100 test digits): along +v alone the mean ||r||_2 / ||x||_2 was 2.0 times that of random
-//! noise, with 19 of 100 digits never flipped; along the line it is well below random noise.
+//! (100 test digits, seed 1): along +v alone 29 digits never flipped (within 100 ||x||) and
+//! the other 71 needed ||r||_2 / ||x||_2 = 2.55 on average; along the line all 100 flip, at
+//! 0.43 on average (random noise: 4.56, DeepFool: 0.15).
 
 use super::line_search::{smallest_flip, Flip};
 use super::random::DirectionalAttack;

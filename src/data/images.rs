@@ -166,6 +166,14 @@ pub fn split(set: &ImageSet) -> (ImageSet, ImageSet) {
     (set.select(&train), set.select(&test))
 }
 
+/// A fixed shuffled order of 0..n (the same on every machine). MNIST is stored sorted by
+/// class, so "the first N images" must be taken in this order to cover every class.
+pub fn mixed_order(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    crate::rng::Rng::new(0x6d69_7865_645f_6f72).shuffle(&mut order);
+    order
+}
+
 /// Reads a shipped data set from a folder (`www/data`), natively.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(kind: ImageDataset, dir: &std::path::Path) -> Result<ImageSet, String> {
@@ -219,6 +227,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn mixed_order_is_a_permutation_that_mixes_classes() {
+        let set = load(ImageDataset::Mnist, &shipped_data_dir()).unwrap();
+        let (_, test) = split(&set);
+        let order = mixed_order(test.len());
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..test.len()).collect::<Vec<_>>());
+        let first: std::collections::HashSet<usize> =
+            order[..100].iter().map(|&i| test.labels[i]).collect();
+        assert_eq!(first.len(), 10, "the first 100 cover every class");
     }
 
     #[test]

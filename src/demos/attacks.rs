@@ -15,7 +15,7 @@ use crate::attacks::random::{random_noise, DirectionalAttack};
 use crate::attacks::{Norm, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::data::drawing;
-use crate::data::images::{ImageDataset, ImageSet};
+use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::models::ImageModel;
 use crate::nn::loss::softmax;
 use crate::nn::Network;
@@ -341,7 +341,8 @@ pub struct RatioRow {
 }
 
 /// The ratio table as a job that can be stepped a few images at a time: random, fast
-/// gradient and DeepFool (l2) on the first `n` test images the network classifies correctly.
+/// gradient and DeepFool (l2) on the first `n` test images the network classifies correctly,
+/// in the fixed mixed order of [`mixed_order`] (so every class is represented).
 pub struct RatioJob {
     net: Network,
     params: AttackParams,
@@ -360,7 +361,8 @@ const RATIO_ATTACKS: [AttackKind; 3] = [
 impl RatioJob {
     pub fn new(net: Network, test: &ImageSet, params: AttackParams) -> Self {
         let predicted = crate::attacks::universal::labels(&net, test.images.view());
-        let mut queue: Vec<(usize, Array1<f64>)> = (0..test.len())
+        let mut queue: Vec<(usize, Array1<f64>)> = mixed_order(test.len())
+            .into_iter()
             .filter(|&i| predicted[i] == test.labels[i])
             .take(params.n)
             .map(|i| (i, test.images.row(i).to_owned()))
@@ -414,7 +416,7 @@ impl RatioJob {
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::images::{load, shipped_data_dir, split};
     use crate::models::model_file_name;

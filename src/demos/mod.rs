@@ -5,4 +5,6 @@
 //!   and FGSM.
 
 pub mod attacks;
+pub mod dimension;
 pub mod toy;
+pub mod universal;

@@ -9,6 +9,7 @@ mod attack;
 mod output;
 mod toy;
 mod train;
+mod universal;
 
 use args::UsageError;
 use std::process::ExitCode;
@@ -21,6 +22,8 @@ USAGE:
     barriers-lab train --data mnist|fashion|digits --model linear|mlp|cnn [--seed N] [--epochs N] [--out FILE] [--json]
     barriers-lab attack --data mnist --model mlp --attack deepfool --index 17 [--input FILE] [--model-file FILE] [--eps E] [--seed N] [--json] [--out DIR]
     barriers-lab ratios --data mnist --model mlp --n 100 [--seed N] [--json]
+    barriers-lab universal --data mnist --model mlp [--xi 0.25] [--norm linf|l2] [--table] [--json] [--out DIR]
+    barriers-lab dimension [--data mnist] [--n 200] [--json]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -39,6 +42,13 @@ attack: one attack (random, fastgrad, fgsm, deepfool, deepfool-linf) on one test
 
 ratios: mean ||r||_2/||x||_2 and ||r||_inf of random noise, the fast gradient and DeepFool
     over the first N correctly classified test images.
+
+universal: one perturbation that fools most images (Moosavi-Dezfooli et al. 2017), computed on
+    training images; its fooling rate on the test images for every model (--table: computed
+    on each model in turn, the transfer table) against random noise of the same size.
+
+dimension: Goodfellow's linear argument: linear classifiers on the same digits at 8x8, 14x14,
+    28x28 and 56x56 pixels; the smallest flipping l-inf step eps* = |f| / ||w||_1 and FGSM's.
 
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
@@ -59,6 +69,7 @@ fn main() -> ExitCode {
             "toy" => Some(toy::help()),
             "train" => Some(train::help()),
             "attack" | "ratios" => Some(attack::help()),
+            "universal" | "dimension" => Some(universal::help()),
             _ => None,
         }
     };
@@ -71,6 +82,8 @@ fn main() -> ExitCode {
         Some("train") => train::run(rest),
         Some("attack") => attack::run_attack_cmd(rest),
         Some("ratios") => attack::run_ratios_cmd(rest),
+        Some("universal") => universal::run_universal(rest),
+        Some("dimension") => universal::run_dimension(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
