@@ -100,10 +100,9 @@ fn universal(
         println!("{summary}");
     } else {
         println!(
-            "universal perturbations on {} ({} {}, xi {}), target fooling rate {:.0} %:",
+            "universal perturbations on {} ({} training images, xi {}), target fooling rate {:.0} %:",
             p.data.name(),
             p.n,
-            "training images",
             p.xi,
             100.0 * (1.0 - p.delta)
         );
