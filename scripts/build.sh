@@ -21,7 +21,7 @@ build_dist() {
   rm -rf dist
   mkdir -p dist/www/pkg
   cp index.html dist/
-  cp -r www/css www/js dist/www/
+  cp -r www/css www/js www/data www/models dist/www/
   cp www/*.html dist/www/
   cp www/pkg/barriers_lab.js www/pkg/barriers_lab_bg.wasm dist/www/pkg/
   # The benchmark page is for developers, not for lecture websites.

@@ -100,3 +100,186 @@ fn benchmark_harness_runs_with_the_browser_clock() {
     );
     assert!(out[0]["median_ms"].as_f64().unwrap() > 0.0);
 }
+
+// ---------------------------------------------------------------------------------------
+// The image demos' binding, on the shipped 8 x 8 digits and Fashion-MNIST, in Chromium.
+
+use barriers_lab::wasm::{AttackDemo, DimensionDemo, UniversalDemo};
+use std::io::Read;
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn digits() -> (Vec<u8>, Vec<u8>) {
+    (
+        gunzip(include_bytes!("../www/data/sklearn_digits_u8_8x8.bin.gz")),
+        gunzip(include_bytes!(
+            "../www/data/sklearn_digits_labels_u8.bin.gz"
+        )),
+    )
+}
+
+const DIGITS_MLP: &[u8] = include_bytes!("../www/models/digits-mlp.blm");
+const DIGITS_LINEAR: &[u8] = include_bytes!("../www/models/digits-linear.blm");
+const DIGITS_CNN: &[u8] = include_bytes!("../www/models/digits-cnn.blm");
+
+fn attack_demo(query: &str) -> AttackDemo {
+    let mut d = AttackDemo::new();
+    d.set_query(query).unwrap();
+    let (p, l) = digits();
+    d.load_data("digits", &p, &l).unwrap();
+    d.load_model("digits", "mlp", DIGITS_MLP).unwrap();
+    d
+}
+
+#[wasm_bindgen_test]
+fn attack_page_needs_then_runs_every_attack() {
+    let mut d = AttackDemo::new();
+    d.set_query("data=digits&model=mlp&index=5").unwrap();
+    let needs: serde_json::Value = serde_json::from_str(&d.needs()).unwrap();
+    assert_eq!(needs.as_array().unwrap().len(), 2, "{needs}");
+    assert!(
+        d.run().is_err(),
+        "running before the data is loaded must be an error"
+    );
+    let d = attack_demo("data=digits&model=mlp&index=5");
+    assert_eq!(d.needs(), "[]");
+    let table: serde_json::Value = serde_json::from_str(&d.all_attacks().unwrap()).unwrap();
+    assert_eq!(table.as_array().unwrap().len(), 5);
+    let o: serde_json::Value = serde_json::from_str(&d.run().unwrap()).unwrap();
+    assert_eq!(o["success"], true);
+    assert_eq!(o["image"].as_array().unwrap().len(), 64);
+    assert_eq!(
+        o["steps"].as_array().unwrap().len(),
+        o["iterations"].as_u64().unwrap() as usize
+    );
+}
+
+#[wasm_bindgen_test]
+fn attack_page_refuses_bad_input() {
+    let mut d = attack_demo("data=digits&model=mlp");
+    for bad in [
+        "index=400&data=digits",
+        "eps=2",
+        "attack=pgd",
+        "drawing=%%%",
+        "drawing=AAAA&data=digits",
+        "n=0",
+    ] {
+        assert!(d.set_query(bad).is_err(), "{bad} was accepted");
+    }
+    assert!(d.load_model("digits", "mlp", b"not a model").is_err());
+    assert!(
+        d.load_model("mnist", "mlp", DIGITS_MLP).is_err(),
+        "an 8 x 8 model does not fit MNIST"
+    );
+    assert!(d.set_drawing(&[0; 10], 5, 5).is_err());
+    assert!(
+        !d.set_drawing(&[0; 100], 10, 10).unwrap(),
+        "an empty pad is no drawing"
+    );
+    assert!(d.ratios_step(1).is_err());
+    // Nothing above changed the state.
+    assert_eq!(d.query(), "data=digits&model=mlp&index=0&drawing=&attack=deepfool&eps=0.1&seed=1&overshoot=0.02&max_iter=50&n=100");
+}
+
+#[wasm_bindgen_test]
+fn a_drawing_becomes_the_attacked_image_and_its_link() {
+    let mut d = attack_demo("data=digits&model=mlp");
+    let mut ink = vec![0u8; 100 * 100];
+    for y in 10..90 {
+        for x in 45..55 {
+            ink[y * 100 + x] = 255;
+        }
+    }
+    assert!(d.set_drawing(&ink, 100, 100).unwrap());
+    let q = d.query();
+    assert!(q.contains("drawing=") && !q.contains("drawing=&"));
+    let o: serde_json::Value = serde_json::from_str(&d.run().unwrap()).unwrap();
+    assert_eq!(o["true_label"], serde_json::Value::Null);
+    // The link restores the same pixels.
+    let mut again = attack_demo(&q);
+    let o2: serde_json::Value = serde_json::from_str(&again.run().unwrap()).unwrap();
+    assert_eq!(o["image"], o2["image"]);
+    again.set_query("data=digits").unwrap();
+}
+
+#[wasm_bindgen_test]
+fn ratio_table_and_retraining_step_to_the_end() {
+    let mut d = attack_demo("data=digits&model=mlp&n=20");
+    d.start_ratios().unwrap();
+    loop {
+        let p = d.ratios_step(3).unwrap();
+        if p[0] >= p[1] {
+            break;
+        }
+    }
+    let r: serde_json::Value = serde_json::from_str(&d.ratios_result()).unwrap();
+    assert_eq!(r["rows"][2]["images"], 20);
+    d.start_training(1, 2).unwrap();
+    assert_eq!(d.training_step().unwrap(), vec![1, 2]);
+    assert_eq!(d.training_step().unwrap(), vec![2, 2]);
+    let info: serde_json::Value = serde_json::from_str(&d.finish_training().unwrap()).unwrap();
+    assert_eq!(info["epochs"], 2);
+    let file = d.model_file().unwrap();
+    assert!(file.starts_with(b"barriers-lab-model 1\n"));
+}
+
+#[wasm_bindgen_test]
+fn universal_page_computes_v_and_its_transfer_row() {
+    let mut d = UniversalDemo::new();
+    d.set_query("data=digits&n=100&xi=0.3&max_passes=2")
+        .unwrap();
+    let (p, l) = digits();
+    d.load_data("digits", &p, &l).unwrap();
+    for (m, bytes) in [
+        ("linear", DIGITS_LINEAR),
+        ("mlp", DIGITS_MLP),
+        ("cnn", DIGITS_CNN),
+    ] {
+        d.load_model("digits", m, bytes).unwrap();
+    }
+    assert_eq!(d.needs(), "[]");
+    d.start("mlp").unwrap();
+    while d.step(25).unwrap()[2] == 0 {}
+    let r: serde_json::Value = serde_json::from_str(&d.result().unwrap()).unwrap();
+    assert_eq!(r["v"].as_array().unwrap().len(), 64);
+    assert!(r["v_linf"].as_f64().unwrap() <= 0.3 + 1e-12);
+    for m in ["linear", "mlp", "cnn"] {
+        assert!(r["test_fooling"][m].as_f64().unwrap() >= 0.0);
+    }
+    assert!(d.start("resnet").is_err());
+}
+
+#[wasm_bindgen_test]
+fn dimension_page_measures_four_sizes() {
+    let mut d = DimensionDemo::new();
+    d.set_query("data=fashion&train=200&n=20&epochs=1").unwrap();
+    let p = gunzip(include_bytes!("../www/data/fashion1k_u8_28x28.bin.gz"));
+    let l = gunzip(include_bytes!("../www/data/fashion1k_labels_u8.bin.gz"));
+    d.load_data("fashion", &p, &l).unwrap();
+    d.start().unwrap();
+    loop {
+        let s = d.step().unwrap();
+        if s[0] >= s[1] {
+            break;
+        }
+    }
+    let r: serde_json::Value = serde_json::from_str(&d.result()).unwrap();
+    let sides: Vec<u64> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["side"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sides, [8, 14, 28, 56]);
+    assert!(
+        d.set_query("data=digits").is_err(),
+        "the dimension demo resamples 28 x 28 images only"
+    );
+}

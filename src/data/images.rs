@@ -11,7 +11,7 @@
 use ndarray::{Array2, Axis};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageDataset {
     Mnist,
@@ -174,15 +174,14 @@ pub fn mixed_order(n: usize) -> Vec<usize> {
     order
 }
 
-/// Reads a shipped data set from a folder (`www/data`), natively.
-#[cfg(not(target_arch = "wasm32"))]
+/// Reads a shipped data set from a folder (`www/data`) on the command line (in the browser
+/// the page fetches the files and calls [`decode`]).
 pub fn load(kind: ImageDataset, dir: &std::path::Path) -> Result<ImageSet, String> {
     let (pf, lf) = kind.files();
     decode(kind, &read_gz(&dir.join(pf))?, &read_gz(&dir.join(lf))?)
 }
 
 /// The contents of a gzip file.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn read_gz(path: &std::path::Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let file =
@@ -195,7 +194,6 @@ pub fn read_gz(path: &std::path::Path) -> Result<Vec<u8>, String> {
 }
 
 /// The folder with the shipped data, in this source tree.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn shipped_data_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("www")

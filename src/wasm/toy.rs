@@ -1,29 +1,10 @@
-//! The WebAssembly binding: the only module that touches wasm-bindgen, web-sys and js-sys.
-//!
-//! It wraps the plain-Rust experiments for the page's worker (`www/js/toy-worker.js`). The
-//! state crosses as text (a URL hash or a JSON object) and is validated by
-//! [`crate::params`] on the way in; results cross as JSON text or typed arrays copied out of
-//! wasm memory. Every fallible call returns `Result<_, JsError>`, so bad input becomes a
-//! JavaScript exception with a message, never a panic.
+//! The toy demo's binding, and the benchmark entry point.
 
+use super::js_error;
 use crate::bench;
 use crate::demos::toy::{ToyLab, ToyParams};
-use crate::params::{self, ParamError};
+use crate::params;
 use wasm_bindgen::prelude::*;
-
-fn js_error(e: ParamError) -> JsError {
-    JsError::new(&e.to_string())
-}
-
-/// Sends panic messages to the console (a panic is a bug: every input error is a `JsError`).
-#[wasm_bindgen(start)]
-fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&JsValue::from_str(&format!(
-            "barriers-lab panicked: {info}"
-        )));
-    }));
-}
 
 /// The largest decision map the binding renders, in pixels per side.
 const MAX_MAP_SIZE: usize = 1024;

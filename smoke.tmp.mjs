@@ -1,0 +1,12 @@
+import { chromium } from '@playwright/test';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-background-networking','--disable-component-update','--disable-sync','--no-first-run'] });
+const [w,h,url,name] = process.argv.slice(2);
+const page = await browser.newPage({ viewport: { width: +w, height: +h } });
+page.on('console', m => console.log('console', m.type(), m.text()));
+page.on('pageerror', e => console.log('pageerror', e.message));
+const t0 = Date.now();
+await page.goto('http://127.0.0.1:8080/' + url);
+await page.waitForTimeout(+(process.argv[6] || 4000));
+await page.screenshot({ path: `/tmp/shots/${name}.png`, fullPage: process.argv[7] === 'full' });
+console.log(name, await page.evaluate(() => [location.hash, document.documentElement.scrollWidth, document.documentElement.clientWidth, document.getElementById('demo')?.dataset.query]));
+await browser.close();

@@ -1,0 +1,591 @@
+//! The image demos' binding: the attack page, the universal-perturbation page and the
+//! dimension page. Each page's worker fetches the shipped data and model files (gzip is
+//! undone by the browser's DecompressionStream) and hands the bytes over; everything else is
+//! computed here. Long computations are jobs the worker steps a little at a time, so it can
+//! report progress and cancel.
+
+use super::js_error;
+use crate::attacks::universal::UniversalSearch;
+use crate::classifier::Classifier;
+use crate::data::drawing;
+use crate::data::images::{decode, split, ImageDataset, ImageSet};
+use crate::demos::attacks::{run_attack, AttackKind, AttackParams, RatioJob};
+use crate::demos::dimension::{DimensionJob, DimensionParams};
+use crate::demos::universal::{random_control, transfer_row, UniversalParams};
+use crate::models::{accuracy, ImageModel, ImageTrainer};
+use crate::nn::io::{from_bytes, round_to_f32, to_bytes};
+use crate::nn::Network;
+use crate::params;
+use crate::render::images::{diverging_rgba, diverging_scale, grey_rgba};
+use ndarray::ArrayView1;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+
+fn parse_dataset(name: &str) -> Result<ImageDataset, JsError> {
+    serde_json::from_value(json!(name))
+        .map_err(|_| JsError::new(&format!("unknown data set '{name}'")))
+}
+
+fn parse_model(name: &str) -> Result<ImageModel, JsError> {
+    serde_json::from_value(json!(name))
+        .map_err(|_| JsError::new(&format!("unknown model '{name}'")))
+}
+
+/// The data sets and models a page has loaded, shared by its demo.
+#[derive(Default)]
+struct Store {
+    sets: HashMap<ImageDataset, (ImageSet, ImageSet)>,
+    models: HashMap<(ImageDataset, ImageModel), (Network, Value)>,
+}
+
+impl Store {
+    fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        let kind = parse_dataset(name)?;
+        let set = decode(kind, pixels, labels).map_err(js_error)?;
+        self.sets.insert(kind, split(&set));
+        Ok(())
+    }
+
+    /// Reads a model file for (data, model); checks it fits the data set's images.
+    fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
+        let (kind, m) = (parse_dataset(data)?, parse_model(model)?);
+        let (net, header) = from_bytes(bytes).map_err(js_error)?;
+        let d = kind.side() * kind.side();
+        if net.input_dim() != d || net.n_classes() != 10 {
+            return Err(JsError::new(&format!("this model takes {} inputs and gives {} classes; {} needs {d} inputs and 10 classes", net.input_dim(), net.n_classes(), kind.name())));
+        }
+        let mut info = Value::Object(header.info);
+        info["n_params"] = json!(net.n_params());
+        if let Some((_, test)) = self.sets.get(&kind) {
+            info["measured_test_accuracy"] = json!(accuracy(&net, test));
+        }
+        let text = info.to_string();
+        self.models.insert((kind, m), (net, info));
+        Ok(text)
+    }
+
+    fn test(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
+        self.sets
+            .get(&kind)
+            .map(|s| &s.1)
+            .ok_or_else(|| JsError::new(&format!("the {} images are not loaded yet", kind.name())))
+    }
+
+    fn train(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
+        self.sets
+            .get(&kind)
+            .map(|s| &s.0)
+            .ok_or_else(|| JsError::new(&format!("the {} images are not loaded yet", kind.name())))
+    }
+
+    fn net(&self, kind: ImageDataset, m: ImageModel) -> Result<&Network, JsError> {
+        self.models.get(&(kind, m)).map(|x| &x.0).ok_or_else(|| {
+            JsError::new(&format!(
+                "the {} {} model is not loaded yet",
+                kind.name(),
+                m.name()
+            ))
+        })
+    }
+}
+
+/// What a page must fetch: [{"data": .., "model": ..}] entries (model may be null).
+fn needs(data: ImageDataset, models: &[ImageModel], store: &Store) -> String {
+    let mut out = Vec::new();
+    if !store.sets.contains_key(&data) {
+        out.push(json!({ "data": data.name(), "files": data.files() }));
+    }
+    for &m in models {
+        if !store.models.contains_key(&(data, m)) {
+            out.push(json!({ "data": data.name(), "model": m.name(), "file": crate::models::model_file_name(data, m) }));
+        }
+    }
+    Value::Array(out).to_string()
+}
+
+/// RGBA pixels of an image with values in [0, 1] (white ink on black).
+#[wasm_bindgen]
+pub fn image_rgba(values: &[f64], side: usize) -> Vec<u8> {
+    grey_rgba(ArrayView1::from(values), side)
+}
+
+/// RGBA pixels of a perturbation (blue negative, red positive) at the scale given, or at its
+/// own largest |value| if `scale` is not positive.
+#[wasm_bindgen]
+pub fn perturbation_rgba(values: &[f64], side: usize, scale: f64) -> Vec<u8> {
+    let v = ArrayView1::from(values);
+    let s = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        diverging_scale(v)
+    };
+    diverging_rgba(v, side, s)
+}
+
+/// The largest |value| of a perturbation (the scale it is shown at).
+#[wasm_bindgen]
+pub fn perturbation_scale(values: &[f64]) -> f64 {
+    diverging_scale(ArrayView1::from(values))
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// The attack page.
+#[wasm_bindgen]
+pub struct AttackDemo {
+    store: Store,
+    params: AttackParams,
+    ratios: Option<RatioJob>,
+    trainer: Option<ImageTrainer>,
+}
+
+#[wasm_bindgen]
+impl AttackDemo {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> AttackDemo {
+        AttackDemo {
+            store: Store::default(),
+            params: AttackParams::default(),
+            ratios: None,
+            trainer: None,
+        }
+    }
+
+    pub fn schema() -> String {
+        params::schema_json::<AttackParams>()
+    }
+
+    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
+        self.params = params::from_query(query).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
+        self.params = params::from_json(json).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn query(&self) -> String {
+        params::to_query(&self.params)
+    }
+
+    pub fn state_json(&self) -> String {
+        params::to_json(&self.params)
+    }
+
+    /// The files the current state needs that are not loaded: JSON list.
+    pub fn needs(&self) -> String {
+        needs(self.params.data, &[self.params.model], &self.store)
+    }
+
+    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        self.store.load_data(name, pixels, labels)
+    }
+
+    pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
+        self.store.load_model(data, model, bytes)
+    }
+
+    /// Loads a model file chosen by the student as the current state's model.
+    pub fn load_model_file(&mut self, bytes: &[u8]) -> Result<String, JsError> {
+        let (d, m) = (self.params.data.name(), self.params.model.name());
+        self.store.load_model(d, m, bytes)
+    }
+
+    /// The current model as a model file.
+    pub fn model_file(&self) -> Result<Vec<u8>, JsError> {
+        let (net, info) = self
+            .store
+            .models
+            .get(&(self.params.data, self.params.model))
+            .ok_or_else(|| JsError::new("no model loaded"))?;
+        let info = info.as_object().cloned().unwrap_or_default();
+        Ok(to_bytes(net, info))
+    }
+
+    /// Facts about the current model (from its file, and its measured test accuracy).
+    pub fn model_info(&self) -> String {
+        self.store
+            .models
+            .get(&(self.params.data, self.params.model))
+            .map_or_else(|| "null".into(), |(_, i)| i.to_string())
+    }
+
+    /// The class names of the current data set, as JSON.
+    pub fn class_names(&self) -> String {
+        json!(self.params.data.class_names()).to_string()
+    }
+
+    /// Runs the state's attack on its image; JSON of the outcome with the image itself
+    /// (`image`), its true label if known, and the side.
+    pub fn run(&self) -> Result<String, JsError> {
+        let p = &self.params;
+        let net = self.store.net(p.data, p.model)?;
+        let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
+        let o = run_attack(net, x.view(), true_label, p.attack, p, p.index);
+        let mut v = serde_json::to_value(&o).map_err(js_error)?;
+        v["image"] = json!(x.to_vec());
+        v["true_label"] = json!(true_label);
+        v["side"] = json!(p.data.side());
+        v["perturbation_scale"] = json!(diverging_scale(ArrayView1::from(&o.perturbation)));
+        Ok(v.to_string())
+    }
+
+    /// All five attacks on the state's image, without the pixel arrays: JSON list.
+    pub fn all_attacks(&self) -> Result<String, JsError> {
+        let p = &self.params;
+        let net = self.store.net(p.data, p.model)?;
+        let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
+        let rows: Vec<Value> = AttackKind::ALL
+            .iter()
+            .map(|&k| {
+                let o = run_attack(net, x.view(), true_label, k, p, p.index);
+                json!({ "attack": k, "adv_label": o.adv_label, "success": o.success, "r_over_x": o.size.r_over_x,
+                        "r_l2": o.size.r_l2, "r_linf": o.size.r_linf, "confidence_after": o.confidence_after, "iterations": o.iterations })
+            })
+            .collect();
+        Ok(Value::Array(rows).to_string())
+    }
+
+    /// Sets the state's drawing from the pad: the ink coverage (0 to 255) of each canvas pixel,
+    /// `w` x `h`. Returns false (and clears the drawing) if nothing is drawn.
+    pub fn set_drawing(&mut self, ink: &[u8], w: usize, h: usize) -> Result<bool, JsError> {
+        if ink.len() != w * h || w == 0 || h == 0 || w * h > 4_000_000 {
+            return Err(JsError::new(&format!(
+                "a drawing of {w} x {h} pixels needs {} values, got {}",
+                w * h,
+                ink.len()
+            )));
+        }
+        let cover: Vec<f64> = ink.iter().map(|&a| a as f64 / 255.0).collect();
+        let packed = drawing::from_canvas(&cover, w, h, self.params.data.side())
+            .map(|img| drawing::pack(img.view()));
+        let drawn = packed.is_some();
+        let next = AttackParams {
+            drawing: packed.unwrap_or_default(),
+            ..self.params.clone()
+        };
+        params::validate(&next).map_err(js_error)?;
+        self.params = next;
+        Ok(drawn)
+    }
+
+    /// Starts the ratio table for the current model (n from the state).
+    pub fn start_ratios(&mut self) -> Result<(), JsError> {
+        let p = &self.params;
+        let net = self.store.net(p.data, p.model)?.clone();
+        self.ratios = Some(RatioJob::new(net, self.store.test(p.data)?, p.clone()));
+        Ok(())
+    }
+
+    /// Attacks up to `budget` more images; returns [done, total].
+    pub fn ratios_step(&mut self, budget: usize) -> Result<Vec<usize>, JsError> {
+        let job = self
+            .ratios
+            .as_mut()
+            .ok_or_else(|| JsError::new("no ratio table is being computed"))?;
+        job.step(budget);
+        let (d, t) = job.progress();
+        Ok(vec![d, t])
+    }
+
+    /// The ratio table so far, as JSON rows.
+    pub fn ratios_result(&self) -> String {
+        self.ratios.as_ref().map_or_else(
+            || "null".into(),
+            |j| json!({ "done": j.progress().0, "rows": j.rows() }).to_string(),
+        )
+    }
+
+    /// Starts retraining the current model from its recipe with `seed` (`epochs` 0: the
+    /// recipe's number).
+    pub fn start_training(&mut self, seed: u32, epochs: usize) -> Result<(), JsError> {
+        let p = &self.params;
+        self.store.train(p.data)?;
+        let t = ImageTrainer::new(p.model, p.data, seed as u64, (epochs > 0).then_some(epochs));
+        self.trainer = Some(t);
+        Ok(())
+    }
+
+    /// One epoch; returns [epochs done, epochs in all].
+    pub fn training_step(&mut self) -> Result<Vec<usize>, JsError> {
+        let kind = self.params.data;
+        let train = self
+            .store
+            .sets
+            .get(&kind)
+            .map(|s| &s.0)
+            .ok_or_else(|| JsError::new("the training images are not loaded"))?;
+        let t = self
+            .trainer
+            .as_mut()
+            .ok_or_else(|| JsError::new("no training is running"))?;
+        if !t.done() {
+            t.step_epoch(train);
+        }
+        Ok(vec![t.epochs_done(), t.recipe.epochs])
+    }
+
+    /// Installs the (possibly partly) trained network as the current model; returns its info.
+    pub fn finish_training(&mut self) -> Result<String, JsError> {
+        let t = self
+            .trainer
+            .take()
+            .ok_or_else(|| JsError::new("no training is running"))?;
+        let mut net = t.net;
+        round_to_f32(&mut net);
+        let test = self.store.test(t.data)?;
+        let info = json!({ "data": t.data, "model": t.model, "epochs": t.history.len(), "recipe": t.recipe,
+                           "test_accuracy": accuracy(&net, test), "measured_test_accuracy": accuracy(&net, test), "n_params": net.n_params(), "retrained_in_browser": true });
+        let text = info.to_string();
+        self.store.models.insert((t.data, t.model), (net, info));
+        Ok(text)
+    }
+
+    /// Drops a retrained model so the shipped one is fetched again.
+    pub fn forget_model(&mut self) {
+        self.store
+            .models
+            .remove(&(self.params.data, self.params.model));
+    }
+}
+
+impl Default for AttackDemo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// The universal-perturbation page.
+#[wasm_bindgen]
+pub struct UniversalDemo {
+    store: Store,
+    params: UniversalParams,
+    search: Option<UniversalSearch>,
+}
+
+#[wasm_bindgen]
+impl UniversalDemo {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> UniversalDemo {
+        UniversalDemo {
+            store: Store::default(),
+            params: UniversalParams::default(),
+            search: None,
+        }
+    }
+
+    pub fn schema() -> String {
+        params::schema_json::<UniversalParams>()
+    }
+
+    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
+        self.params = params::from_query(query).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
+        self.params = params::from_json(json).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn query(&self) -> String {
+        params::to_query(&self.params)
+    }
+
+    pub fn state_json(&self) -> String {
+        params::to_json(&self.params)
+    }
+
+    /// Files still to fetch: the data set and all three models (for the transfer row).
+    pub fn needs(&self) -> String {
+        needs(self.params.data, &ImageModel::ALL, &self.store)
+    }
+
+    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        self.store.load_data(name, pixels, labels)
+    }
+
+    pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
+        self.store.load_model(data, model, bytes)
+    }
+
+    /// Starts the search on the model `source` (one of linear, mlp, cnn) with the state's
+    /// settings.
+    pub fn start(&mut self, source: &str) -> Result<(), JsError> {
+        let m = parse_model(source)?;
+        let p = UniversalParams {
+            model: m,
+            ..self.params.clone()
+        };
+        let net = self.store.net(p.data, m)?;
+        self.search = Some(p.search(net, self.store.train(p.data)?));
+        Ok(())
+    }
+
+    /// Visits up to `budget` images; returns [done, most, finished (0/1)].
+    pub fn step(&mut self, budget: usize) -> Result<Vec<usize>, JsError> {
+        let s = self
+            .search
+            .as_mut()
+            .ok_or_else(|| JsError::new("no search is running"))?;
+        s.step(budget);
+        let (d, t) = s.progress();
+        Ok(vec![d, t, usize::from(s.done())])
+    }
+
+    /// The perturbation found so far and what it does: JSON with v, the fooling rates per pass
+    /// on the training images, and on the test images for every model, next to random noise
+    /// of the same size.
+    pub fn result(&self) -> Result<String, JsError> {
+        let s = self
+            .search
+            .as_ref()
+            .ok_or_else(|| JsError::new("no search has run"))?;
+        let res = s.result();
+        let p = &self.params;
+        let test = self.store.test(p.data)?;
+        let nets: Vec<(ImageModel, &Network)> = ImageModel::ALL
+            .iter()
+            .filter_map(|&m| self.store.net(p.data, m).ok().map(|n| (m, n)))
+            .collect();
+        let row = transfer_row(&nets, test, res.v.view());
+        let noise = random_control(p.norm, res.v.view(), p.seed);
+        let noise_row = transfer_row(&nets, test, noise.view());
+        let as_map = |r: Vec<(ImageModel, f64)>| {
+            r.into_iter()
+                .map(|(m, x)| (m.name().to_owned(), json!(x)))
+                .collect::<serde_json::Map<String, Value>>()
+        };
+        Ok(json!({
+            "v": res.v.to_vec(), "side": p.data.side(), "rates": res.rates, "reached_target": res.reached_target,
+            "target": 1.0 - p.delta, "test_fooling": as_map(row), "noise_test_fooling": as_map(noise_row),
+            "v_linf": res.v.fold(0.0f64, |m, e| m.max(e.abs())), "v_l2": res.v.dot(&res.v).sqrt(),
+        })
+        .to_string())
+    }
+
+    /// A test image (the i-th in the fixed mixed order) with and without v: JSON with both
+    /// images and the labels the source model gives them.
+    pub fn example(&self, i: usize) -> Result<String, JsError> {
+        let s = self
+            .search
+            .as_ref()
+            .ok_or_else(|| JsError::new("no search has run"))?;
+        let p = &self.params;
+        let test = self.store.test(p.data)?;
+        let order = crate::data::images::mixed_order(test.len());
+        let idx = order[i % order.len()];
+        let x = test.images.row(idx);
+        let xv = &x + s.v();
+        let net = self.store.net(p.data, p.model)?;
+        Ok(json!({ "image": x.to_vec(), "perturbed": xv.to_vec(), "label": net.label(x), "adv_label": net.label(xv.view()),
+                   "class_names": p.data.class_names() })
+        .to_string())
+    }
+}
+
+impl Default for UniversalDemo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// The dimension page.
+#[wasm_bindgen]
+pub struct DimensionDemo {
+    store: Store,
+    params: DimensionParams,
+    job: Option<DimensionJob>,
+}
+
+#[wasm_bindgen]
+impl DimensionDemo {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> DimensionDemo {
+        DimensionDemo {
+            store: Store::default(),
+            params: DimensionParams::default(),
+            job: None,
+        }
+    }
+
+    pub fn schema() -> String {
+        params::schema_json::<DimensionParams>()
+    }
+
+    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
+        self.params = params::from_query(query).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
+        self.params = params::from_json(json).map_err(js_error)?;
+        Ok(())
+    }
+
+    pub fn query(&self) -> String {
+        params::to_query(&self.params)
+    }
+
+    pub fn state_json(&self) -> String {
+        params::to_json(&self.params)
+    }
+
+    pub fn needs(&self) -> String {
+        needs(self.params.data, &[], &self.store)
+    }
+
+    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
+        self.store.load_data(name, pixels, labels)
+    }
+
+    /// Starts the experiment (everything but eps matters; eps only scales the readout).
+    pub fn start(&mut self) -> Result<(), JsError> {
+        let p = &self.params;
+        self.job = Some(DimensionJob::new(
+            p.clone(),
+            self.store.train(p.data)?,
+            self.store.test(p.data)?,
+        ));
+        Ok(())
+    }
+
+    /// One unit of work; returns [done, total].
+    pub fn step(&mut self) -> Result<Vec<usize>, JsError> {
+        let j = self
+            .job
+            .as_mut()
+            .ok_or_else(|| JsError::new("nothing is being computed"))?;
+        j.step();
+        let (d, t) = j.progress();
+        Ok(vec![d, t])
+    }
+
+    /// The rows measured so far, with eps ||w'||_1 at the state's eps: JSON.
+    pub fn result(&self) -> String {
+        let eps = self.params.eps;
+        let rows: Vec<Value> = self.job.as_ref().map_or_else(Vec::new, |j| {
+            j.rows
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+                    v["score_change_at_eps"] = json!(eps * r.mean_w_l1);
+                    v
+                })
+                .collect()
+        });
+        json!({ "eps": eps, "rows": rows, "sides": crate::demos::dimension::SIDES }).to_string()
+    }
+}
+
+impl Default for DimensionDemo {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,214 @@
+// The attack page: keeps the address bar in step with the state, wires the controls and the
+// drawing pad to the worker, and shows what the worker computed. No math here.
+
+import { buildControls, formatValue } from './controls.js';
+import { $, Link, showError, hideError, showProgress, saveJson, saveBytes, readChosenFile, blit } from './page.js';
+
+const GROUPS = {
+  'controls-image': ['data', 'model', 'index'],
+  'controls-attack': ['attack', 'eps', 'seed', 'overshoot', 'max_iter'],
+  'controls-ratios': ['n'],
+};
+const ATTACK_NAMES = { random: 'Random noise', fastgrad: 'Fast gradient', fgsm: 'FGSM', deepfool: 'DeepFool (ℓ2)', 'deepfool-linf': 'DeepFool (ℓ∞)' };
+/** Test images per data set under the fixed split (one in five). */
+const TEST_COUNT = { mnist: 2000, fashion: 200, digits: 359 };
+
+const worker = new Worker(new URL('./attack-worker.js', import.meta.url), { type: 'module' });
+const link = new Link();
+let controls = [];
+let last = null;
+
+function send(msg) {
+  worker.postMessage(msg);
+}
+
+function change(changes) {
+  link.keep = false;
+  hideError();
+  send({ type: 'set', changes });
+}
+
+worker.onmessage = (ev) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'ready':
+      setUp(msg.schema);
+      send({ type: 'load', query: link.current(), first: true });
+      break;
+    case 'result':
+      last = msg;
+      show(msg);
+      break;
+    case 'progress':
+      showProgress(msg.done, msg.total, msg.what);
+      break;
+    case 'ratios':
+      showRatios(msg);
+      break;
+    case 'trained':
+      $('model-info').textContent = modelText(msg.info);
+      break;
+    case 'model-file':
+      if (last) saveBytes(new Blob([msg.bytes]), `${last.state.data}-${last.state.model}.blm`);
+      break;
+    case 'error':
+      if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
+      showError(msg.source, msg.message);
+      break;
+  }
+};
+
+worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+
+function setUp(schema) {
+  const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
+  for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
+  $('prev').addEventListener('click', () => last && change({ index: Math.max(0, last.state.index - 1), drawing: '' }));
+  $('next').addEventListener('click', () => last && change({ index: Math.min(TEST_COUNT[last.state.data] - 1, last.state.index + 1), drawing: '' }));
+  $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
+  $('ratios').addEventListener('click', () => send({ type: 'ratios' }));
+  $('train').addEventListener('click', () => send({ type: 'train', seed: 1, epochs: Number(/** @type {HTMLInputElement} */ ($('train-epochs')).value) || 0 }));
+  $('shipped').addEventListener('click', () => send({ type: 'shipped-model' }));
+  $('save-model').addEventListener('click', () => send({ type: 'save-model' }));
+  $('load-model').addEventListener('change', async (ev) => {
+    try {
+      const bytes = await readChosenFile(ev, 20_000_000, 'bytes');
+      if (bytes) send({ type: 'load-model', bytes });
+    } catch (e) {
+      showError('file', e.message);
+    }
+  });
+  $('save').addEventListener('click', () => last && saveJson(last.state, 'barriers-lab-attack.json'));
+  $('load').addEventListener('change', async (ev) => {
+    try {
+      const text = await readChosenFile(ev, 100_000, 'text');
+      if (text !== null) {
+        link.keep = false;
+        hideError();
+        send({ type: 'set', json: text, source: 'file' });
+      }
+    } catch (e) {
+      showError('file', e.message);
+    }
+  });
+  link.onEdit((q) => {
+    hideError();
+    send({ type: 'load', query: q });
+  });
+  setUpPad();
+}
+
+function modelText(info) {
+  if (!info) return '';
+  const acc = info.measured_test_accuracy ?? info.test_accuracy;
+  const how = info.retrained_in_browser ? `retrained here for ${info.epochs} epochs` : `shipped, trained with seed ${info.seed} for ${info.epochs} epochs`;
+  return `${info.n_params} parameters · test accuracy ${(100 * acc).toFixed(2)} % · ${how}`;
+}
+
+function topList(el, top, names) {
+  el.innerHTML = top.map(([k, p]) => `<li>${names[k]} <span class="small">${(100 * p).toFixed(1)} %</span></li>`).join('');
+}
+
+function show(msg) {
+  const { outcome: o, state: s, pictures: pics, classNames: names } = msg;
+  const demo = $('demo');
+  demo.dataset.query = msg.query;
+  link.write(msg.query);
+  for (const c of controls) c.update(s);
+  /** @type {HTMLInputElement} */ (document.getElementById('ctl-index')).max = String(TEST_COUNT[s.data] - 1);
+  for (const c of controls) c.setEnabled('eps', s.attack === 'fgsm');
+  blit($('img-x'), pics.image, o.side);
+  blit($('img-r'), pics.perturbation, o.side);
+  blit($('img-adv'), pics.adversarial, o.side);
+  const source = s.drawing ? 'Your drawing' : `Test image ${s.index}`;
+  $('cap-x').textContent = `${source}${o.true_label === null ? '' : ` (true: ${names[o.true_label]})`}`;
+  $('cap-r').textContent = ` shown ×${formatValue(1 / o.perturbation_scale)}: full colour = ±${formatValue(o.perturbation_scale)}`;
+  $('cap-adv').textContent = o.success ? 'x + r: the label changed' : 'x + r: the label held';
+  topList($('top-x'), o.top3_before, names);
+  topList($('top-adv'), o.top3_after, names);
+
+  const steps = $('steps');
+  steps.replaceChildren();
+  $('steps-box').hidden = pics.steps.length === 0;
+  for (const rgba of [pics.image, ...pics.steps, pics.adversarial]) {
+    const c = document.createElement('canvas');
+    steps.append(c);
+    blit(c, rgba, o.side);
+  }
+
+  const rows = [
+    ['Attack', ATTACK_NAMES[o.attack]],
+    ['Label', `<span data-testid="label">${names[o.label]}</span> (${(100 * o.confidence_before).toFixed(1)} %)`],
+    ['New label', `<span data-testid="adv-label" class="${o.success ? 'flipped' : ''}">${names[o.adv_label]}</span> (${(100 * o.confidence_after).toFixed(1)} %)`],
+    ['‖r‖₂ / ‖x‖₂', `<span data-testid="r-over-x" title="${o.r_over_x}">${formatValue(o.r_over_x)}</span>`],
+    ['‖r‖₂', `<span title="${o.r_l2}">${formatValue(o.r_l2)}</span>`],
+    ['‖r‖∞', `<span data-testid="r-linf" title="${o.r_linf}">${formatValue(o.r_linf)}</span>`],
+    [o.attack.startsWith('deepfool') ? 'Iterations' : o.attack === 'fgsm' ? 'Steps' : 'Evaluations', `<span data-testid="iterations">${o.iterations}</span>`],
+  ];
+  if (o.attack === 'fgsm') {
+    rows.push(['FGSM flips at', `<span data-testid="flip-eps" data-value="${o.flip_eps ?? ''}">${o.flip_eps === null ? 'no ε up to 1' : `ε ≥ ${formatValue(o.flip_eps)}`}</span>`]);
+  }
+  $('readout-list').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
+
+  $('all-attacks').innerHTML =
+    '<tr><th>attack</th><th>‖r‖₂/‖x‖₂</th><th>‖r‖∞</th><th>new label</th></tr>' +
+    msg.table.map((r) => `<tr><td>${ATTACK_NAMES[r.attack]}</td><td>${r.success ? formatValue(r.r_over_x) : '—'}</td><td>${r.success ? formatValue(r.r_linf) : '—'}</td><td class="${r.success ? 'flipped' : ''}">${names[r.adv_label]}</td></tr>`).join('');
+  $('model-info').textContent = modelText(msg.model);
+  demo.dataset.drawn = msg.query;
+}
+
+function showRatios(msg) {
+  const r = msg.result;
+  if (!r) return;
+  const head = `<caption class="small">${msg.state.data} ${msg.state.model}, ${r.done} correctly classified test images${msg.finished ? '' : ' (cancelled)'}</caption>`;
+  $('ratio-table').innerHTML =
+    head +
+    '<tr><th>attack</th><th>mean ‖r‖₂/‖x‖₂</th><th>mean ‖r‖∞</th><th>flipped</th></tr>' +
+    r.rows.map((x) => `<tr><td>${ATTACK_NAMES[x.attack]}</td><td data-testid="ratio-${x.attack}">${formatValue(x.mean_r_over_x)}</td><td>${formatValue(x.mean_r_linf)}</td><td>${x.successes}/${x.images}</td></tr>`).join('');
+}
+
+// The drawing pad: dark ink on white; the worker turns it into a data-set image.
+function setUpPad() {
+  const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
+  const ctx = pad.getContext('2d', { willReadFrequently: true });
+  const clear = () => {
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, pad.width, pad.height);
+  };
+  clear();
+  let drawing = false;
+  /** @returns {[number, number]} */
+  const at = (ev) => {
+    const r = pad.getBoundingClientRect();
+    return [((ev.clientX - r.left) / r.width) * pad.width, ((ev.clientY - r.top) / r.height) * pad.height];
+  };
+  pad.addEventListener('pointerdown', (ev) => {
+    drawing = true;
+    pad.setPointerCapture(ev.pointerId);
+    ctx.beginPath();
+    ctx.moveTo(...at(ev));
+  });
+  pad.addEventListener('pointermove', (ev) => {
+    if (!drawing) return;
+    ctx.lineWidth = 22;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = '#111';
+    ctx.lineTo(...at(ev));
+    ctx.stroke();
+  });
+  pad.addEventListener('pointerup', () => (drawing = false));
+  $('pad-clear').addEventListener('click', clear);
+  $('pad-back').addEventListener('click', () => change({ drawing: '' }));
+  $('pad-use').addEventListener('click', () => {
+    const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
+    // Ink coverage per pixel: how far from white the red channel is.
+    const ink = new Uint8Array(pad.width * pad.height);
+    for (let i = 0; i < ink.length; i++) ink[i] = 255 - data[4 * i];
+    link.keep = false;
+    hideError();
+    send({ type: 'draw', ink, width: pad.width, height: pad.height });
+  });
+}
+
+window.addEventListener('resize', () => last && show(last));

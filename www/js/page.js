@@ -1,0 +1,131 @@
+// What every demo page shares: the embed mode, the error banner, the address bar as the
+// state, the progress bar with Cancel, and state files. No math here.
+
+/** @param {string} id */
+export const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** ?embed=1: no page chrome, sized to its frame (see lab.css). */
+export const embed = new URLSearchParams(location.search).get('embed') === '1';
+if (embed) document.body.classList.add('embed');
+
+/** Where a refused value came from, in words for the banner. */
+export const ERROR_PREFIX = {
+  link: 'This link has a value the lab cannot use, so it shows the defaults instead: ',
+  'link-edit': 'This link has a value the lab cannot use, so the demo stays as it was: ',
+  file: 'That file cannot be used: ',
+  control: 'That value was refused: ',
+  click: 'That point cannot be attacked: ',
+  drawing: 'That drawing cannot be used: ',
+  internal: 'The computation stopped: ',
+};
+
+export function showError(source, text) {
+  $('error-text').textContent = (ERROR_PREFIX[source] || '') + text;
+  $('error').hidden = false;
+}
+
+export function hideError() {
+  $('error').hidden = true;
+}
+
+$('error-close')?.addEventListener('click', hideError);
+
+/**
+ * The address bar holds the state (the hash). A bad link stays there untouched (nothing the
+ * student typed is lost) until they change something.
+ */
+export class Link {
+  constructor() {
+    /** The hash this page last wrote, so that our own writes are not read back as edits. */
+    this.written = null;
+    this.keep = false;
+    this.last = 0;
+    this.timer = 0;
+  }
+
+  /** The state as the address bar has it now. */
+  current() {
+    return location.hash.slice(1);
+  }
+
+  /** Writes `query` into the address bar (at most four times a second if `often`). */
+  write(query, often = false) {
+    if (this.keep) return;
+    window.clearTimeout(this.timer);
+    const go = () => {
+      this.written = query;
+      this.last = performance.now();
+      if (location.hash.slice(1) !== query) {
+        history.replaceState(null, '', `${location.pathname}${location.search}#${query}`);
+      }
+    };
+    if (!often || performance.now() - this.last > 250) go();
+    else this.timer = window.setTimeout(go, 250);
+  }
+
+  /** Calls `onEdit(query)` when the student edits the hash by hand. */
+  onEdit(onEdit) {
+    window.addEventListener('hashchange', () => {
+      const q = location.hash.slice(1);
+      if (q !== this.written) onEdit(q);
+    });
+  }
+}
+
+/** Shows (total > 0 and done < total) or hides the progress bar. */
+export function showProgress(done, total, what = 'Working') {
+  const busy = total > 0 && done < total;
+  $('busy').hidden = !busy;
+  const demo = document.getElementById('demo');
+  if (demo) demo.dataset.busy = String(busy);
+  if (busy) {
+    /** @type {HTMLProgressElement} */ ($('busy-progress')).value = done / total;
+    $('busy-text').textContent = `${what}… ${done} of ${total}`;
+  }
+}
+
+/** Offers `obj` as a JSON file download. */
+export function saveJson(obj, name) {
+  saveBytes(new Blob([JSON.stringify(obj, null, 2)], { type: 'application/json' }), name);
+}
+
+/** Offers a Blob as a file download. */
+export function saveBytes(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/**
+ * Reads the file chosen in a file input (at most `maxBytes`), as text or bytes.
+ * @param {Event} ev @param {number} maxBytes @param {'text'|'bytes'} as
+ * @returns {Promise<string|Uint8Array|null>}
+ */
+export async function readChosenFile(ev, maxBytes, as) {
+  const input = /** @type {HTMLInputElement} */ (ev.target);
+  const file = input.files && input.files[0];
+  input.value = '';
+  if (!file) return null;
+  if (file.size > maxBytes) throw new Error(`${file.name} is ${file.size} bytes; the lab takes files up to ${maxBytes} bytes here.`);
+  return as === 'text' ? file.text() : new Uint8Array(await file.arrayBuffer());
+}
+
+/** Draws RGBA pixels (side x side) onto a canvas, enlarged without smoothing. */
+export function blit(canvas, rgba, side) {
+  const c = /** @type {HTMLCanvasElement} */ (canvas);
+  const src = document.createElement('canvas');
+  src.width = side;
+  src.height = side;
+  src.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength), side, side), 0, 0);
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(c.clientWidth * dpr));
+  if (c.width !== w || c.height !== w) {
+    c.width = w;
+    c.height = w;
+  }
+  const ctx = c.getContext('2d');
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(src, 0, 0, c.width, c.height);
+}

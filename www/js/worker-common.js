@@ -1,0 +1,98 @@
+// What the image demos' workers share: posting, fetching the shipped data and model files
+// (gzip undone by the browser's DecompressionStream), and running long jobs in short steps
+// with progress and cancel. No math here.
+
+/** @param {any} msg @param {Transferable[]} [transfer] */
+export function post(msg, transfer = []) {
+  self.postMessage(msg, transfer);
+}
+
+/** @param {unknown} e */
+export function message(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The bytes of a file next to the pages, gunzipped if `gz`. */
+export async function fetchBytes(path, gz) {
+  const url = new URL(path, import.meta.url);
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`cannot load ${path} (HTTP ${r.status})`);
+  if (!gz) return new Uint8Array(await r.arrayBuffer());
+  const stream = r.body.pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Fetches whatever `demo.needs()` lists (data sets and model files) and hands it over. */
+export async function ensureLoaded(demo) {
+  const needs = JSON.parse(demo.needs());
+  for (const [i, n] of needs.entries()) {
+    if (n.files) {
+      post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.data} images` });
+      const [pixels, labels] = await Promise.all([fetchBytes(`../data/${n.files[0]}`, true), fetchBytes(`../data/${n.files[1]}`, true)]);
+      demo.load_data(n.data, pixels, labels);
+    } else {
+      post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.model} model` });
+      demo.load_model(n.data, n.model, await fetchBytes(`../models/${n.file}`, false));
+    }
+  }
+  if (needs.length) post({ type: 'progress', done: 0, total: 0 });
+}
+
+let cancelled = false;
+
+/** Asks the running job to stop at its next step. */
+export function cancelJob() {
+  cancelled = true;
+}
+
+/**
+ * Runs a job: `step()` does a little work and returns [done, total, finished]; between
+ * steps of about 40 ms the worker reports progress and reads its messages (a cancel).
+ * Resolves to true if the job finished, false if it was cancelled.
+ */
+export async function runJob(what, step) {
+  cancelled = false;
+  try {
+    for (;;) {
+      const t0 = performance.now();
+      let done, total, finished;
+      do {
+        [done, total, finished] = step();
+      } while (!finished && performance.now() - t0 < 40);
+      post({ type: 'progress', done, total, what });
+      if (finished) return true;
+      await sleep(0);
+      if (cancelled) return false;
+    }
+  } finally {
+    post({ type: 'progress', done: 0, total: 0 });
+  }
+}
+
+/**
+ * A loop that recomputes whenever the state changed: `mark()` after every change; changes
+ * that arrive while it computes are folded into the next round, so a dragged slider never
+ * queues up stale work.
+ */
+export function refresher(compute, onError) {
+  let dirty = false;
+  let running = false;
+  return async function mark() {
+    dirty = true;
+    if (running) return;
+    running = true;
+    try {
+      while (dirty) {
+        dirty = false;
+        await compute();
+        await sleep(0);
+      }
+    } catch (e) {
+      onError(e);
+    } finally {
+      running = false;
+    }
+  };
+}
