@@ -42,15 +42,22 @@ export function query(page) {
   return page.evaluate(() => document.getElementById('demo').dataset.query);
 }
 
-/** A fingerprint of the main canvas's pixels. */
-export function canvasHash(page) {
-  return page.evaluate(() => {
-    const c = /** @type {HTMLCanvasElement} */ (document.getElementById('map'));
+/** A fingerprint of a canvas's pixels (the toy demo's map by default). */
+export function canvasHash(page, id = 'map') {
+  return page.evaluate((canvasId) => {
+    const c = /** @type {HTMLCanvasElement} */ (document.getElementById(canvasId));
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let h = 2166136261;
     for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619) >>> 0;
     return `${c.width}x${c.height}:${h}`;
-  });
+  }, id);
+}
+
+/** Opens a demo page at `hash` (fresh document) and waits until it has shown that state. */
+export async function openPage(page, path, hash = '', pattern = /./) {
+  await page.goto('about:blank');
+  await page.goto(`${path}${hash ? `#${hash}` : ''}`);
+  await waitDrawn(page, pattern);
 }
 
 /** Saves a named screenshot next to the test's other outputs. */

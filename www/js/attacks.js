@@ -190,7 +190,7 @@ function setUpPad() {
   });
   pad.addEventListener('pointermove', (ev) => {
     if (!drawing) return;
-    ctx.lineWidth = 22;
+    ctx.lineWidth = 30;
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     ctx.strokeStyle = '#111';
