@@ -6,9 +6,25 @@
 //! `min_sample_ms`) that the browser's coarse clock (0.1 ms without cross-origin isolation)
 //! is negligible; the reported figure is the median over samples of the time per call.
 
+use crate::attacks::deepfool::{deepfool, DeepFoolOptions};
+use crate::attacks::fgsm::fgsm;
+use crate::attacks::universal::labels;
+use crate::data::images::{decode, mixed_order, split, ImageDataset};
 use crate::demos::toy::{ToyLab, ToyParams};
+use crate::models::{ImageModel, ImageTrainer};
+use crate::nn::io::from_bytes;
 use serde::Serialize;
 use std::hint::black_box;
+
+/// The files the image kernels need: MNIST (gunzipped pixels and labels) and the shipped
+/// MLP and CNN model files. The native runner reads them from `www/`; the bench page fetches
+/// them, so the library's wasm carries no data.
+pub struct BenchAssets {
+    pub mnist_pixels: Vec<u8>,
+    pub mnist_labels: Vec<u8>,
+    pub mlp: Vec<u8>,
+    pub cnn: Vec<u8>,
+}
 
 /// One timed kernel.
 #[derive(Clone, Debug, Serialize)]
@@ -41,11 +57,31 @@ fn trained_toy() -> ToyLab {
 }
 
 /// Every kernel, set up and ready to run.
-pub fn kernels() -> Vec<Kernel> {
+pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     let heat = trained_toy();
     let attack = trained_toy();
     let mut train = ToyLab::new(ToyParams::default());
-    vec![
+    let (mnist_train, test) = split(&decode(
+        ImageDataset::Mnist,
+        &assets.mnist_pixels,
+        &assets.mnist_labels,
+    )?);
+    let mlp = from_bytes(&assets.mlp)?.0;
+    let cnn = from_bytes(&assets.cnn)?.0;
+    // The first test digit (in the fixed mixed order) that both networks get right.
+    let (pm, pc) = (
+        labels(&mlp, test.images.view()),
+        labels(&cnn, test.images.view()),
+    );
+    let i = mixed_order(test.len())
+        .into_iter()
+        .find(|&i| pm[i] == test.labels[i] && pc[i] == test.labels[i])
+        .ok_or("no test digit classified correctly")?;
+    let x = test.images.row(i).to_owned();
+    let y = test.labels[i];
+    let (x1, x2, x3, mlp2) = (x.clone(), x.clone(), x, mlp.clone());
+    let mut trainer = ImageTrainer::new(ImageModel::Mlp, ImageDataset::Mnist, 1, None);
+    let mut kernels = vec![
         Kernel {
             name: "toy_heatmap_200",
             description:
@@ -69,7 +105,56 @@ pub fn kernels() -> Vec<Kernel> {
                 black_box(train.step_epoch());
             }),
         },
-    ]
+    ];
+    kernels.extend([
+        Kernel {
+            name: "mnist_deepfool_mlp",
+            description: "one DeepFool run (l2, at most 50 steps, top 10 classes) on a test digit, MLP 784-128-64-10",
+            run: Box::new(move || {
+                black_box(deepfool(&mlp, x1.view(), &DeepFoolOptions::default()));
+            }),
+        },
+        Kernel {
+            name: "mnist_deepfool_cnn",
+            description: "the same DeepFool run on the CNN (two 3x3 convolutions with pooling, dense 784-64-10)",
+            run: Box::new(move || {
+                black_box(deepfool(&cnn, x2.view(), &DeepFoolOptions::default()));
+            }),
+        },
+        Kernel {
+            name: "mnist_fgsm_mlp",
+            description: "one FGSM step (eps 0.1) on the same digit, MLP",
+            run: Box::new(move || {
+                black_box(fgsm(&mlp2, x3.view(), y, 0.1));
+            }),
+        },
+        Kernel {
+            name: "mnist_train_epoch_mlp",
+            description: "one training epoch of the MLP: 8,000 distorted digits, batches of 64, Adam",
+            run: Box::new(move || {
+                black_box(trainer.step_epoch(&mnist_train));
+            }),
+        },
+    ]);
+    Ok(kernels)
+}
+
+impl BenchAssets {
+    /// Reads the assets from the source tree.
+    pub fn from_source_tree() -> Result<Self, String> {
+        let data = crate::data::images::shipped_data_dir();
+        let (pf, lf) = ImageDataset::Mnist.files();
+        let models = data.parent().map(|d| d.join("models")).unwrap_or_default();
+        let read = |p: std::path::PathBuf| {
+            std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        };
+        Ok(Self {
+            mnist_pixels: crate::data::images::read_gz(&data.join(pf))?,
+            mnist_labels: crate::data::images::read_gz(&data.join(lf))?,
+            mlp: read(models.join("mnist-mlp.blm"))?,
+            cnn: read(models.join("mnist-cnn.blm"))?,
+        })
+    }
 }
 
 /// Times `kernel` with the clock `now` (milliseconds).
@@ -97,6 +182,17 @@ pub fn measure(
         };
         calls = (calls * factor.clamp(2, 100)).min(1 << 20);
     }
+    // Slow kernels (a training epoch) get fewer samples: about 10 s in all, at least 5.
+    let first = {
+        let t0 = now();
+        (kernel.run)();
+        now() - t0
+    };
+    let samples = if first * calls as f64 * samples as f64 > 10_000.0 {
+        ((10_000.0 / (first * calls as f64)) as usize).clamp(5, samples.max(5))
+    } else {
+        samples
+    };
     let mut per_call: Vec<f64> = (0..samples.max(1))
         .map(|_| {
             let t0 = now();
@@ -129,11 +225,16 @@ fn median(sorted: &[f64]) -> f64 {
 }
 
 /// Runs every kernel and returns the measurements.
-pub fn run_all(now: &dyn Fn() -> f64, samples: usize, min_sample_ms: f64) -> Vec<Measurement> {
-    kernels()
+pub fn run_all(
+    assets: &BenchAssets,
+    now: &dyn Fn() -> f64,
+    samples: usize,
+    min_sample_ms: f64,
+) -> Result<Vec<Measurement>, String> {
+    Ok(kernels(assets)?
         .iter_mut()
         .map(|k| measure(k, now, samples, min_sample_ms))
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -165,7 +266,8 @@ mod tests {
         assert_eq!(m.calls_per_sample, 1);
         assert_eq!(m.median_ms, 1.0);
         assert_eq!(m.samples, 5);
-        assert_eq!(calls.get(), 6);
+        // One warm-up call, one timed call that sizes the samples, five samples of one.
+        assert_eq!(calls.get(), 7);
         assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
     }
 }

@@ -188,13 +188,27 @@ impl ToyDemo {
 }
 
 /// Runs every benchmark kernel (see [`crate::bench`]) with `performance.now()` and returns
-/// the measurements as JSON.
+/// the measurements as JSON. The page passes the gunzipped MNIST bytes and the MLP and CNN
+/// model files.
 #[wasm_bindgen]
-pub fn bench_run(samples: usize, min_sample_ms: f64) -> Result<String, JsError> {
+pub fn bench_run(
+    samples: usize,
+    min_sample_ms: f64,
+    mnist_pixels: Vec<u8>,
+    mnist_labels: Vec<u8>,
+    mlp: Vec<u8>,
+    cnn: Vec<u8>,
+) -> Result<String, JsError> {
+    let assets = bench::BenchAssets {
+        mnist_pixels,
+        mnist_labels,
+        mlp,
+        cnn,
+    };
     let perf = web_sys::window()
         .and_then(|w| w.performance())
         .ok_or_else(|| JsError::new("performance.now() is not available here"))?;
     let now = move || perf.now();
-    let results = bench::run_all(&now, samples, min_sample_ms);
+    let results = bench::run_all(&assets, &now, samples, min_sample_ms).map_err(js_error)?;
     serde_json::to_string(&results).map_err(|e| JsError::new(&e.to_string()))
 }
