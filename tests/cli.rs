@@ -164,3 +164,209 @@ fn help_lists_every_option() {
         assert!(text.contains(key), "{key} missing from help");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The image commands.
+
+#[test]
+fn attack_prints_the_lecture_metrics_and_writes_the_triptych() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-attack-{}", std::process::id()));
+    let v = json(&[
+        "attack",
+        "--data",
+        "mnist",
+        "--model",
+        "mlp",
+        "--attack",
+        "deepfool",
+        "--index",
+        "17",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    for key in [
+        "label",
+        "adv_label",
+        "success",
+        "r_l2",
+        "r_linf",
+        "r_over_x",
+        "iterations",
+        "confidence_before",
+        "confidence_after",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["success"], true);
+    assert_ne!(v["label"], v["adv_label"]);
+    for name in ["triptych.png", "deepfool-steps.png"] {
+        assert_eq!(&std::fs::read(dir.join(name)).unwrap()[..4], b"\x89PNG");
+    }
+    // Every attack runs; FGSM reports the step at which it flips.
+    for attack in ["random", "fastgrad", "fgsm", "deepfool-linf"] {
+        let v = json(&[
+            "attack", "--data", "digits", "--model", "cnn", "--attack", attack, "--index", "3",
+            "--json",
+        ]);
+        assert_eq!(v["attack"], attack);
+    }
+    let v = json(&[
+        "attack", "--data", "mnist", "--model", "mlp", "--attack", "fgsm", "--index", "17",
+        "--eps", "0.3", "--json",
+    ]);
+    let flip = v["flip_eps"].as_f64().unwrap();
+    assert!(flip > 0.0 && flip <= 0.3, "{v}");
+}
+
+#[test]
+fn attack_reads_png_and_raw_images() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A dark "1" on a light 56 x 56 RGB background: inverted and shrunk to 28 x 28.
+    let (w, h) = (56u32, 56u32);
+    let mut rgb = vec![255u8; (w * h * 3) as usize];
+    for y in 8..48 {
+        for x in 25..31 {
+            let i = ((y * w + x) * 3) as usize;
+            rgb[i..i + 3].copy_from_slice(&[0, 0, 0]);
+        }
+    }
+    let png_path = dir.join("one.png");
+    {
+        let file = std::fs::File::create(&png_path).unwrap();
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&rgb).unwrap();
+    }
+    let v = json(&[
+        "attack",
+        "--data",
+        "mnist",
+        "--model",
+        "cnn",
+        "--input",
+        png_path.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["label"], 1, "a vertical bar should read as a 1: {v}");
+    let raw = dir.join("zeros.u8");
+    std::fs::write(&raw, [0u8; 784]).unwrap();
+    json(&[
+        "attack",
+        "--data",
+        "mnist",
+        "--input",
+        raw.to_str().unwrap(),
+        "--json",
+    ]);
+    let bad = dir.join("bad.bin");
+    std::fs::write(&bad, [1u8; 100]).unwrap();
+    let out = run(&["attack", "--input", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a PNG, or 784 bytes"));
+}
+
+#[test]
+fn ratios_universal_and_dimension_report_their_tables() {
+    let v = json(&[
+        "ratios", "--data", "mnist", "--model", "linear", "--n", "20", "--json",
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[0]["mean_r_over_x"].as_f64().unwrap() > rows[2]["mean_r_over_x"].as_f64().unwrap()
+    );
+    let u = json(&[
+        "universal",
+        "--data",
+        "digits",
+        "--model",
+        "mlp",
+        "--n",
+        "200",
+        "--xi",
+        "0.3",
+        "--json",
+    ]);
+    let row = &u["rows"][0];
+    for m in ["linear", "mlp", "cnn"] {
+        assert!(row["test_fooling"][m].is_number() && row["noise_test_fooling"][m].is_number());
+    }
+    let d = json(&[
+        "dimension",
+        "--data",
+        "fashion",
+        "--train",
+        "200",
+        "--n",
+        "20",
+        "--epochs",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(d["rows"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn image_commands_refuse_bad_arguments_with_status_2() {
+    for args in [
+        &["attack", "--data", "mnist", "--index", "-1"][..],
+        &["attack", "--attack", "pgd"],
+        &["attack", "--data", "digits", "--index", "400"],
+        &["attack", "--eps", "NaN"],
+        &["ratios", "--n", "0"],
+        &["universal", "--xi", "-1"],
+        &["universal", "--data", "fashion", "--n", "900"],
+        &["dimension", "--data", "digits"],
+        &["train", "--model", "resnet"],
+        &["train", "--epochs", "1000"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// The shipped weights are what `barriers-lab train` makes from the recipe and the seed:
+/// retraining the MNIST linear model and the 8 x 8 digits MLP reproduces their test
+/// accuracy and their weights (to 1e-6; the exact bits may depend on the CPU's vector units).
+#[test]
+fn training_reproduces_the_shipped_weights() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-train-{}", std::process::id()));
+    for (data, model) in [("mnist", "linear"), ("digits", "mlp")] {
+        let out = dir.join(format!("{data}-{model}.blm"));
+        let v = json(&[
+            "train",
+            "--data",
+            data,
+            "--model",
+            model,
+            "--seed",
+            "1",
+            "--quiet",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let shipped = std::fs::read(format!(
+            "{}/www/models/{data}-{model}.blm",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let (a, ha) = barriers_lab::nn::io::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
+        let (b, hb) = barriers_lab::nn::io::from_bytes(&shipped).unwrap();
+        assert_eq!(
+            ha.info["test_accuracy"], hb.info["test_accuracy"],
+            "{data} {model}"
+        );
+        assert_eq!(v["test_accuracy"], hb.info["test_accuracy"]);
+        for (sa, sb) in a.param_slices().iter().zip(b.param_slices()) {
+            for (x, y) in sa.iter().zip(sb.iter()) {
+                assert!((x - y).abs() < 1e-6, "{data} {model}: {x} vs {y}");
+            }
+        }
+    }
+}
