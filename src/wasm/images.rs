@@ -129,6 +129,56 @@ pub fn perturbation_scale(values: &[f64]) -> f64 {
     diverging_scale(ArrayView1::from(values))
 }
 
+/// The methods every image demo has: its schema, its state through links and files, and
+/// loading a data set.
+macro_rules! state_methods {
+    ($demo:ident, $params:ty) => {
+        #[wasm_bindgen]
+        impl $demo {
+            /// The state's schema (keys, kinds, ranges, labels) as JSON.
+            pub fn schema() -> String {
+                params::schema_json::<$params>()
+            }
+
+            /// Replaces the state from a URL hash; a refused one changes nothing.
+            pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
+                self.params = params::from_query(query).map_err(js_error)?;
+                Ok(())
+            }
+
+            /// Replaces the state from a JSON object (a file, or the page's controls).
+            pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
+                self.params = params::from_json(json).map_err(js_error)?;
+                Ok(())
+            }
+
+            /// The state as a URL hash (without '#').
+            pub fn query(&self) -> String {
+                params::to_query(&self.params)
+            }
+
+            /// The state as a JSON object.
+            pub fn state_json(&self) -> String {
+                params::to_json(&self.params)
+            }
+
+            /// Hands over a data set's gunzipped bytes (pixels and labels).
+            pub fn load_data(
+                &mut self,
+                name: &str,
+                pixels: &[u8],
+                labels: &[u8],
+            ) -> Result<(), JsError> {
+                self.store.load_data(name, pixels, labels)
+            }
+        }
+    };
+}
+
+state_methods!(AttackDemo, AttackParams);
+state_methods!(UniversalDemo, UniversalParams);
+state_methods!(DimensionDemo, DimensionParams);
+
 // ---------------------------------------------------------------------------------------
 
 /// The attack page.
@@ -152,35 +202,9 @@ impl AttackDemo {
         }
     }
 
-    pub fn schema() -> String {
-        params::schema_json::<AttackParams>()
-    }
-
-    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-        self.params = params::from_query(query).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-        self.params = params::from_json(json).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn query(&self) -> String {
-        params::to_query(&self.params)
-    }
-
-    pub fn state_json(&self) -> String {
-        params::to_json(&self.params)
-    }
-
     /// The files the current state needs that are not loaded: JSON list.
     pub fn needs(&self) -> String {
         needs(self.params.data, &[self.params.model], &self.store)
-    }
-
-    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
-        self.store.load_data(name, pixels, labels)
     }
 
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
@@ -378,35 +402,9 @@ impl UniversalDemo {
         }
     }
 
-    pub fn schema() -> String {
-        params::schema_json::<UniversalParams>()
-    }
-
-    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-        self.params = params::from_query(query).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-        self.params = params::from_json(json).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn query(&self) -> String {
-        params::to_query(&self.params)
-    }
-
-    pub fn state_json(&self) -> String {
-        params::to_json(&self.params)
-    }
-
     /// Files still to fetch: the data set and all three models (for the transfer row).
     pub fn needs(&self) -> String {
         needs(self.params.data, &ImageModel::ALL, &self.store)
-    }
-
-    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
-        self.store.load_data(name, pixels, labels)
     }
 
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
@@ -515,34 +513,8 @@ impl DimensionDemo {
         }
     }
 
-    pub fn schema() -> String {
-        params::schema_json::<DimensionParams>()
-    }
-
-    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-        self.params = params::from_query(query).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-        self.params = params::from_json(json).map_err(js_error)?;
-        Ok(())
-    }
-
-    pub fn query(&self) -> String {
-        params::to_query(&self.params)
-    }
-
-    pub fn state_json(&self) -> String {
-        params::to_json(&self.params)
-    }
-
     pub fn needs(&self) -> String {
         needs(self.params.data, &[], &self.store)
-    }
-
-    pub fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
-        self.store.load_data(name, pixels, labels)
     }
 
     /// Starts the experiment (everything but eps matters; eps only scales the readout).

@@ -2,12 +2,10 @@
 // runs the attack whenever the state changes and posts the pictures as RGBA pixels.
 
 import init, { AttackDemo, image_rgba, perturbation_rgba } from '../pkg/barriers_lab.js';
-import { post, message, ensureLoaded, runJob, cancelJob, refresher } from './worker-common.js';
+import { post, message, ensureLoaded, runJob, serve } from './worker-common.js';
 
-/** @type {AttackDemo} */
-let demo;
-
-async function compute() {
+/** @param {AttackDemo} demo */
+async function compute(demo) {
   await ensureLoaded(demo);
   const o = JSON.parse(demo.run());
   const side = o.side;
@@ -35,20 +33,18 @@ async function compute() {
   );
 }
 
-const refresh = refresher(compute, (e) => post({ type: 'error', source: 'internal', message: message(e) }));
-
-/** Applies a change of state; a refused one is reported and changes nothing. */
-function apply(source, fn) {
+/** Runs `work` and reports its failure as the page's error. */
+async function guarded(work) {
   try {
-    fn();
+    await work();
   } catch (e) {
-    post({ type: 'error', source, message: message(e) });
+    post({ type: 'error', source: 'internal', message: message(e) });
   }
-  refresh();
 }
 
-async function ratios() {
-  try {
+/** @param {AttackDemo} demo */
+const ratios = (demo) =>
+  guarded(async () => {
     await ensureLoaded(demo);
     demo.start_ratios();
     const finished = await runJob('Attacking test images', () => {
@@ -56,71 +52,41 @@ async function ratios() {
       return [d, t, d >= t];
     });
     post({ type: 'ratios', result: JSON.parse(demo.ratios_result()), finished, state: JSON.parse(demo.state_json()) });
-  } catch (e) {
-    post({ type: 'error', source: 'internal', message: message(e) });
-  }
-}
+  });
 
-async function train(seed, epochs) {
-  try {
+/** @param {AttackDemo} demo */
+const train = (demo, seed, epochs, refresh) =>
+  guarded(async () => {
     await ensureLoaded(demo);
     demo.start_training(seed, epochs);
-    await runJob('Training, epoch', () => {
+    const finished = await runJob('Training, epoch', () => {
       const [d, t] = demo.training_step();
       return [d, t, d >= t];
     });
+    // A cancelled run keeps the model that was there.
+    if (!finished) return;
     post({ type: 'trained', info: JSON.parse(demo.finish_training()) });
     refresh();
-  } catch (e) {
-    post({ type: 'error', source: 'internal', message: message(e) });
-  }
-}
+  });
 
-self.onmessage = (ev) => {
-  const msg = ev.data;
-  if (!demo) return;
-  switch (msg.type) {
-    case 'load':
-      apply(msg.first ? 'link' : 'link-edit', () => demo.set_query(msg.query));
-      break;
-    case 'set':
-      apply(msg.source || 'control', () => demo.set_state_json(msg.json ?? JSON.stringify({ ...JSON.parse(demo.state_json()), ...msg.changes })));
-      break;
-    case 'draw':
-      apply('drawing', () => demo.set_drawing(msg.ink, msg.width, msg.height));
-      break;
-    case 'ratios':
-      ratios();
-      break;
-    case 'train':
-      train(msg.seed, msg.epochs);
-      break;
-    case 'cancel':
-      cancelJob();
-      break;
-    case 'save-model':
-      try {
+serve({
+  init,
+  make: () => new AttackDemo(),
+  schema: () => AttackDemo.schema(),
+  compute,
+  handlers: {
+    draw: (msg, demo, { apply }) => apply('drawing', () => demo.set_drawing(msg.ink, msg.width, msg.height)),
+    ratios: (_msg, demo) => ratios(demo),
+    train: (msg, demo, { refresh }) => train(demo, msg.seed, msg.epochs, refresh),
+    'save-model': (_msg, demo) =>
+      guarded(async () => {
         const bytes = demo.model_file();
         post({ type: 'model-file', bytes }, [bytes.buffer]);
-      } catch (e) {
-        post({ type: 'error', source: 'internal', message: message(e) });
-      }
-      break;
-    case 'load-model':
-      apply('file', () => demo.load_model_file(msg.bytes));
-      break;
-    case 'shipped-model':
+      }),
+    'load-model': (msg, demo, { apply }) => apply('file', () => demo.load_model_file(msg.bytes)),
+    'shipped-model': (_msg, demo, { refresh }) => {
       demo.forget_model();
       refresh();
-      break;
-    default:
-      post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
-  }
-};
-
-init()
-  .then(() => {
-    demo = new AttackDemo();
-    post({ type: 'ready', schema: JSON.parse(AttackDemo.schema()) });
-  })
-  .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));
+    },
+  },
+});

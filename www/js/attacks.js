@@ -2,7 +2,7 @@
 // drawing pad to the worker, and shows what the worker computed. No math here.
 
 import { buildControls, formatValue } from './controls.js';
-import { $, Link, showError, hideError, showProgress, saveJson, saveBytes, readChosenFile, blit } from './page.js';
+import { $, connect, shown, showError, hideError, saveBytes, readChosenFile, blit } from './page.js';
 
 const GROUPS = {
   'controls-image': ['data', 'model', 'index'],
@@ -13,59 +13,30 @@ const ATTACK_NAMES = { random: 'Random noise', fastgrad: 'Fast gradient', fgsm: 
 /** Test images per data set under the fixed split (one in five). */
 const TEST_COUNT = { mnist: 2000, fashion: 200, digits: 359 };
 
-const worker = new Worker(new URL('./attack-worker.js', import.meta.url), { type: 'module' });
-const link = new Link();
 let controls = [];
 let last = null;
 
-function send(msg) {
-  worker.postMessage(msg);
-}
-
-function change(changes) {
-  link.keep = false;
-  hideError();
-  send({ type: 'set', changes });
-}
-
-worker.onmessage = (ev) => {
-  const msg = ev.data;
-  switch (msg.type) {
-    case 'ready':
-      setUp(msg.schema);
-      send({ type: 'load', query: link.current(), first: true });
-      break;
-    case 'result':
+const { send, change, link } = connect(
+  new URL('./attack-worker.js', import.meta.url),
+  {
+    ready: (msg) => setUp(msg.schema),
+    result(msg) {
       last = msg;
       show(msg);
-      break;
-    case 'progress':
-      showProgress(msg.done, msg.total, msg.what);
-      break;
-    case 'ratios':
-      showRatios(msg);
-      break;
-    case 'trained':
-      $('model-info').textContent = modelText(msg.info);
-      break;
-    case 'model-file':
-      if (last) saveBytes(new Blob([msg.bytes]), `${last.state.data}-${last.state.model}.blm`);
-      break;
-    case 'error':
-      if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
-      showError(msg.source, msg.message);
-      break;
-  }
-};
-
-worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+    },
+    ratios: (msg) => showRatios(msg),
+    trained: (msg) => ($('model-info').textContent = modelText(msg.info)),
+    'model-file': (msg) => last && saveBytes(new Blob([msg.bytes]), `${last.state.data}-${last.state.model}.blm`),
+  },
+  'barriers-lab-attack.json',
+  () => last?.state,
+);
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
   for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
   $('prev').addEventListener('click', () => last && change({ index: Math.max(0, last.state.index - 1), drawing: '' }));
   $('next').addEventListener('click', () => last && change({ index: Math.min(TEST_COUNT[last.state.data] - 1, last.state.index + 1), drawing: '' }));
-  $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
   $('ratios').addEventListener('click', () => send({ type: 'ratios' }));
   $('train').addEventListener('click', () => send({ type: 'train', seed: 1, epochs: Number(/** @type {HTMLInputElement} */ ($('train-epochs')).value) || 0 }));
   $('shipped').addEventListener('click', () => send({ type: 'shipped-model' }));
@@ -77,23 +48,6 @@ function setUp(schema) {
     } catch (e) {
       showError('file', e.message);
     }
-  });
-  $('save').addEventListener('click', () => last && saveJson(last.state, 'barriers-lab-attack.json'));
-  $('load').addEventListener('change', async (ev) => {
-    try {
-      const text = await readChosenFile(ev, 100_000, 'text');
-      if (text !== null) {
-        link.keep = false;
-        hideError();
-        send({ type: 'set', json: text, source: 'file' });
-      }
-    } catch (e) {
-      showError('file', e.message);
-    }
-  });
-  link.onEdit((q) => {
-    hideError();
-    send({ type: 'load', query: q });
   });
   setUpPad();
 }
@@ -111,9 +65,6 @@ function topList(el, top, names) {
 
 function show(msg) {
   const { outcome: o, state: s, pictures: pics, classNames: names } = msg;
-  const demo = $('demo');
-  demo.dataset.query = msg.query;
-  link.write(msg.query);
   for (const c of controls) c.update(s);
   /** @type {HTMLInputElement} */ (document.getElementById('ctl-index')).max = String(TEST_COUNT[s.data] - 1);
   for (const c of controls) c.setEnabled('eps', s.attack === 'fgsm');
@@ -154,7 +105,7 @@ function show(msg) {
     '<tr><th>attack</th><th>‖r‖₂/‖x‖₂</th><th>‖r‖∞</th><th>new label</th></tr>' +
     msg.table.map((r) => `<tr><td>${ATTACK_NAMES[r.attack]}</td><td>${r.success ? formatValue(r.r_over_x) : '—'}</td><td>${r.success ? formatValue(r.r_linf) : '—'}</td><td class="${r.success ? 'flipped' : ''}">${names[r.adv_label]}</td></tr>`).join('');
   $('model-info').textContent = modelText(msg.model);
-  demo.dataset.drawn = msg.query;
+  shown(link, msg.query);
 }
 
 function showRatios(msg) {

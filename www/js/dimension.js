@@ -2,64 +2,29 @@
 // plots map values to pixels (log axes); nothing else is computed here.
 
 import { buildControls, formatValue } from './controls.js';
-import { $, Link, showError, hideError, showProgress, saveJson, readChosenFile } from './page.js';
+import { $, connect, shown } from './page.js';
 
-const worker = new Worker(new URL('./dimension-worker.js', import.meta.url), { type: 'module' });
-const link = new Link();
 let controls = null;
 let last = null;
 const ORANGE = '#f59322';
 const BLUE = '#0877bd';
 
-function send(msg) {
-  worker.postMessage(msg);
-}
-
-function change(changes) {
-  link.keep = false;
-  hideError();
-  send({ type: 'set', changes });
-}
-
-worker.onmessage = (ev) => {
-  const msg = ev.data;
-  switch (msg.type) {
-    case 'ready':
-      controls = buildControls($('controls'), msg.schema, change);
-      $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
-      $('save').addEventListener('click', () => last && saveJson(last.state, 'barriers-lab-dimension.json'));
-      $('load').addEventListener('change', async (e) => {
-        try {
-          const text = await readChosenFile(e, 100_000, 'text');
-          if (text !== null) send({ type: 'set', json: text, source: 'file' });
-        } catch (err) {
-          showError('file', err.message);
-        }
-      });
-      link.onEdit((q) => {
-        hideError();
-        send({ type: 'load', query: q });
-      });
-      send({ type: 'load', query: link.current(), first: true });
-      break;
-    case 'result':
+const { change, link } = connect(
+  new URL('./dimension-worker.js', import.meta.url),
+  {
+    ready(msg) {
+      controls = buildControls($('controls'), msg.schema, (c) => change(c));
+    },
+    result(msg) {
       last = msg;
       show(msg);
-      break;
-    case 'progress':
-      showProgress(msg.done, msg.total, msg.what);
-      break;
-    case 'error':
-      if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
-      showError(msg.source, msg.message);
-      break;
-  }
-};
-
-worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+    },
+  },
+  'barriers-lab-dimension.json',
+  () => last?.state,
+);
 
 function show(msg) {
-  link.write(msg.query);
   controls.update(msg.state);
   const rows = msg.result.rows;
   $('rows').innerHTML =
@@ -67,9 +32,7 @@ function show(msg) {
     rows.map((r) => `<tr><td>${r.side}² = ${r.d}</td><td>${(100 * r.test_accuracy).toFixed(1)} %</td><td data-testid="eps-star-${r.side}">${formatValue(r.mean_eps_star)}</td><td>${formatValue(r.mean_fgsm_eps)}</td><td>${formatValue(r.mean_w_l1)}</td><td data-testid="score-${r.side}">${formatValue(r.score_change_at_eps)}</td><td>${formatValue(r.mean_margin)}</td></tr>`).join('');
   plotEps(rows);
   plotScore(rows, msg.result.eps);
-  const demo = $('demo');
-  demo.dataset.query = msg.query;
-  demo.dataset.drawn = msg.query;
+  shown(link, msg.query);
 }
 
 function setUpCanvas(id) {

@@ -129,3 +129,67 @@ export function blit(canvas, rgba, side) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(src, 0, 0, c.width, c.height);
 }
+
+/**
+ * Connects a page to its worker: the address bar (a link on load, edits by hand), progress
+ * with Cancel, errors, and saving and loading the state as a file. `handlers.ready(msg)` builds
+ * the page once the worker is up; every other message goes to `handlers[msg.type](msg)`.
+ * `fileName` names saved state files; `state()` gives the state to save.
+ */
+export function connect(workerUrl, handlers, fileName, state) {
+  const worker = new Worker(workerUrl, { type: 'module' });
+  const link = new Link();
+  const send = (msg) => worker.postMessage(msg);
+  /** A change made by the student: it also releases a kept bad link. */
+  const change = (changes) => {
+    link.keep = false;
+    hideError();
+    send({ type: 'set', changes });
+  };
+  worker.onmessage = (ev) => {
+    const msg = ev.data;
+    switch (msg.type) {
+      case 'ready':
+        handlers.ready(msg);
+        link.onEdit((q) => {
+          hideError();
+          send({ type: 'load', query: q });
+        });
+        send({ type: 'load', query: link.current(), first: true });
+        break;
+      case 'progress':
+        showProgress(msg.done, msg.total, msg.what);
+        break;
+      case 'error':
+        if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
+        showError(msg.source, msg.message);
+        break;
+      default:
+        handlers[msg.type]?.(msg);
+    }
+  };
+  worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+  document.getElementById('cancel')?.addEventListener('click', () => send({ type: 'cancel' }));
+  document.getElementById('save')?.addEventListener('click', () => state() && saveJson(state(), fileName));
+  document.getElementById('load')?.addEventListener('change', async (ev) => {
+    try {
+      const text = await readChosenFile(ev, 100_000, 'text');
+      if (text !== null) {
+        link.keep = false;
+        hideError();
+        send({ type: 'set', json: text, source: 'file' });
+      }
+    } catch (e) {
+      showError('file', e.message);
+    }
+  });
+  return { send, change, link };
+}
+
+/** Marks the page as showing `query` (the address bar follows; tests wait on this). */
+export function shown(link, query) {
+  link.write(query);
+  const demo = document.getElementById('demo');
+  demo.dataset.query = query;
+  demo.dataset.drawn = query;
+}

@@ -78,7 +78,7 @@ async function pump() {
           demo.train_to_target(1);
         }
         mapDirty = true;
-        post({ type: 'progress', done: demo.epochs_done() - runStart, total: runTotal });
+        post({ type: 'progress', done: demo.epochs_done() - runStart, total: runTotal, what: 'Training, epoch' });
         await sleep(0);
       } else {
         const t0 = performance.now();

@@ -3,10 +3,7 @@
 // coordinates on the canvas.
 
 import { buildControls, formatValue } from './controls.js';
-
-const $ = (id) => document.getElementById(id);
-const embed = new URLSearchParams(location.search).get('embed') === '1';
-if (embed) document.body.classList.add('embed');
+import { $, connect, hideError } from './page.js';
 
 /** Which keys go in which panel (the point is set by clicking the map). */
 const GROUPS = {
@@ -20,117 +17,58 @@ const FGSM_COLOUR = '#c01c8b';
 /** A click within this many CSS pixels of a training point attacks that point. */
 const SNAP_PX = 8;
 
-const worker = new Worker(new URL('./toy-worker.js', import.meta.url), { type: 'module' });
-
 /** The last frame from the worker (its map is kept until a new one arrives). */
 let frame = null;
 let map = null;
 /** @type {string[]} */
 let colours = [];
 let controls = [];
-/** The hash this page last wrote, so that our own updates are not read back as edits. */
-let writtenQuery = null;
-/** After a bad link the address bar keeps it (nothing is lost) until the student acts. */
-let keepLink = false;
 let drawPending = false;
-let lastUrlWrite = 0;
-let urlTimer = 0;
 
 const mapCanvas = document.createElement('canvas');
 
-function showError(text) {
-  $('error-text').textContent = text;
-  $('error').hidden = false;
-}
-
-function hideError() {
-  $('error').hidden = true;
-}
-
-const ERROR_PREFIX = {
-  link: 'This link has a value the lab cannot use, so it shows the defaults instead: ',
-  'link-edit': 'This link has a value the lab cannot use, so the demo stays as it was: ',
-  file: 'That file is not a state the lab can use: ',
-  control: 'That value was refused: ',
-  click: 'That point cannot be attacked: ',
-  internal: 'The computation stopped: ',
-};
-
-function send(msg) {
-  worker.postMessage(msg);
-}
-
-function change(changes) {
-  keepLink = false;
-  hideError();
-  send({ type: 'set', changes });
-}
-
-worker.onmessage = (ev) => {
-  const msg = ev.data;
-  switch (msg.type) {
-    case 'ready':
+const { send, change, link } = connect(
+  new URL('./toy-worker.js', import.meta.url),
+  {
+    ready(msg) {
       colours = msg.colours;
       setUp(msg.schema);
-      send({ type: 'load', query: location.hash.slice(1) });
-      break;
-    case 'frame':
+    },
+    frame(msg) {
       frame = msg;
       // For tests and for anyone inspecting the page: what the page currently shows.
       $('demo').dataset.query = msg.query;
       $('demo').dataset.epochs = String(msg.metrics.epochs);
       $('demo').dataset.playing = String(msg.playing);
       if (msg.map) setMap(msg.map);
-      updateUrl(msg.query, msg.playing);
+      link.write(msg.query, msg.playing);
       for (const c of controls) c.update(msg.state);
       updatePanels();
       scheduleDraw();
-      break;
-    case 'progress':
-      showProgress(msg.done, msg.total);
-      break;
-    case 'error':
-      // A bad link stays in the address bar (nothing the student typed is lost) until
-      // they change something.
-      if (msg.source === 'link' || msg.source === 'link-edit') keepLink = true;
-      showError((ERROR_PREFIX[msg.source] || '') + msg.message);
-      break;
-  }
-};
+    },
+  },
+  'barriers-lab-toy.json',
+  () => frame?.state,
+);
 
-worker.onerror = (ev) => {
-  showError(`The computation stopped: ${ev.message || 'the worker failed to start'}`);
-};
+/** A student's action on the training buttons also releases a kept bad link. */
+function act(msg) {
+  link.keep = false;
+  send(msg);
+}
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
   for (const [id, keys] of Object.entries(GROUPS)) {
     controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
   }
-  $('play').addEventListener('click', () => {
-    keepLink = false;
-    send({ type: frame && frame.playing ? 'pause' : 'play' });
-  });
-  $('step').addEventListener('click', () => {
-    keepLink = false;
-    send({ type: 'step' });
-  });
+  $('play').addEventListener('click', () => act({ type: frame && frame.playing ? 'pause' : 'play' }));
+  $('step').addEventListener('click', () => act({ type: 'step' }));
   $('reset').addEventListener('click', () => {
     send({ type: 'pause' });
     change({ epochs: 0 });
   });
-  $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
-  $('error-close').addEventListener('click', hideError);
   $('map').addEventListener('click', onMapClick);
-  $('save').addEventListener('click', saveState);
-  $('load').addEventListener('change', loadState);
-  window.addEventListener('hashchange', () => {
-    const q = location.hash.slice(1);
-    if (q !== writtenQuery) {
-      hideError();
-      send({ type: 'load', query: q });
-    }
-  });
   new ResizeObserver(scheduleDraw).observe($('map'));
 }
 
@@ -140,31 +78,6 @@ function setMap(m) {
   mapCanvas.height = m.size;
   const img = new ImageData(new Uint8ClampedArray(m.rgba.buffer, m.rgba.byteOffset, m.rgba.byteLength), m.size, m.size);
   mapCanvas.getContext('2d').putImageData(img, 0, 0);
-}
-
-/** Writes the state into the address bar (at most four times a second while playing). */
-function updateUrl(query, playing) {
-  if (keepLink) return;
-  clearTimeout(urlTimer);
-  const write = () => {
-    writtenQuery = query;
-    lastUrlWrite = performance.now();
-    if (location.hash.slice(1) !== query) {
-      history.replaceState(null, '', `${location.pathname}${location.search}#${query}`);
-    }
-  };
-  if (!playing || performance.now() - lastUrlWrite > 250) write();
-  else urlTimer = window.setTimeout(write, 250);
-}
-
-function showProgress(done, total) {
-  const busy = total > 0 && done < total;
-  $('busy').hidden = !busy;
-  $('demo').dataset.busy = String(busy);
-  if (busy) {
-    /** @type {HTMLProgressElement} */ ($('busy-progress')).value = done / total;
-    $('busy-text').textContent = `Training… epoch ${done} of ${total}`;
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -382,31 +295,7 @@ function onMapClick(ev) {
   const [x0, x1, y0, y1] = map.view;
   const u = (ev.clientX - rect.left) / rect.width;
   const v = (ev.clientY - rect.top) / rect.height;
-  keepLink = false;
+  link.keep = false;
   hideError();
   send({ type: 'click', x: x0 + u * (x1 - x0), y: y1 - v * (y1 - y0), radius: (SNAP_PX / rect.width) * (x1 - x0) });
-}
-
-function saveState() {
-  if (!frame) return;
-  const blob = new Blob([JSON.stringify(frame.state, null, 2)], { type: 'application/json' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = 'barriers-lab-toy.json';
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
-async function loadState(ev) {
-  const input = /** @type {HTMLInputElement} */ (ev.target);
-  const file = input.files && input.files[0];
-  input.value = '';
-  if (!file) return;
-  if (file.size > 100_000) {
-    showError(`${ERROR_PREFIX.file}${file.name} is ${file.size} bytes; a state file is well under 100 kB.`);
-    return;
-  }
-  keepLink = false;
-  hideError();
-  send({ type: 'set', json: await file.text(), source: 'file' });
 }

@@ -3,32 +3,27 @@
 // request, the whole transfer table (v computed on each model in turn).
 
 import init, { UniversalDemo, perturbation_rgba, image_rgba } from '../pkg/barriers_lab.js';
-import { post, message, ensureLoaded, runJob, cancelJob, refresher } from './worker-common.js';
+import { post, message, ensureLoaded, runJob, serve } from './worker-common.js';
 
-/** @type {UniversalDemo} */
-let demo;
 const MODELS = ['linear', 'mlp', 'cnn'];
 const EXAMPLES = 8;
 
-/** Computes v on `source`; resolves to the result, or null if cancelled. */
-async function search(source) {
+/** Computes v on `source`; resolves to the result (finished false if cancelled). */
+async function search(demo, source) {
   demo.start(source);
   const finished = await runJob(`Universal perturbation on the ${source} model: image`, () => {
     const [d, t, fin] = demo.step(20);
     return [d, t, fin === 1];
   });
-  const r = JSON.parse(demo.result());
-  r.finished = finished;
-  r.source = source;
-  return r;
+  return { ...JSON.parse(demo.result()), finished, source };
 }
 
-async function compute() {
+/** @param {UniversalDemo} demo */
+async function compute(demo) {
   await ensureLoaded(demo);
   const state = JSON.parse(demo.state_json());
-  const r = await search(state.model);
-  const scale = state.norm === 'linf' ? state.xi : 0;
-  const vImage = perturbation_rgba(new Float64Array(r.v), r.side, scale);
+  const r = await search(demo, state.model);
+  const vImage = perturbation_rgba(new Float64Array(r.v), r.side, state.norm === 'linf' ? state.xi : 0);
   const examples = [];
   for (let i = 0; i < EXAMPLES; i++) {
     const e = JSON.parse(demo.example(i));
@@ -38,14 +33,13 @@ async function compute() {
   post({ type: 'result', query: demo.query(), state, result: r, vImage, examples });
 }
 
-const refresh = refresher(compute, (e) => post({ type: 'error', source: 'internal', message: message(e) }));
-
-async function table() {
+/** @param {UniversalDemo} demo */
+async function table(demo, refresh) {
   try {
     await ensureLoaded(demo);
     const rows = [];
     for (const m of MODELS) {
-      const r = await search(m);
+      const r = await search(demo, m);
       if (!r.finished) break;
       rows.push({ source: m, rates: r.rates, reached_target: r.reached_target, test_fooling: r.test_fooling, noise_test_fooling: r.noise_test_fooling });
     }
@@ -56,40 +50,11 @@ async function table() {
   }
 }
 
-function apply(source, fn) {
-  try {
-    fn();
-  } catch (e) {
-    post({ type: 'error', source, message: message(e) });
-  }
-  cancelJob();
-  refresh();
-}
-
-self.onmessage = (ev) => {
-  const msg = ev.data;
-  if (!demo) return;
-  switch (msg.type) {
-    case 'load':
-      apply(msg.first ? 'link' : 'link-edit', () => demo.set_query(msg.query));
-      break;
-    case 'set':
-      apply(msg.source || 'control', () => demo.set_state_json(msg.json ?? JSON.stringify({ ...JSON.parse(demo.state_json()), ...msg.changes })));
-      break;
-    case 'table':
-      table();
-      break;
-    case 'cancel':
-      cancelJob();
-      break;
-    default:
-      post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
-  }
-};
-
-init()
-  .then(() => {
-    demo = new UniversalDemo();
-    post({ type: 'ready', schema: JSON.parse(UniversalDemo.schema()) });
-  })
-  .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));
+serve({
+  init,
+  make: () => new UniversalDemo(),
+  schema: () => UniversalDemo.schema(),
+  compute,
+  cancelOnChange: true,
+  handlers: { table: (_msg, demo, { refresh }) => table(demo, refresh) },
+});

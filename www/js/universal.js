@@ -1,68 +1,31 @@
 // The universal-perturbation page: address bar, controls, and the worker's results. No math.
 
 import { buildControls, formatValue } from './controls.js';
-import { $, Link, showError, hideError, showProgress, saveJson, readChosenFile, blit } from './page.js';
+import { $, connect, shown, blit } from './page.js';
 
-const worker = new Worker(new URL('./universal-worker.js', import.meta.url), { type: 'module' });
-const link = new Link();
 let controls = null;
 let last = null;
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
-function send(msg) {
-  worker.postMessage(msg);
-}
-
-function change(changes) {
-  link.keep = false;
-  hideError();
-  send({ type: 'set', changes });
-}
-
-worker.onmessage = (ev) => {
-  const msg = ev.data;
-  switch (msg.type) {
-    case 'ready':
-      controls = buildControls($('controls'), msg.schema, change);
-      $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
+const { send, change, link } = connect(
+  new URL('./universal-worker.js', import.meta.url),
+  {
+    ready(msg) {
+      controls = buildControls($('controls'), msg.schema, (c) => change(c));
       $('table').addEventListener('click', () => send({ type: 'table' }));
-      $('save').addEventListener('click', () => last && saveJson(last.state, 'barriers-lab-universal.json'));
-      $('load').addEventListener('change', async (e) => {
-        try {
-          const text = await readChosenFile(e, 100_000, 'text');
-          if (text !== null) send({ type: 'set', json: text, source: 'file' });
-        } catch (err) {
-          showError('file', err.message);
-        }
-      });
-      link.onEdit((q) => {
-        hideError();
-        send({ type: 'load', query: q });
-      });
-      send({ type: 'load', query: link.current(), first: true });
-      break;
-    case 'result':
+    },
+    result(msg) {
       last = msg;
       show(msg);
-      break;
-    case 'table':
-      showTable(msg.rows);
-      break;
-    case 'progress':
-      showProgress(msg.done, msg.total, msg.what);
-      break;
-    case 'error':
-      if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
-      showError(msg.source, msg.message);
-      break;
-  }
-};
-
-worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+    },
+    table: (msg) => showTable(msg.rows),
+  },
+  'barriers-lab-universal.json',
+  () => last?.state,
+);
 
 function show(msg) {
   const { state: s, result: r } = msg;
-  link.write(msg.query);
   controls.update(s);
   blit($('img-v'), msg.vImage, r.side);
   $('cap-v').textContent = `‖v‖∞ = ${formatValue(r.v_linf)}, ‖v‖₂ = ${formatValue(r.v_l2)}; full colour = ±${formatValue(s.norm === 'linf' ? s.xi : r.v_linf)}`;
@@ -89,9 +52,7 @@ function show(msg) {
     blit(a, e.image, msg.result.side);
     blit(b, e.perturbed, msg.result.side);
   }
-  const demo = $('demo');
-  demo.dataset.query = msg.query;
-  demo.dataset.drawn = msg.query;
+  shown(link, msg.query);
 }
 
 function showTable(rows) {

@@ -96,3 +96,49 @@ export function refresher(compute, onError) {
     }
   };
 }
+
+/**
+ * Runs a demo's worker: starts the wasm module, makes the demo, and answers the messages
+ * every page sends ('load' a link, 'set' some keys or a whole state file, 'cancel'), plus
+ * the page's own `handlers[type](msg, demo, { apply, refresh })`. `compute(demo)` runs after
+ * every change of state (folded, see refresher) and posts the result. With `cancelOnChange`,
+ * a change of state also cancels the running job (when the job is the computation itself).
+ */
+export function serve({ init, make, schema, compute, handlers = {}, cancelOnChange = false }) {
+  let demo = null;
+  const refresh = refresher(() => compute(demo), (e) => post({ type: 'error', source: 'internal', message: message(e) }));
+  /** Applies a change of state; a refused one is reported and changes nothing. */
+  const apply = (source, fn) => {
+    try {
+      fn();
+    } catch (e) {
+      post({ type: 'error', source, message: message(e) });
+    }
+    if (cancelOnChange) cancelJob();
+    refresh();
+  };
+  self.onmessage = (ev) => {
+    const msg = ev.data;
+    if (!demo) return;
+    switch (msg.type) {
+      case 'load':
+        apply(msg.first ? 'link' : 'link-edit', () => demo.set_query(msg.query));
+        break;
+      case 'set':
+        apply(msg.source || 'control', () => demo.set_state_json(msg.json ?? JSON.stringify({ ...JSON.parse(demo.state_json()), ...msg.changes })));
+        break;
+      case 'cancel':
+        cancelJob();
+        break;
+      default:
+        if (handlers[msg.type]) handlers[msg.type](msg, demo, { apply, refresh });
+        else post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
+    }
+  };
+  init()
+    .then(() => {
+      demo = make();
+      post({ type: 'ready', schema: JSON.parse(schema()) });
+    })
+    .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));
+}
