@@ -170,8 +170,8 @@ fn attack_page_refuses_bad_input() {
     );
     assert!(d.set_drawing(&[0; 10], 5, 5).is_err());
     assert!(
-        !d.set_drawing(&[0; 100], 10, 10).unwrap(),
-        "an empty pad is no drawing"
+        !d.set_drawing(&[255; 400], 10, 10).unwrap(),
+        "an empty (white) pad is no drawing"
     );
     assert!(d.ratios_step(1).is_err());
     // Nothing above changed the state.
@@ -181,13 +181,14 @@ fn attack_page_refuses_bad_input() {
 #[wasm_bindgen_test]
 fn a_drawing_becomes_the_attacked_image_and_its_link() {
     let mut d = attack_demo("data=digits&model=mlp");
-    let mut ink = vec![0u8; 100 * 100];
+    // A dark bar on a white pad.
+    let mut rgba = vec![255u8; 4 * 100 * 100];
     for y in 10..90 {
         for x in 45..55 {
-            ink[y * 100 + x] = 255;
+            rgba[4 * (y * 100 + x)..4 * (y * 100 + x) + 3].fill(0);
         }
     }
-    assert!(d.set_drawing(&ink, 100, 100).unwrap());
+    assert!(d.set_drawing(&rgba, 100, 100).unwrap());
     let q = d.query();
     assert!(q.contains("drawing=") && !q.contains("drawing=&"));
     let o: serde_json::Value = serde_json::from_str(&d.run().unwrap()).unwrap();

@@ -272,17 +272,23 @@ impl AttackDemo {
         Ok(Value::Array(rows).to_string())
     }
 
-    /// Sets the state's drawing from the pad: the ink coverage (0 to 255) of each canvas pixel,
-    /// `w` x `h`. Returns false (and clears the drawing) if nothing is drawn.
-    pub fn set_drawing(&mut self, ink: &[u8], w: usize, h: usize) -> Result<bool, JsError> {
-        if ink.len() != w * h || w == 0 || h == 0 || w * h > 4_000_000 {
+    /// Sets the state's drawing from the pad's RGBA pixels (`w` x `h`, dark ink on a light
+    /// background: the ink is one minus the luminance). Returns false (and clears the drawing)
+    /// if nothing is drawn.
+    pub fn set_drawing(&mut self, rgba: &[u8], w: usize, h: usize) -> Result<bool, JsError> {
+        if rgba.len() != 4 * w * h || w == 0 || h == 0 || w * h > 4_000_000 {
             return Err(JsError::new(&format!(
-                "a drawing of {w} x {h} pixels needs {} values, got {}",
-                w * h,
-                ink.len()
+                "a drawing of {w} x {h} pixels needs {} RGBA values, got {}",
+                4 * w * h,
+                rgba.len()
             )));
         }
-        let cover: Vec<f64> = ink.iter().map(|&a| a as f64 / 255.0).collect();
+        let cover: Vec<f64> = rgba
+            .chunks_exact(4)
+            .map(|p| {
+                1.0 - (0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64) / 255.0
+            })
+            .collect();
         let packed = drawing::from_canvas(&cover, w, h, self.params.data.side())
             .map(|img| drawing::pack(img.view()));
         let drawn = packed.is_some();

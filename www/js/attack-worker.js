@@ -75,7 +75,7 @@ serve({
   schema: () => AttackDemo.schema(),
   compute,
   handlers: {
-    draw: (msg, demo, { apply }) => apply('drawing', () => demo.set_drawing(msg.ink, msg.width, msg.height)),
+    draw: (msg, demo, { apply }) => apply('drawing', () => demo.set_drawing(msg.rgba, msg.width, msg.height)),
     ratios: (_msg, demo) => ratios(demo),
     train: (msg, demo, { refresh }) => train(demo, msg.seed, msg.epochs, refresh),
     'save-model': (_msg, demo) =>

@@ -153,12 +153,9 @@ function setUpPad() {
   $('pad-back').addEventListener('click', () => change({ drawing: '' }));
   $('pad-use').addEventListener('click', () => {
     const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
-    // Ink coverage per pixel: how far from white the red channel is.
-    const ink = new Uint8Array(pad.width * pad.height);
-    for (let i = 0; i < ink.length; i++) ink[i] = 255 - data[4 * i];
     link.keep = false;
     hideError();
-    send({ type: 'draw', ink, width: pad.width, height: pad.height });
+    send({ type: 'draw', rgba: new Uint8Array(data.buffer), width: pad.width, height: pad.height });
   });
 }
 

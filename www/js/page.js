@@ -160,6 +160,9 @@ export function connect(workerUrl, handlers, fileName, state) {
       case 'progress':
         showProgress(msg.done, msg.total, msg.what);
         break;
+      case 'computing':
+        document.getElementById('demo')?.setAttribute('aria-busy', String(msg.on));
+        break;
       case 'error':
         if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
         showError(msg.source, msg.message);

@@ -106,7 +106,16 @@ export function refresher(compute, onError) {
  */
 export function serve({ init, make, schema, compute, handlers = {}, cancelOnChange = false }) {
   let demo = null;
-  const refresh = refresher(() => compute(demo), (e) => post({ type: 'error', source: 'internal', message: message(e) }));
+  // The page shows "computing" while a result is on its way.
+  const computeShown = async () => {
+    post({ type: 'computing', on: true });
+    try {
+      await compute(demo);
+    } finally {
+      post({ type: 'computing', on: false });
+    }
+  };
+  const refresh = refresher(computeShown, (e) => post({ type: 'error', source: 'internal', message: message(e) }));
   /** Applies a change of state; a refused one is reported and changes nothing. */
   const apply = (source, fn) => {
     try {
