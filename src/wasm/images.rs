@@ -241,35 +241,35 @@ impl AttackDemo {
         json!(self.params.data.class_names()).to_string()
     }
 
-    /// Runs the state's attack on its image; JSON of the outcome with the image itself
-    /// (`image`), its true label if known, and the side.
+    /// Runs all five attacks on the state's image: JSON of the state's attack's outcome, with
+    /// the image itself (`image`), its true label if known, the side, and `table`, a summary
+    /// of every attack (without pixel arrays).
     pub fn run(&self) -> Result<String, JsError> {
         let p = &self.params;
         let net = self.store.net(p.data, p.model)?;
         let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
-        let o = run_attack(net, x.view(), true_label, p.attack, p, p.index);
-        let mut v = serde_json::to_value(&o).map_err(js_error)?;
+        let outcomes: Vec<_> = AttackKind::ALL
+            .iter()
+            .map(|&k| run_attack(net, x.view(), true_label, k, p, p.index))
+            .collect();
+        let table: Vec<Value> = outcomes
+            .iter()
+            .map(|o| {
+                json!({ "attack": o.attack, "adv_label": o.adv_label, "success": o.success, "r_over_x": o.size.r_over_x,
+                        "r_l2": o.size.r_l2, "r_linf": o.size.r_linf, "confidence_after": o.confidence_after, "iterations": o.iterations })
+            })
+            .collect();
+        let o = outcomes
+            .iter()
+            .find(|o| o.attack == p.attack)
+            .expect("every attack ran");
+        let mut v = serde_json::to_value(o).map_err(js_error)?;
         v["image"] = json!(x.to_vec());
         v["true_label"] = json!(true_label);
         v["side"] = json!(p.data.side());
         v["perturbation_scale"] = json!(diverging_scale(ArrayView1::from(&o.perturbation)));
+        v["table"] = Value::Array(table);
         Ok(v.to_string())
-    }
-
-    /// All five attacks on the state's image, without the pixel arrays: JSON list.
-    pub fn all_attacks(&self) -> Result<String, JsError> {
-        let p = &self.params;
-        let net = self.store.net(p.data, p.model)?;
-        let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
-        let rows: Vec<Value> = AttackKind::ALL
-            .iter()
-            .map(|&k| {
-                let o = run_attack(net, x.view(), true_label, k, p, p.index);
-                json!({ "attack": k, "adv_label": o.adv_label, "success": o.success, "r_over_x": o.size.r_over_x,
-                        "r_l2": o.size.r_l2, "r_linf": o.size.r_linf, "confidence_after": o.confidence_after, "iterations": o.iterations })
-            })
-            .collect();
-        Ok(Value::Array(rows).to_string())
     }
 
     /// Sets the state's drawing from the pad's RGBA pixels (`w` x `h`, dark ink on a light

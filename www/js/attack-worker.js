@@ -15,16 +15,18 @@ async function compute(demo) {
     adversarial: image_rgba(new Float64Array(o.adversarial), side),
     steps: o.steps.map((s) => image_rgba(new Float64Array(s), side)),
   };
+  const table = o.table;
   delete o.image;
   delete o.adversarial;
   delete o.steps;
+  delete o.table;
   post(
     {
       type: 'result',
       query: demo.query(),
       state: JSON.parse(demo.state_json()),
       outcome: o,
-      table: JSON.parse(demo.all_attacks()),
+      table,
       model: JSON.parse(demo.model_info()),
       classNames: JSON.parse(demo.class_names()),
       pictures,
