@@ -94,13 +94,19 @@ pub struct Conv2d {
 }
 
 impl Conv2d {
-    /// The im2col matrix of a batch of images of shape (c_in, h, w).
-    fn im2col(&self, x: ArrayView2<f64>, h: usize, w: usize) -> Array2<f64> {
-        let (n, k, p) = (x.nrows(), self.k, self.k / 2);
+    /// Calls `f(sample, row, col, pixel)` for every entry of the im2col matrix that reads an
+    /// input pixel (zero padding reads none): row s h w + y w + x of the matrix, column
+    /// c k k + dy k + dx, and the pixel c h w + (y + dy - p) w + (x + dx - p) of sample s.
+    fn for_each_tap(
+        &self,
+        n: usize,
+        h: usize,
+        w: usize,
+        mut f: impl FnMut(usize, usize, usize, usize),
+    ) {
+        let (k, p) = (self.k, self.k / 2);
         let hw = h * w;
-        let mut cols = Array2::zeros((n * hw, self.c_in * k * k));
         for s in 0..n {
-            let img = x.row(s);
             for c in 0..self.c_in {
                 for dy in 0..k {
                     for dx in 0..k {
@@ -116,44 +122,30 @@ impl Conv2d {
                             let x0 = p.saturating_sub(dx);
                             let x1 = (w + p).saturating_sub(dx).min(w);
                             for xx in x0..x1 {
-                                cols[[row + xx, col]] = img[src + xx + dx - p];
+                                f(s, row + xx, col, src + xx + dx - p);
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The im2col matrix of a batch of images of shape (c_in, h, w).
+    fn im2col(&self, x: ArrayView2<f64>, h: usize, w: usize) -> Array2<f64> {
+        let mut cols = Array2::zeros((x.nrows() * h * w, self.c_in * self.k * self.k));
+        self.for_each_tap(x.nrows(), h, w, |s, row, col, pixel| {
+            cols[[row, col]] = x[[s, pixel]]
+        });
         cols
     }
 
     /// The adjoint of im2col: adds every column entry back onto the pixel it came from.
     fn col2im(&self, cols: ArrayView2<f64>, n: usize, h: usize, w: usize) -> Array2<f64> {
-        let (k, p) = (self.k, self.k / 2);
-        let hw = h * w;
-        let mut x = Array2::zeros((n, self.c_in * hw));
-        for s in 0..n {
-            let mut img = x.row_mut(s);
-            for c in 0..self.c_in {
-                for dy in 0..k {
-                    for dx in 0..k {
-                        let col = c * k * k + dy * k + dx;
-                        for y in 0..h {
-                            let yy = y + dy;
-                            if yy < p || yy - p >= h {
-                                continue;
-                            }
-                            let dst = c * hw + (yy - p) * w;
-                            let row = s * hw + y * w;
-                            let x0 = p.saturating_sub(dx);
-                            let x1 = (w + p).saturating_sub(dx).min(w);
-                            for xx in x0..x1 {
-                                img[dst + xx + dx - p] += cols[[row + xx, col]];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let mut x = Array2::zeros((n, self.c_in * h * w));
+        self.for_each_tap(n, h, w, |s, row, col, pixel| {
+            x[[s, pixel]] += cols[[row, col]]
+        });
         x
     }
 
