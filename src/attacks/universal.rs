@@ -209,13 +209,6 @@ pub fn universal(
     search.result()
 }
 
-/// Fooling rates of one perturbation on several networks (the transfer table's row).
-pub fn transfer(nets: &[&Network], images: ArrayView2<f64>, v: ArrayView1<f64>) -> Vec<f64> {
-    nets.iter()
-        .map(|net| fooling_rate(net, images, &labels(net, images), v))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

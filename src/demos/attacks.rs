@@ -16,6 +16,7 @@ use crate::attacks::{Norm, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::data::drawing;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
+use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
 use crate::models::ImageModel;
 use crate::nn::loss::softmax;
 use crate::nn::Network;
@@ -150,25 +151,8 @@ impl Params for AttackParams {
                 max: u32::MAX as i64,
             },
         },
-        Field {
-            key: "overshoot",
-            label: "Overshoot η",
-            unit: "",
-            help: "DeepFool returns (1 + eta) times the accumulated perturbation.",
-            kind: Kind::Float {
-                min: 0.0,
-                max: 1.0,
-                step: 0.01,
-                log: false,
-            },
-        },
-        Field {
-            key: "max_iter",
-            label: "Max iterations",
-            unit: "",
-            help: "DeepFool stops after this many steps.",
-            kind: Kind::Int { min: 1, max: 1000 },
-        },
+        DEEPFOOL_OVERSHOOT,
+        DEEPFOOL_MAX_ITER,
         Field {
             key: "n",
             label: "Images in the table",

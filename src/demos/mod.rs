@@ -8,3 +8,28 @@ pub mod attacks;
 pub mod dimension;
 pub mod toy;
 pub mod universal;
+
+use crate::params::{Field, Kind};
+
+/// DeepFool's overshoot, as every demo that runs DeepFool offers it.
+pub const DEEPFOOL_OVERSHOOT: Field = Field {
+    key: "overshoot",
+    label: "Overshoot η",
+    unit: "",
+    help: "DeepFool returns (1 + eta) times the accumulated perturbation.",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        log: false,
+    },
+};
+
+/// DeepFool's iteration limit, as every demo that runs DeepFool offers it.
+pub const DEEPFOOL_MAX_ITER: Field = Field {
+    key: "max_iter",
+    label: "Max iterations",
+    unit: "",
+    help: "DeepFool stops after this many linearisation steps.",
+    kind: Kind::Int { min: 1, max: 1000 },
+};

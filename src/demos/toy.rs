@@ -15,6 +15,7 @@ use crate::attacks::fgsm::{fgsm, FgsmResult};
 use crate::attacks::Norm;
 use crate::classifier::Classifier;
 use crate::data::toy::{generate, view_bounds, ToyData, ToyKind};
+use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
 use crate::nn::loss::softmax;
 use crate::nn::train::{evaluate, train_epoch, EpochStats};
 use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
@@ -210,25 +211,8 @@ impl Params for ToyParams {
             help: "Minimise the l2 or the l-infinity norm of the perturbation.",
             kind: Kind::Choice(&["l2", "linf"]),
         },
-        Field {
-            key: "overshoot",
-            label: "Overshoot η",
-            unit: "",
-            help: "DeepFool returns (1 + eta) times the accumulated perturbation.",
-            kind: Kind::Float {
-                min: 0.0,
-                max: 1.0,
-                step: 0.01,
-                log: false,
-            },
-        },
-        Field {
-            key: "max_iter",
-            label: "Max iterations",
-            unit: "",
-            help: "DeepFool stops after this many linearisation steps.",
-            kind: Kind::Int { min: 1, max: 1000 },
-        },
+        DEEPFOOL_OVERSHOOT,
+        DEEPFOOL_MAX_ITER,
         Field {
             key: "eps",
             label: "FGSM ε",

@@ -69,12 +69,6 @@ impl ToyDemo {
         serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into())
     }
 
-    /// Validates a URL hash without changing anything; returns its canonical form.
-    pub fn canonical_query(query: &str) -> Result<String, JsError> {
-        let p: ToyParams = params::from_query(query).map_err(js_error)?;
-        Ok(params::to_query(&p))
-    }
-
     /// Replaces the state from a URL hash. Returns true if training starts again.
     pub fn set_query(&mut self, query: &str) -> Result<bool, JsError> {
         let p = params::from_query(query).map_err(js_error)?;
