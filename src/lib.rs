@@ -45,6 +45,7 @@ pub mod data;
 pub mod demos;
 pub mod models;
 pub mod nn;
+pub mod operators;
 pub mod params;
 pub mod render;
 pub mod rng;

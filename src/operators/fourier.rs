@@ -1,0 +1,261 @@
+//! The unitary two-dimensional discrete Fourier transform.
+//!
+//! For an n x n image x (row r, column c, stored at r n + c),
+//!
+//! ```text
+//! (F x)[k1, k2] = (1/n) sum_{r, c} x[r, c] exp(-2 pi i (k1 r + k2 c) / n),   k1, k2 = 0..n-1.
+//! ```
+//!
+//! ### Normalisation
+//!
+//! rustfft computes the unnormalised sums; this operator divides by n, so F is unitary:
+//! F* F = F F* = I and ||F x|| = ||x||. The adjoint F* is the inverse transform.
+//!
+//! ### Where the zero frequency sits
+//!
+//! k-space vectors are in **FFT order**: index k stands for the signed frequency
+//! [`signed_freq`]`(k) = k` for k < n/2 and k - n otherwise, so the zero frequency is at index
+//! 0. Pictures of k-space and mask files are in **centred order** (fftshift): the zero
+//! frequency is at (n/2, n/2) and position j stands for frequency j - n/2. [`centred_to_fft`]
+//! converts.
+
+use super::{LinearOperator, C64};
+use ndarray::{Array1, ArrayView1};
+use rustfft::{Fft, FftPlanner};
+use std::sync::Arc;
+
+/// The signed frequency of FFT index k: k for k < n/2, k - n otherwise.
+pub fn signed_freq(k: usize, n: usize) -> i64 {
+    if k < n.div_ceil(2) {
+        k as i64
+    } else {
+        k as i64 - n as i64
+    }
+}
+
+/// The FFT index of centred position j (frequency j - n/2): (j + n - n/2) mod n.
+pub fn centred_to_fft(j: usize, n: usize) -> usize {
+    (j + n - n / 2) % n
+}
+
+/// The centred position of FFT index k.
+pub fn fft_to_centred(k: usize, n: usize) -> usize {
+    (k + n / 2) % n
+}
+
+/// The unitary 2-D DFT on n x n images.
+#[derive(Clone)]
+pub struct Fourier2d {
+    n: usize,
+    forward: Arc<dyn Fft<f64>>,
+    inverse: Arc<dyn Fft<f64>>,
+}
+
+impl Fourier2d {
+    pub fn new(n: usize) -> Self {
+        assert!(n > 0, "an image needs at least one pixel");
+        let mut planner = FftPlanner::new();
+        Self {
+            n,
+            forward: planner.plan_fft_forward(n),
+            inverse: planner.plan_fft_inverse(n),
+        }
+    }
+
+    pub fn side(&self) -> usize {
+        self.n
+    }
+
+    /// F x in place (x: n^2 values, row-major).
+    pub fn forward_inplace(&self, data: &mut [C64]) {
+        self.transform(data, &self.forward);
+    }
+
+    /// F* y in place.
+    pub fn inverse_inplace(&self, data: &mut [C64]) {
+        self.transform(data, &self.inverse);
+    }
+
+    /// Transforms every row, then every column (through a transpose), then scales by 1/n.
+    fn transform(&self, data: &mut [C64], fft: &Arc<dyn Fft<f64>>) {
+        let n = self.n;
+        assert_eq!(data.len(), n * n, "expected an {n} x {n} image");
+        let mut scratch = vec![C64::new(0.0, 0.0); fft.get_inplace_scratch_len()];
+        // rustfft transforms each consecutive run of n values: the n rows at once.
+        fft.process_with_scratch(data, &mut scratch);
+        let mut t = vec![C64::new(0.0, 0.0); n * n];
+        transpose(data, &mut t, n);
+        fft.process_with_scratch(&mut t, &mut scratch);
+        transpose(&t, data, n);
+        let s = 1.0 / n as f64;
+        for z in data.iter_mut() {
+            *z *= s;
+        }
+    }
+}
+
+/// out = transpose of the n x n matrix `a`, in cache-friendly blocks.
+fn transpose(a: &[C64], out: &mut [C64], n: usize) {
+    const B: usize = 16;
+    for r0 in (0..n).step_by(B) {
+        for c0 in (0..n).step_by(B) {
+            for r in r0..(r0 + B).min(n) {
+                for c in c0..(c0 + B).min(n) {
+                    out[c * n + r] = a[r * n + c];
+                }
+            }
+        }
+    }
+}
+
+impl LinearOperator for Fourier2d {
+    fn dim_in(&self) -> usize {
+        self.n * self.n
+    }
+    fn dim_out(&self) -> usize {
+        self.n * self.n
+    }
+    fn apply(&self, x: ArrayView1<C64>) -> Array1<C64> {
+        let mut v = x.to_vec();
+        self.forward_inplace(&mut v);
+        Array1::from(v)
+    }
+    fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
+        let mut v = y.to_vec();
+        self.inverse_inplace(&mut v);
+        Array1::from(v)
+    }
+    /// Unitary: exactly 1.
+    fn norm(&self) -> f64 {
+        1.0
+    }
+}
+
+/// A k-space vector (FFT order) rearranged into centred order, for pictures.
+pub fn fftshift(y: ArrayView1<C64>, n: usize) -> Array1<C64> {
+    let mut out = Array1::from_elem(n * n, C64::new(0.0, 0.0));
+    for k1 in 0..n {
+        for k2 in 0..n {
+            out[fft_to_centred(k1, n) * n + fft_to_centred(k2, n)] = y[k1 * n + k2];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::{adjoint_mismatch, complex_gaussian, norm2};
+    use crate::rng::Rng;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The definition, term by term: O(n^4), the reference every fast transform is checked
+    /// against (angles reduced mod n first, so the reference itself is accurate).
+    fn naive_dft(x: &[C64], n: usize) -> Vec<C64> {
+        let mut out = vec![C64::new(0.0, 0.0); n * n];
+        for k1 in 0..n {
+            for k2 in 0..n {
+                let mut s = C64::new(0.0, 0.0);
+                for r in 0..n {
+                    for c in 0..n {
+                        let m = (k1 * r + k2 * c) % n;
+                        let ang = -2.0 * std::f64::consts::PI * m as f64 / n as f64;
+                        s += x[r * n + c] * C64::from_polar(1.0, ang);
+                    }
+                }
+                out[k1 * n + k2] = s / n as f64;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_the_naive_dft_on_small_sizes() {
+        let mut rng = Rng::new(11);
+        // Powers of two, an odd size and sizes with 3 and 5 as factors (other rustfft paths).
+        for n in [1, 2, 3, 4, 5, 6, 8, 12, 15, 16] {
+            let f = Fourier2d::new(n);
+            let x = complex_gaussian(n * n, &mut rng);
+            let fast = f.apply(x.view());
+            let slow = naive_dft(x.as_slice().unwrap(), n);
+            let err = fast
+                .iter()
+                .zip(&slow)
+                .map(|(a, b)| (a - b).norm_sqr())
+                .sum::<f64>()
+                .sqrt();
+            assert!(err < 1e-13 * norm2(x.view()), "n = {n}: error {err}");
+        }
+    }
+
+    #[test]
+    fn known_values_delta_and_constant() {
+        let n = 8;
+        let f = Fourier2d::new(n);
+        // A delta at the origin has a flat spectrum 1/n; a constant image is n at frequency 0.
+        let mut delta = Array1::from_elem(n * n, C64::new(0.0, 0.0));
+        delta[0] = C64::new(1.0, 0.0);
+        assert!(f
+            .apply(delta.view())
+            .iter()
+            .all(|z| (z - C64::new(1.0 / n as f64, 0.0)).norm() < 1e-15));
+        let ones = Array1::from_elem(n * n, C64::new(1.0, 0.0));
+        let k = f.apply(ones.view());
+        assert!((k[0] - C64::new(n as f64, 0.0)).norm() < 1e-13);
+        assert!(k.iter().skip(1).all(|z| z.norm() < 1e-13));
+        // A plane wave exp(2 pi i (2 r + 3 c) / n) is a single spike at (2, 3) of height n.
+        let wave = Array1::from_shape_fn(n * n, |i| {
+            let (r, c) = (i / n, i % n);
+            C64::from_polar(
+                1.0,
+                2.0 * std::f64::consts::PI * (2 * r + 3 * c) as f64 / 8.0,
+            )
+        });
+        let k = f.apply(wave.view());
+        for (i, z) in k.iter().enumerate() {
+            let want = if i == 2 * n + 3 { n as f64 } else { 0.0 };
+            assert!((z - C64::new(want, 0.0)).norm() < 1e-12, "index {i}: {z}");
+        }
+    }
+
+    #[test]
+    fn is_unitary_and_adjoint_to_its_inverse() {
+        let mut rng = Rng::new(12);
+        for n in [16, 64, 128] {
+            let f = Fourier2d::new(n);
+            assert!(adjoint_mismatch(&f, &mut rng) < 1e-12);
+            let x = complex_gaussian(n * n, &mut rng);
+            let y = f.apply(x.view());
+            assert!((norm2(y.view()) - norm2(x.view())).abs() < 1e-12 * norm2(x.view()));
+            let back = f.adjoint(y.view());
+            assert!(norm2((&back - &x).view()) < 1e-13 * norm2(x.view()));
+        }
+    }
+
+    #[test]
+    fn frequency_conventions() {
+        assert_eq!(
+            (0..8).map(|k| signed_freq(k, 8)).collect::<Vec<_>>(),
+            [0, 1, 2, 3, -4, -3, -2, -1]
+        );
+        assert_eq!(
+            (0..5).map(|k| signed_freq(k, 5)).collect::<Vec<_>>(),
+            [0, 1, 2, -2, -1]
+        );
+        for n in [7, 8] {
+            for j in 0..n {
+                let k = centred_to_fft(j, n);
+                assert_eq!(fft_to_centred(k, n), j);
+                // Centred position j stands for frequency j - n/2.
+                assert_eq!(signed_freq(k, n), j as i64 - (n / 2) as i64);
+            }
+        }
+        // fftshift puts the zero frequency in the middle.
+        let n = 4;
+        let mut y = Array1::from_elem(n * n, C64::new(0.0, 0.0));
+        y[0] = C64::new(1.0, 0.0);
+        let s = fftshift(y.view(), n);
+        assert_eq!(s[2 * n + 2], C64::new(1.0, 0.0));
+    }
+}

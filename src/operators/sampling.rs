@@ -1,0 +1,144 @@
+//! The MRI measurement operator A = P_Omega F.
+//!
+//! F is the unitary 2-D DFT ([`super::fourier`]); P_Omega keeps the Fourier coefficients whose
+//! (FFT-order) index is in Omega, in increasing order. Then
+//!
+//! ```text
+//! A A* = I (on C^m),   A* A = F* P_Omega* P_Omega F,   ||A|| = 1 (Omega not empty),
+//! ```
+//!
+//! and the orthogonal projector onto the kernel of A is I - A* A. A* y is the zero-filled
+//! reconstruction: the missing coefficients set to zero, then the inverse transform.
+
+use super::fourier::Fourier2d;
+use super::{LinearOperator, C64};
+use ndarray::{Array1, ArrayView1};
+
+/// A = P_Omega F on n x n images.
+#[derive(Clone)]
+pub struct SubsampledFourier {
+    fourier: Fourier2d,
+    /// Omega: sorted, distinct FFT-order indices r n + c.
+    indices: Vec<usize>,
+}
+
+impl SubsampledFourier {
+    /// `indices`: the sampled coefficients in FFT order (any order, no repeats, each < n^2).
+    pub fn new(n: usize, mut indices: Vec<usize>) -> Result<Self, String> {
+        indices.sort_unstable();
+        indices.dedup();
+        if indices.last().is_some_and(|&i| i >= n * n) {
+            return Err(format!("a sample index is outside the {n} x {n} k-space"));
+        }
+        Ok(Self {
+            fourier: Fourier2d::new(n),
+            indices,
+        })
+    }
+
+    pub fn side(&self) -> usize {
+        self.fourier.side()
+    }
+
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+
+    pub fn fourier(&self) -> &Fourier2d {
+        &self.fourier
+    }
+
+    /// The fraction of k-space sampled, |Omega| / n^2.
+    pub fn rate(&self) -> f64 {
+        self.indices.len() as f64 / self.dim_in() as f64
+    }
+
+    /// The zero-filled k-space: y at Omega, zero elsewhere (P_Omega* y), in FFT order.
+    pub fn zero_filled(&self, y: ArrayView1<C64>) -> Vec<C64> {
+        let n = self.side();
+        let mut full = vec![C64::new(0.0, 0.0); n * n];
+        for (&i, &v) in self.indices.iter().zip(y.iter()) {
+            full[i] = v;
+        }
+        full
+    }
+}
+
+impl LinearOperator for SubsampledFourier {
+    fn dim_in(&self) -> usize {
+        self.side() * self.side()
+    }
+    fn dim_out(&self) -> usize {
+        self.indices.len()
+    }
+    fn apply(&self, x: ArrayView1<C64>) -> Array1<C64> {
+        let mut k = x.to_vec();
+        self.fourier.forward_inplace(&mut k);
+        self.indices.iter().map(|&i| k[i]).collect()
+    }
+    fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
+        assert_eq!(y.len(), self.indices.len(), "expected one value per sample");
+        let mut full = self.zero_filled(y);
+        self.fourier.inverse_inplace(&mut full);
+        Array1::from(full)
+    }
+    /// A partial isometry: 1 (0 with no samples).
+    fn norm(&self) -> f64 {
+        if self.indices.is_empty() {
+            0.0
+        } else {
+            1.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::{adjoint_mismatch, complex_gaussian, norm2};
+    use crate::rng::Rng;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn random_omega(n: usize, m: usize, rng: &mut Rng) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n * n).collect();
+        rng.shuffle(&mut all);
+        all.truncate(m);
+        all
+    }
+
+    #[test]
+    fn adjointness_and_a_a_star_is_the_identity() {
+        let mut rng = Rng::new(21);
+        for (n, m) in [(8, 20), (32, 300), (64, 1000)] {
+            let a = SubsampledFourier::new(n, random_omega(n, m, &mut rng)).unwrap();
+            assert_eq!((a.dim_out(), a.dim_in()), (m, n * n));
+            assert!(adjoint_mismatch(&a, &mut rng) < 1e-12);
+            let y = complex_gaussian(m, &mut rng);
+            let back = a.apply(a.adjoint(y.view()).view());
+            assert!(norm2((&back - &y).view()) < 1e-13 * norm2(y.view()));
+        }
+    }
+
+    #[test]
+    fn the_kernel_projector_removes_exactly_what_a_sees() {
+        let mut rng = Rng::new(22);
+        let n = 16;
+        let a = SubsampledFourier::new(n, random_omega(n, 60, &mut rng)).unwrap();
+        let w = complex_gaussian(n * n, &mut rng);
+        // z = w - A* A w is in the kernel, and orthogonal to A* A w.
+        let z = &w - &a.adjoint(a.apply(w.view()).view());
+        assert!(norm2(a.apply(z.view()).view()) < 1e-14 * norm2(w.view()));
+        let seen = &w - &z;
+        let dot = crate::operators::inner(z.view(), seen.view()).norm();
+        assert!(dot < 1e-13 * norm2(w.view()).powi(2));
+    }
+
+    #[test]
+    fn bad_indices_are_refused_and_repeats_merged() {
+        assert!(SubsampledFourier::new(4, vec![16]).is_err());
+        let a = SubsampledFourier::new(4, vec![3, 1, 3]).unwrap();
+        assert_eq!(a.indices(), &[1, 3]);
+        assert_eq!(a.rate(), 2.0 / 16.0);
+    }
+}

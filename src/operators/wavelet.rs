@@ -1,0 +1,1 @@
+//! Orthonormal periodic wavelets (Haar and Daubechies-4). Being written.
