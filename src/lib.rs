@@ -49,6 +49,7 @@ pub mod operators;
 pub mod params;
 pub mod render;
 pub mod rng;
+pub mod solvers;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

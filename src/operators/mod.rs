@@ -28,9 +28,11 @@ pub mod wavelet;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 pub use num_complex::Complex64 as C64;
+use std::sync::Arc;
 
 /// A linear map C^{dim_in} -> C^{dim_out} with its adjoint.
-pub trait LinearOperator {
+/// Operators are `Send + Sync` (plain data), so shared ones can cross threads.
+pub trait LinearOperator: Send + Sync {
     /// Length of the vectors it takes.
     fn dim_in(&self) -> usize;
     /// Length of the vectors it returns.
@@ -79,12 +81,13 @@ pub fn adjoint_mismatch<A: LinearOperator + ?Sized>(a: &A, rng: &mut Rng) -> f64
 }
 
 /// The composition A B (first B, then A).
-pub struct Compose<'a> {
-    pub outer: &'a dyn LinearOperator,
-    pub inner: &'a dyn LinearOperator,
+#[derive(Clone)]
+pub struct Compose {
+    pub outer: Arc<dyn LinearOperator>,
+    pub inner: Arc<dyn LinearOperator>,
 }
 
-impl LinearOperator for Compose<'_> {
+impl LinearOperator for Compose {
     fn dim_in(&self) -> usize {
         self.inner.dim_in()
     }
@@ -103,25 +106,75 @@ impl LinearOperator for Compose<'_> {
     }
 }
 
-/// A dense matrix as an operator (for tests and tiny problems).
-pub struct Matrix(pub ndarray::Array2<C64>);
+/// The adjoint A* as an operator in its own right (A** = A).
+#[derive(Clone)]
+pub struct Adjoint(pub Arc<dyn LinearOperator>);
+
+impl LinearOperator for Adjoint {
+    fn dim_in(&self) -> usize {
+        self.0.dim_out()
+    }
+    fn dim_out(&self) -> usize {
+        self.0.dim_in()
+    }
+    fn apply(&self, x: ArrayView1<C64>) -> Array1<C64> {
+        self.0.adjoint(x)
+    }
+    fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
+        self.0.apply(y)
+    }
+    fn norm(&self) -> f64 {
+        self.0.norm()
+    }
+}
+
+/// A dense matrix as an operator (for tests and tiny problems), with its spectral norm.
+#[derive(Clone)]
+pub struct Matrix {
+    pub a: ndarray::Array2<C64>,
+    norm: f64,
+}
+
+impl Matrix {
+    /// Wraps `a`; its norm ||a||_2 comes from power iteration on a* a, run until it settles
+    /// to round-off (at most 10,000 steps; meant for small matrices).
+    pub fn new(a: ndarray::Array2<C64>) -> Self {
+        let mut v = Array1::from_shape_fn(a.ncols(), |i| C64::new(1.0 + 0.1 * i as f64, 0.3));
+        let mut est = 0.0;
+        for _ in 0..10_000 {
+            let nv = norm2(v.view());
+            if nv == 0.0 {
+                break;
+            }
+            v /= C64::new(nv, 0.0);
+            let av = a.dot(&v);
+            v = a.t().mapv(|z| z.conj()).dot(&av);
+            let next = norm2(av.view());
+            if (next - est).abs() <= 1e-15 * next {
+                est = next;
+                break;
+            }
+            est = next;
+        }
+        Self { a, norm: est }
+    }
+}
 
 impl LinearOperator for Matrix {
     fn dim_in(&self) -> usize {
-        self.0.ncols()
+        self.a.ncols()
     }
     fn dim_out(&self) -> usize {
-        self.0.nrows()
+        self.a.nrows()
     }
     fn apply(&self, x: ArrayView1<C64>) -> Array1<C64> {
-        self.0.dot(&x)
+        self.a.dot(&x)
     }
     fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
-        self.0.t().mapv(|z| z.conj()).dot(&y)
+        self.a.t().mapv(|z| z.conj()).dot(&y)
     }
-    /// The Frobenius norm, an upper bound of the operator norm.
     fn norm(&self) -> f64 {
-        self.0.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt()
+        self.norm
     }
 }
 
@@ -145,7 +198,7 @@ mod tests {
             self.0.apply(x)
         }
         fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
-            self.0 .0.t().dot(&y)
+            self.0.a.t().dot(&y)
         }
         fn norm(&self) -> f64 {
             self.0.norm()
@@ -154,7 +207,7 @@ mod tests {
 
     fn random_matrix(m: usize, n: usize, rng: &mut Rng) -> Matrix {
         let v = complex_gaussian(m * n, rng);
-        Matrix(v.into_shape_with_order((m, n)).unwrap())
+        Matrix::new(v.into_shape_with_order((m, n)).unwrap())
     }
 
     #[test]
@@ -169,17 +222,20 @@ mod tests {
     #[test]
     fn composition_is_adjoint_to_the_reversed_composition() {
         let mut rng = Rng::new(2);
-        let a = random_matrix(4, 6, &mut rng);
-        let b = random_matrix(6, 3, &mut rng);
+        let a = Arc::new(random_matrix(4, 6, &mut rng));
+        let b = Arc::new(random_matrix(6, 3, &mut rng));
         let ab = Compose {
-            outer: &a,
-            inner: &b,
+            outer: a.clone(),
+            inner: b.clone(),
         };
         assert_eq!((ab.dim_out(), ab.dim_in()), (4, 3));
         assert!(adjoint_mismatch(&ab, &mut rng) < 1e-15);
         let x = complex_gaussian(3, &mut rng);
-        let direct = a.0.dot(&b.0.dot(&x));
+        let direct = a.a.dot(&b.a.dot(&x));
         assert!(norm2((&ab.apply(x.view()) - &direct).view()) < 1e-12);
+        let at = Adjoint(a.clone());
+        assert_eq!((at.dim_out(), at.dim_in()), (6, 4));
+        assert!(adjoint_mismatch(&at, &mut rng) < 1e-15);
     }
 
     #[test]
