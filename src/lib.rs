@@ -47,6 +47,7 @@ pub mod models;
 pub mod nn;
 pub mod operators;
 pub mod params;
+pub mod recon;
 pub mod render;
 pub mod rng;
 pub mod solvers;

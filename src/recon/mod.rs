@@ -1,0 +1,3 @@
+//! MRI reconstruction: [`metrics`] scores a reconstruction against the true image.
+
+pub mod metrics;
