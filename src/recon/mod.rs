@@ -1,3 +1,276 @@
-//! MRI reconstruction: [`metrics`] scores a reconstruction against the true image.
+//! Reconstruction maps Psi: y -> x^ for the MRI model y = A x + e, A = P_Omega F.
+//!
+//! - **adjoint** (zero-filled): x^ = A* y, the missing Fourier coefficients set to zero.
+//! - **cs-wavelet**: the weighted-l1 square-root LASSO in an orthonormal wavelet basis W,
+//!   min_z lambda ||z||_{1,w} + ||A W* z - y||_2, x^ = W* z, solved by Chambolle-Pock.
+//! - **tv**: min_x lambda TV(x) + ||A x - y||_2, solved by Chambolle-Pock.
+//! - **firenet**: FIRENET (restarted primal-dual, unrolled) on either objective.
+//!
+//! Every iterative method is a [`Recon`] that can be stepped, so the page shows the iterate
+//! as it converges. Images are complex (A* y is); pictures and metrics use the modulus |x^|,
+//! as is usual for MRI magnitude images.
+//!
+//! The plain Chambolle-Pock runs solve the problem with the data scaled to unit norm
+//! (y / ||y||, then the result times ||y||): the problem is positively homogeneous, so the
+//! minimiser just scales, and this balances the primal variable against the dual one (whose
+//! norm is at most 1). Their output is the last iterate, which converges much faster than
+//! the ergodic average here (on Colin27 at 128 x 128, 25 %: 32.2 dB after 200 TV steps
+//! against 32.0 for the average). FIRENET follows the authors' scheme exactly (its own
+//! rescaling, ergodic averages).
 
 pub mod metrics;
+
+use crate::operators::finite_diff::Gradient2d;
+use crate::operators::sampling::SubsampledFourier;
+use crate::operators::wavelet::{Wavelet2d, WaveletKind};
+use crate::operators::{norm2, Adjoint, Compose, LinearOperator, C64};
+use crate::solvers::firenet::{Firenet, FirenetOptions};
+use crate::solvers::primal_dual::{PrimalDual, Regulariser, SqrtLasso, Steps};
+use crate::solvers::Iterative;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The reconstruction methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    Adjoint,
+    CsWavelet,
+    Tv,
+    Firenet,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [
+        Method::Adjoint,
+        Method::CsWavelet,
+        Method::Tv,
+        Method::Firenet,
+    ];
+    pub const NAMES: &'static [&'static str] = &["adjoint", "cs-wavelet", "tv", "firenet"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The objective FIRENET minimises: the wavelet square-root LASSO (as in the paper) or TV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    Wavelet,
+    Tv,
+}
+
+impl Objective {
+    pub const NAMES: &'static [&'static str] = &["wavelet", "tv"];
+}
+
+/// Everything the methods need besides the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub wavelet: WaveletKind,
+    pub levels: usize,
+    /// lambda of the wavelet l1 term.
+    pub lambda_wavelet: f64,
+    /// lambda of the TV term.
+    pub lambda_tv: f64,
+    /// Chambolle-Pock steps for cs-wavelet and tv.
+    pub iterations: usize,
+    pub firenet: FirenetOptions,
+    pub firenet_on: Objective,
+}
+
+/// The square-root LASSO for `objective` on the measurements (A, y), and the wavelet
+/// transform when its variable is wavelet coefficients (so x^ = W* z).
+pub fn problem(
+    objective: Objective,
+    a: &Arc<SubsampledFourier>,
+    y: &Array1<C64>,
+    s: &Settings,
+) -> Result<(SqrtLasso, Option<Arc<Wavelet2d>>), String> {
+    let n = a.side();
+    Ok(match objective {
+        Objective::Wavelet => {
+            let w = Arc::new(Wavelet2d::new(n, s.wavelet, s.levels)?);
+            let b = Compose {
+                outer: a.clone(),
+                inner: Arc::new(Adjoint(w.clone())),
+            };
+            let weights = level_weights(&w);
+            (
+                SqrtLasso {
+                    b: Arc::new(b),
+                    y: y.clone(),
+                    reg: Regulariser::WeightedL1 {
+                        lambda: s.lambda_wavelet,
+                        weights: Some(Arc::new(weights)),
+                    },
+                },
+                Some(w),
+            )
+        }
+        Objective::Tv => (
+            SqrtLasso {
+                b: a.clone(),
+                y: y.clone(),
+                reg: Regulariser::Tv {
+                    lambda: s.lambda_tv,
+                    grad: Arc::new(Gradient2d::new(n)),
+                },
+            },
+            None,
+        ),
+    })
+}
+
+/// The weights w_i of the wavelet l1 norm, one per coefficient: 1 for every detail
+/// coefficient and 0 for the coarsest approximation (the low-resolution image, which is
+/// fully sampled in the lab's patterns and is not sparse), so lambda only acts on detail.
+pub fn level_weights(w: &Wavelet2d) -> Vec<f64> {
+    (0..w.dim_in())
+        .map(|i| if w.level_of(i) == 0 { 0.0 } else { 1.0 })
+        .collect()
+}
+
+enum Engine {
+    /// A* y, computed at once.
+    Direct(Array1<C64>),
+    /// Chambolle-Pock on the data scaled by alpha; the last iterate / alpha.
+    ChambollePock(PrimalDual, f64),
+    Firenet(Firenet),
+}
+
+/// A reconstruction in progress: step it, read its current image.
+pub struct Recon {
+    pub method: Method,
+    engine: Engine,
+    /// W, when the variable is wavelet coefficients.
+    wavelet: Option<Arc<Wavelet2d>>,
+    problem: Option<Arc<SqrtLasso>>,
+}
+
+impl Recon {
+    pub fn new(
+        method: Method,
+        a: &Arc<SubsampledFourier>,
+        y: &Array1<C64>,
+        s: &Settings,
+    ) -> Result<Self, String> {
+        let objective = match method {
+            Method::Adjoint => {
+                return Ok(Self {
+                    method,
+                    engine: Engine::Direct(a.adjoint(y.view())),
+                    wavelet: None,
+                    problem: None,
+                })
+            }
+            Method::CsWavelet => Objective::Wavelet,
+            Method::Tv => Objective::Tv,
+            Method::Firenet => s.firenet_on,
+        };
+        let (pb, wavelet) = problem(objective, a, y, s)?;
+        let pb = Arc::new(pb);
+        let dim = pb.b.dim_in();
+        let engine = if method == Method::Firenet {
+            Engine::Firenet(Firenet::new(pb.clone(), s.firenet))
+        } else {
+            let ny = norm2(y.view());
+            let alpha = if ny > 0.0 { 1.0 / ny } else { 1.0 };
+            let pd = PrimalDual::new(
+                pb.clone(),
+                alpha,
+                Array1::zeros(dim),
+                s.iterations,
+                Steps::default(),
+            );
+            Engine::ChambollePock(pd, alpha)
+        };
+        Ok(Self {
+            method,
+            engine,
+            wavelet,
+            problem: Some(pb),
+        })
+    }
+
+    /// The square-root LASSO this method minimises (None for the adjoint).
+    pub fn problem(&self) -> Option<&SqrtLasso> {
+        self.problem.as_deref()
+    }
+
+    /// The current estimate in the problem's own variable (wavelet coefficients or image).
+    pub fn variable(&self) -> Array1<C64> {
+        match &self.engine {
+            Engine::Direct(x) => x.clone(),
+            Engine::ChambollePock(pd, alpha) => pd.last() * C64::new(1.0 / alpha, 0.0),
+            Engine::Firenet(f) => f.estimate(),
+        }
+    }
+
+    /// The current image x^ (complex).
+    pub fn image(&self) -> Array1<C64> {
+        let v = self.variable();
+        match &self.wavelet {
+            Some(w) => w.adjoint(v.view()),
+            None => v,
+        }
+    }
+
+    /// The objective value of the current estimate (None for the adjoint).
+    pub fn objective(&self) -> Option<f64> {
+        self.problem
+            .as_ref()
+            .map(|p| p.objective(self.variable().view()))
+    }
+
+    pub fn step(&mut self) {
+        match &mut self.engine {
+            Engine::Direct(_) => {}
+            Engine::ChambollePock(pd, _) => pd.step(),
+            Engine::Firenet(f) => f.step(),
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        match &self.engine {
+            Engine::Direct(_) => true,
+            Engine::ChambollePock(pd, _) => pd.done(),
+            Engine::Firenet(f) => f.done(),
+        }
+    }
+
+    /// Iterations (primal-dual steps, FIRENET's layers) so far.
+    pub fn iterations(&self) -> usize {
+        match &self.engine {
+            Engine::Direct(_) => 0,
+            Engine::ChambollePock(pd, _) => pd.iterations(),
+            Engine::Firenet(f) => f.iterations(),
+        }
+    }
+
+    pub fn planned(&self) -> usize {
+        match &self.engine {
+            Engine::Direct(_) => 0,
+            Engine::ChambollePock(pd, _) => pd.planned(),
+            Engine::Firenet(f) => f.planned(),
+        }
+    }
+
+    /// FIRENET's restarts finished so far.
+    pub fn restarts_done(&self) -> Option<usize> {
+        match &self.engine {
+            Engine::Firenet(f) => Some(f.restarts_done()),
+            _ => None,
+        }
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while !self.done() {
+            self.step();
+        }
+    }
+}
