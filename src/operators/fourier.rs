@@ -76,6 +76,38 @@ impl Fourier2d {
         self.transform(data, &self.inverse);
     }
 
+    /// The unnormalised n F x, transposed: out[k2 n + k1] = n (F x)[k1, k2]. Transforms the
+    /// rows of `x` in place (x is overwritten), transposes into `out`, transforms its rows.
+    /// One transpose instead of two: [`super::sampling::SubsampledFourier`] gathers its
+    /// samples from the transposed layout and folds the 1/n into them.
+    pub fn forward_unscaled_transposed(&self, x: &mut [C64], out: &mut [C64]) {
+        let n = self.n;
+        assert!(
+            x.len() == n * n && out.len() == n * n,
+            "expected {n} x {n} buffers"
+        );
+        let mut scratch = vec![C64::new(0.0, 0.0); self.forward.get_inplace_scratch_len()];
+        self.forward.process_with_scratch(x, &mut scratch);
+        transpose(x, out, n);
+        self.forward.process_with_scratch(out, &mut scratch);
+    }
+
+    /// The inverse of [`Self::forward_unscaled_transposed`] up to the factor: from
+    /// `yt[k2 n + k1] = y[k1, k2]` (overwritten), out = n F* y.
+    pub fn inverse_unscaled_from_transposed(&self, yt: &mut [C64], out: &mut [C64]) {
+        let n = self.n;
+        assert!(
+            yt.len() == n * n && out.len() == n * n,
+            "expected {n} x {n} buffers"
+        );
+        let mut scratch = vec![C64::new(0.0, 0.0); self.inverse.get_inplace_scratch_len()];
+        // The rows of yt run over k1: transform them (r replaces k1), transpose back to
+        // (r, k2) rows, transform those (c replaces k2).
+        self.inverse.process_with_scratch(yt, &mut scratch);
+        transpose(yt, out, n);
+        self.inverse.process_with_scratch(out, &mut scratch);
+    }
+
     /// Transforms every row, then every column (through a transpose), then scales by 1/n.
     fn transform(&self, data: &mut [C64], fft: &Arc<dyn Fft<f64>>) {
         let n = self.n;

@@ -43,6 +43,19 @@ pub trait LinearOperator: Send + Sync {
     fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64>;
     /// The operator norm ||A|| (exact, or an upper bound where stated).
     fn norm(&self) -> f64;
+
+    /// out = A x, into a buffer the caller keeps (the solvers' inner loops use this; the
+    /// hot operators override it to avoid allocating).
+    fn apply_into(&self, x: &[C64], out: &mut [C64]) {
+        let y = self.apply(ArrayView1::from(x));
+        out.iter_mut().zip(y.iter()).for_each(|(o, v)| *o = *v);
+    }
+
+    /// out = A* y, into a buffer the caller keeps.
+    fn adjoint_into(&self, y: &[C64], out: &mut [C64]) {
+        let x = self.adjoint(ArrayView1::from(y));
+        out.iter_mut().zip(x.iter()).for_each(|(o, v)| *o = *v);
+    }
 }
 
 /// The inner product <u, v> = sum_i u_i conj(v_i).
@@ -80,6 +93,30 @@ pub fn adjoint_mismatch<A: LinearOperator + ?Sized>(a: &A, rng: &mut Rng) -> f64
         / (a.norm() * norm2(x.view()) * norm2(y.view()))
 }
 
+/// The largest difference between `apply`/`adjoint` and `apply_into`/`adjoint_into` at random
+/// x, y (the two paths must agree; 0 when they run the same arithmetic).
+pub fn into_forms_match<A: LinearOperator + ?Sized>(a: &A, rng: &mut Rng) -> f64 {
+    let x = complex_gaussian(a.dim_in(), rng);
+    let y = complex_gaussian(a.dim_out(), rng);
+    let mut ax = vec![C64::new(7.0, 7.0); a.dim_out()];
+    let mut aty = vec![C64::new(7.0, 7.0); a.dim_in()];
+    a.apply_into(x.as_slice().expect("contiguous"), &mut ax);
+    a.adjoint_into(y.as_slice().expect("contiguous"), &mut aty);
+    let d1 = a
+        .apply(x.view())
+        .iter()
+        .zip(&ax)
+        .map(|(u, v)| (u - v).norm())
+        .fold(0.0, f64::max);
+    let d2 = a
+        .adjoint(y.view())
+        .iter()
+        .zip(&aty)
+        .map(|(u, v)| (u - v).norm())
+        .fold(0.0, f64::max);
+    d1.max(d2)
+}
+
 /// The composition A B (first B, then A).
 #[derive(Clone)]
 pub struct Compose {
@@ -104,6 +141,16 @@ impl LinearOperator for Compose {
     fn norm(&self) -> f64 {
         self.outer.norm() * self.inner.norm()
     }
+    fn apply_into(&self, x: &[C64], out: &mut [C64]) {
+        let mut mid = vec![C64::new(0.0, 0.0); self.inner.dim_out()];
+        self.inner.apply_into(x, &mut mid);
+        self.outer.apply_into(&mid, out);
+    }
+    fn adjoint_into(&self, y: &[C64], out: &mut [C64]) {
+        let mut mid = vec![C64::new(0.0, 0.0); self.outer.dim_in()];
+        self.outer.adjoint_into(y, &mut mid);
+        self.inner.adjoint_into(&mid, out);
+    }
 }
 
 /// The adjoint A* as an operator in its own right (A** = A).
@@ -125,6 +172,12 @@ impl LinearOperator for Adjoint {
     }
     fn norm(&self) -> f64 {
         self.0.norm()
+    }
+    fn apply_into(&self, x: &[C64], out: &mut [C64]) {
+        self.0.adjoint_into(x, out)
+    }
+    fn adjoint_into(&self, y: &[C64], out: &mut [C64]) {
+        self.0.apply_into(y, out)
     }
 }
 
@@ -236,6 +289,19 @@ mod tests {
         let at = Adjoint(a.clone());
         assert_eq!((at.dim_out(), at.dim_in()), (6, 4));
         assert!(adjoint_mismatch(&at, &mut rng) < 1e-15);
+    }
+
+    #[test]
+    fn into_forms_of_composition_and_adjoint_match() {
+        let mut rng = Rng::new(3);
+        let a = Arc::new(random_matrix(4, 6, &mut rng));
+        let b = Arc::new(random_matrix(6, 3, &mut rng));
+        let ab = Compose {
+            outer: a.clone(),
+            inner: b,
+        };
+        assert!(into_forms_match(&ab, &mut rng) == 0.0);
+        assert!(into_forms_match(&Adjoint(a), &mut rng) == 0.0);
     }
 
     #[test]

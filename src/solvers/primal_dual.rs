@@ -28,7 +28,7 @@
 //! The output of a run of p steps is the ergodic average (x_1 + ... + x_p) / p, for which the
 //! O(1/p) bound on the primal-dual gap holds; [`PrimalDual::last`] is the last iterate.
 
-use super::prox::{project_l2_ball, project_pairs, soft_threshold_weighted};
+use super::prox::{project_l2_ball, project_pairs, soft_threshold};
 use super::Iterative;
 use crate::operators::finite_diff::isotropic_tv;
 use crate::operators::{norm2, LinearOperator, C64};
@@ -110,6 +110,12 @@ pub struct PrimalDual {
     s: f64,
     iterations: usize,
     planned: usize,
+    /// Work buffers, kept between steps: B* q (+ s D* p), x_ = 2 x+ - x, B x_, D x_, D* p.
+    g: Vec<C64>,
+    bar: Vec<C64>,
+    bx: Vec<C64>,
+    dx: Vec<C64>,
+    dtp: Vec<C64>,
 }
 
 impl PrimalDual {
@@ -132,12 +138,16 @@ impl PrimalDual {
             Regulariser::WeightedL1 { .. } => (None, 1.0),
         };
         let y = &problem.y * C64::new(alpha, 0.0);
-        let q = Array1::zeros(problem.b.dim_out());
-        let sum = Array1::zeros(x0.len());
+        let (m, dim) = (problem.b.dim_out(), problem.b.dim_in());
+        assert_eq!(x0.len(), dim, "the start has the wrong length");
+        let q = Array1::zeros(m);
+        let sum = Array1::zeros(dim);
+        let zero = C64::new(0.0, 0.0);
+        let dlen = p.as_ref().map_or(0, |p| p.len());
         Self {
             problem,
             y,
-            x: x0,
+            x: x0.as_standard_layout().into_owned(),
             q,
             p,
             sum,
@@ -146,6 +156,11 @@ impl PrimalDual {
             s,
             iterations: 0,
             planned,
+            g: vec![zero; dim],
+            bar: vec![zero; dim],
+            bx: vec![zero; m],
+            dx: vec![zero; dlen],
+            dtp: vec![zero; if dlen > 0 { dim } else { 0 }],
         }
     }
 
@@ -176,41 +191,55 @@ impl PrimalDual {
     fn iterate(&mut self) {
         let pb = &*self.problem;
         let (tau, sigma, s) = (self.tau, self.sigma, self.s);
-        // x+ = prox_{tau R0}(x - tau (B* q + s D* p))
-        let mut g = pb.b.adjoint(self.q.view());
+        let contiguous = "arrays are contiguous";
+        let x = self.x.as_slice_mut().expect(contiguous);
+        let q = self.q.as_slice_mut().expect(contiguous);
+        let sum = self.sum.as_slice_mut().expect(contiguous);
+        let y = self.y.as_slice().expect(contiguous);
+        // g = B* q + s D* p
+        pb.b.adjoint_into(q, &mut self.g);
         if let (Some(p), Regulariser::Tv { grad, .. }) = (&self.p, &pb.reg) {
-            g.scaled_add(C64::new(s, 0.0), &grad.adjoint(p.view()));
+            grad.adjoint_into(p.as_slice().expect(contiguous), &mut self.dtp);
+            for (g, d) in self.g.iter_mut().zip(&self.dtp) {
+                *g += d * s;
+            }
         }
-        let mut x_new = &self.x - &(g * C64::new(tau, 0.0));
-        if let Regulariser::WeightedL1 { lambda, weights } = &pb.reg {
-            soft_threshold_weighted(
-                x_new.view_mut(),
-                tau * lambda,
-                weights.as_deref().map(Vec::as_slice),
-            );
+        // x+ = prox_{tau R0}(x - tau g), x_ = 2 x+ - x, and the running sum of the x+.
+        let (threshold, weights) = match &pb.reg {
+            Regulariser::WeightedL1 { lambda, weights } => {
+                (Some(tau * lambda), weights.as_deref().map(Vec::as_slice))
+            }
+            Regulariser::Tv { .. } => (None, None),
+        };
+        let rows = x
+            .iter_mut()
+            .zip(sum.iter_mut())
+            .zip(self.bar.iter_mut())
+            .zip(&self.g);
+        for (i, (((x, sum), bar), g)) in rows.enumerate() {
+            let mut v = *x - g * tau;
+            if let Some(t) = threshold {
+                v = soft_threshold(v, weights.map_or(t, |w| t * w[i]));
+            }
+            *bar = v * 2.0 - *x;
+            *sum += v;
+            *x = v;
         }
-        // x_ = 2 x+ - x
-        let bar = &x_new * C64::new(2.0, 0.0) - &self.x;
         // q+ = proj_ball(q + sigma (B x_ - y))
-        let bx = pb.b.apply(bar.view());
-        azip_update(&mut self.q, &bx, &self.y, sigma);
+        pb.b.apply_into(&self.bar, &mut self.bx);
+        for ((q, b), y) in q.iter_mut().zip(&self.bx).zip(y) {
+            *q += (b - y) * sigma;
+        }
         project_l2_ball(self.q.view_mut(), 1.0);
         // p+ = proj_{|p_px| <= lambda / s}(p + sigma s D x_)
         if let (Some(p), Regulariser::Tv { lambda, grad }) = (&mut self.p, &pb.reg) {
-            p.scaled_add(C64::new(sigma * s, 0.0), &grad.apply(bar.view()));
+            grad.apply_into(&self.bar, &mut self.dx);
+            p.iter_mut()
+                .zip(&self.dx)
+                .for_each(|(p, d)| *p += d * (sigma * s));
             project_pairs(p.view_mut(), lambda / s);
         }
-        self.sum += &x_new;
-        self.x = x_new;
     }
-}
-
-/// q <- q + sigma (bx - y).
-fn azip_update(q: &mut Array1<C64>, bx: &Array1<C64>, y: &Array1<C64>, sigma: f64) {
-    ndarray::Zip::from(q)
-        .and(bx)
-        .and(y)
-        .for_each(|q, &b, &y| *q += (b - y) * sigma);
 }
 
 impl Iterative for PrimalDual {

@@ -44,12 +44,29 @@ pub fn project_l2_ball(mut q: ArrayViewMut1<C64>, r: f64) {
 /// Each pair (v_i, v_{m+i}), m = len / 2, scaled onto the disc of radius r if outside it.
 pub fn project_pairs(mut v: ArrayViewMut1<C64>, r: f64) {
     let m = v.len() / 2;
-    for i in 0..m {
-        let norm = (v[i].norm_sqr() + v[m + i].norm_sqr()).sqrt();
-        if norm > r {
-            let s = r / norm;
-            v[i] *= s;
-            v[m + i] *= s;
+    let r2 = r * r;
+    let project = |a: &mut C64, b: &mut C64| {
+        let n2 = a.norm_sqr() + b.norm_sqr();
+        if n2 > r2 {
+            let s = r / n2.sqrt();
+            *a *= s;
+            *b *= s;
+        }
+    };
+    match v.as_slice_mut() {
+        Some(all) => {
+            let (h, w) = all.split_at_mut(m);
+            h.iter_mut()
+                .zip(w.iter_mut())
+                .for_each(|(a, b)| project(a, b));
+        }
+        None => {
+            for i in 0..m {
+                let (mut a, mut b) = (v[i], v[m + i]);
+                project(&mut a, &mut b);
+                v[i] = a;
+                v[m + i] = b;
+            }
         }
     }
 }
