@@ -6,6 +6,7 @@
 
 pub mod attacks;
 pub mod dimension;
+pub mod mri;
 pub mod toy;
 pub mod universal;
 

@@ -1,0 +1,983 @@
+//! Demo 5: MRI, Fourier sampling and stable reconstruction.
+//!
+//! An image x (a real Colin27 head slice, the Shepp-Logan phantom, or the student's own
+//! picture), a sampling pattern Omega at a sample count from 1 % to 100 % of k-space, and
+//! measurements y = A x + e with A = P_Omega F and complex Gaussian noise of relative size
+//! ||e|| / ||A x||. Four reconstructions of x from y (the adjoint, the wavelet and TV
+//! square-root LASSO by Chambolle-Pock, FIRENET), each steppable, with PSNR, SSIM and the
+//! relative error. The kernel view adds to x a detail the scanner cannot see, and shows
+//! that the measurements, and so every reconstruction, stay the same. The convergence job
+//! compares FIRENET with and without restarts.
+
+use crate::data::mri::{self, MriSlices};
+use crate::operators::fourier::Fourier2d;
+use crate::operators::masks::{self, Mask, MaskParams, Pattern};
+use crate::operators::sampling::SubsampledFourier;
+use crate::operators::wavelet::{max_levels, WaveletKind};
+use crate::operators::{complex, complex_gaussian, norm2, LinearOperator, C64};
+use crate::params::{Field, Kind, ParamError, Params};
+use crate::recon::metrics::{psnr, rel_error, ssim};
+use crate::recon::{Method, Objective, Recon, Settings};
+use crate::rng::Rng;
+use crate::solvers::firenet::FirenetOptions;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Where the image comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageSource {
+    Colin27,
+    SheppLogan,
+    Upload,
+}
+
+impl ImageSource {
+    pub const NAMES: &'static [&'static str] = &["colin27", "shepp-logan", "upload"];
+}
+
+/// The image sizes the lab offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Size {
+    #[serde(rename = "64")]
+    S64,
+    #[serde(rename = "128")]
+    S128,
+    #[serde(rename = "256")]
+    S256,
+}
+
+impl Size {
+    pub const ALL: [Size; 3] = [Size::S64, Size::S128, Size::S256];
+    pub const NAMES: &'static [&'static str] = &["64", "128", "256"];
+
+    pub fn side(self) -> usize {
+        match self {
+            Size::S64 => 64,
+            Size::S128 => 128,
+            Size::S256 => 256,
+        }
+    }
+}
+
+/// The MRI demo's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MriParams {
+    pub image: ImageSource,
+    /// The Colin27 slice (0..=110, z = -40 + slice mm).
+    pub slice: usize,
+    pub size: Size,
+    pub mask: Pattern,
+    /// The power alpha of the variable-density patterns: density (1 + |k|^2)^(-alpha).
+    pub density: f64,
+    /// |Omega| / n^2.
+    pub rate: f64,
+    /// The mask's random order and the noise.
+    pub seed: u32,
+    /// A painted mask (see [`Mask::to_token`]); used when `mask` is `painted`.
+    pub painted: String,
+    /// ||e|| / ||A x||.
+    pub noise: f64,
+    pub wavelet: WaveletKind,
+    pub levels: usize,
+    pub lambda_w: f64,
+    pub lambda_tv: f64,
+    /// Chambolle-Pock steps of cs-wavelet and tv.
+    pub iters: usize,
+    /// FIRENET's n and p.
+    pub restarts: usize,
+    pub inner: usize,
+    pub firenet_on: Objective,
+    /// The method the command line reports and the kernel view reconstructs with.
+    pub method: Method,
+    /// The kernel view's detail: its centre (column, row) as fractions of the side.
+    pub detail: Option<[f64; 2]>,
+    /// Its radius, as a fraction of the side.
+    pub detail_radius: f64,
+    /// Its brightness added at the centre.
+    pub detail_amp: f64,
+}
+
+impl Default for MriParams {
+    fn default() -> Self {
+        Self {
+            image: ImageSource::Colin27,
+            slice: 75,
+            size: Size::S128,
+            mask: Pattern::VariableDensity,
+            density: 0.5,
+            rate: 0.25,
+            seed: 1,
+            painted: String::new(),
+            noise: 0.01,
+            wavelet: WaveletKind::Db4,
+            levels: 4,
+            lambda_w: 3e-3,
+            lambda_tv: 3e-3,
+            iters: 200,
+            restarts: 6,
+            inner: 50,
+            firenet_on: Objective::Tv,
+            method: Method::Firenet,
+            detail: None,
+            detail_radius: 0.03,
+            detail_amp: 0.5,
+        }
+    }
+}
+
+impl Params for MriParams {
+    const SCHEMA: &'static [Field] = &[
+        Field {
+            key: "image",
+            label: "Image",
+            unit: "",
+            help: "A real head MRI slice (Colin27), the Shepp-Logan phantom, or your own picture.",
+            kind: Kind::Choice(ImageSource::NAMES),
+        },
+        Field {
+            key: "slice",
+            label: "Slice",
+            unit: "",
+            help: "Colin27 slice: z = slice - 40 mm. Slices 70 to 84 are held out of all tuning.",
+            kind: Kind::Int { min: 0, max: 110 },
+        },
+        Field {
+            key: "size",
+            label: "Size",
+            unit: "pixels",
+            help: "n for an n x n image.",
+            kind: Kind::Choice(Size::NAMES),
+        },
+        Field {
+            key: "mask",
+            label: "Sampling pattern",
+            unit: "",
+            help: "Which Fourier coefficients the scanner measures.",
+            kind: Kind::Choice(&Pattern::NAMES),
+        },
+        Field {
+            key: "density",
+            label: "Density power α",
+            unit: "",
+            help: "Variable density (1 + |k|^2)^-α (and its 1-D form for Cartesian lines): 0 is uniform outside the centre, larger α crowds samples to the centre.",
+            kind: Kind::Float {
+                min: 0.0,
+                max: 3.0,
+                step: 0.05,
+                log: false,
+            },
+        },
+        Field {
+            key: "rate",
+            label: "Samples",
+            unit: "fraction of k-space",
+            help: "|Omega| / n^2: a larger count keeps every sample of a smaller one.",
+            kind: Kind::Float {
+                min: 0.01,
+                max: 1.0,
+                step: 0.01,
+                log: false,
+            },
+        },
+        Field {
+            key: "seed",
+            label: "Seed",
+            unit: "",
+            help: "The random order of the sampling pattern and the noise.",
+            kind: Kind::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+        },
+        Field {
+            key: "painted",
+            label: "Painted mask",
+            unit: "",
+            help: "A mask painted by hand or read from a file (packed); used when the pattern is 'painted'.",
+            kind: Kind::Token { max_len: 120_000 },
+        },
+        Field {
+            key: "noise",
+            label: "Noise",
+            unit: "||e|| / ||Ax||",
+            help: "Complex Gaussian noise added to the measurements, relative to their size.",
+            kind: Kind::Float {
+                min: 0.0,
+                max: 0.2,
+                step: 0.001,
+                log: false,
+            },
+        },
+        Field {
+            key: "wavelet",
+            label: "Wavelet",
+            unit: "",
+            help: "The orthonormal wavelet of the l1 term: Haar or Daubechies-4.",
+            kind: Kind::Choice(WaveletKind::NAMES),
+        },
+        Field {
+            key: "levels",
+            label: "Wavelet levels",
+            unit: "",
+            help: "Scales of the wavelet transform.",
+            kind: Kind::Int { min: 1, max: 8 },
+        },
+        Field {
+            key: "lambda_w",
+            label: "λ (wavelet)",
+            unit: "",
+            help: "Weight of the wavelet l1 term in the square-root LASSO.",
+            kind: Kind::Float {
+                min: 1e-6,
+                max: 1.0,
+                step: 0.0,
+                log: true,
+            },
+        },
+        Field {
+            key: "lambda_tv",
+            label: "λ (TV)",
+            unit: "",
+            help: "Weight of the total variation in the square-root LASSO.",
+            kind: Kind::Float {
+                min: 1e-6,
+                max: 1.0,
+                step: 0.0,
+                log: true,
+            },
+        },
+        Field {
+            key: "iters",
+            label: "Iterations",
+            unit: "",
+            help: "Chambolle-Pock steps of the wavelet and TV reconstructions.",
+            kind: Kind::Int { min: 1, max: 5000 },
+        },
+        Field {
+            key: "restarts",
+            label: "FIRENET restarts n",
+            unit: "",
+            help: "FIRENET's restarts: its error falls like e^-n down to the noise floor.",
+            kind: Kind::Int { min: 1, max: 50 },
+        },
+        Field {
+            key: "inner",
+            label: "FIRENET steps p",
+            unit: "",
+            help: "Primal-dual steps per restart: the network has n p layers.",
+            kind: Kind::Int { min: 1, max: 200 },
+        },
+        Field {
+            key: "firenet_on",
+            label: "FIRENET objective",
+            unit: "",
+            help: "FIRENET on the wavelet square-root LASSO (as in the paper) or on TV.",
+            kind: Kind::Choice(Objective::NAMES),
+        },
+        Field {
+            key: "method",
+            label: "Method",
+            unit: "",
+            help: "The method the kernel view (and the command line) reconstructs with.",
+            kind: Kind::Choice(Method::NAMES),
+        },
+        Field {
+            key: "detail",
+            label: "Detail",
+            unit: "",
+            help: "Where the kernel view's detail sits (column, row, as fractions of the side); none for off.",
+            kind: Kind::Point { min: 0.0, max: 1.0 },
+        },
+        Field {
+            key: "detail_radius",
+            label: "Detail radius",
+            unit: "fraction of the side",
+            help: "The size of the detail (a Gaussian blob).",
+            kind: Kind::Float {
+                min: 0.005,
+                max: 0.2,
+                step: 0.005,
+                log: false,
+            },
+        },
+        Field {
+            key: "detail_amp",
+            label: "Detail brightness",
+            unit: "",
+            help: "How much brighter the detail makes the image at its centre.",
+            kind: Kind::Float {
+                min: -1.0,
+                max: 1.0,
+                step: 0.05,
+                log: false,
+            },
+        },
+    ];
+
+    fn check(&self) -> Result<(), ParamError> {
+        let n = self.size.side();
+        let most = max_levels(n, self.wavelet);
+        if self.levels > most {
+            return Err(ParamError::new(
+                Some("levels"),
+                format!(
+                    "a {n} x {n} image allows at most {most} {} levels, got {}",
+                    self.wavelet.name(),
+                    self.levels
+                ),
+            ));
+        }
+        if self.mask == Pattern::Painted {
+            if self.painted.is_empty() {
+                return Err(ParamError::new(
+                    Some("painted"),
+                    "the pattern is 'painted' but no painted mask is given",
+                ));
+            }
+            Mask::from_token(n, &self.painted).map_err(|e| ParamError::new(Some("painted"), e))?;
+        }
+        Ok(())
+    }
+}
+
+impl MriParams {
+    /// The settings of the reconstruction methods.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            wavelet: self.wavelet,
+            levels: self.levels,
+            lambda_wavelet: self.lambda_w,
+            lambda_tv: self.lambda_tv,
+            iterations: self.iters,
+            firenet: FirenetOptions {
+                restarts: self.restarts,
+                inner: self.inner,
+                ..Default::default()
+            },
+            firenet_on: self.firenet_on,
+        }
+    }
+
+    /// The sampling mask.
+    pub fn mask(&self) -> Result<Mask, String> {
+        let n = self.size.side();
+        if self.mask == Pattern::Painted {
+            Mask::from_token(n, &self.painted)
+        } else {
+            masks::mask(
+                self.mask,
+                n,
+                self.rate,
+                self.seed as u64,
+                &MaskParams {
+                    alpha: self.density,
+                    ..MaskParams::default()
+                },
+            )
+        }
+    }
+}
+
+/// The images the demo can show: the Colin27 stacks loaded so far and an uploaded picture
+/// (kept at every size).
+#[derive(Default)]
+pub struct MriImages {
+    pub slices: Vec<MriSlices>,
+    pub upload: Option<[Array1<f64>; 3]>,
+}
+
+impl MriImages {
+    /// The stack sides still missing for an image of side n: 128 always (larger sizes are
+    /// enlarged from it), 64 for 64.
+    pub fn missing(&self, p: &MriParams) -> Vec<usize> {
+        if p.image != ImageSource::Colin27 {
+            return Vec::new();
+        }
+        let mut want = vec![128];
+        if p.size == Size::S64 {
+            want.push(64);
+        }
+        want.retain(|s| !self.slices.iter().any(|x| x.side() == *s));
+        want
+    }
+
+    /// Keeps the user's picture (RGBA, w x h) at every size.
+    pub fn set_upload(&mut self, rgba: &[u8], w: usize, h: usize) -> Result<(), String> {
+        let at = |n| mri::from_rgba(rgba, w, h, n);
+        self.upload = Some([at(64)?, at(128)?, at(256)?]);
+        Ok(())
+    }
+
+    /// The n x n image x in [0, 1] the state asks for.
+    pub fn truth(&self, p: &MriParams) -> Result<Array1<f64>, String> {
+        let n = p.size.side();
+        match p.image {
+            ImageSource::Colin27 => {
+                let missing = self.missing(p);
+                if !missing.is_empty() {
+                    return Err(format!(
+                        "the Colin27 slices ({} x {}) are not loaded",
+                        missing[0], missing[0]
+                    ));
+                }
+                let refs: Vec<&MriSlices> = self.slices.iter().collect();
+                mri::colin27(&refs, p.slice, n)
+            }
+            ImageSource::SheppLogan => mri::shepp_logan(n),
+            ImageSource::Upload => {
+                let up = self.upload.as_ref().ok_or(
+                    "image: no picture has been uploaded (links do not carry uploaded \
+                     pictures: upload it again)",
+                )?;
+                let i = Size::ALL.iter().position(|s| *s == p.size).unwrap_or(1);
+                Ok(up[i].clone())
+            }
+        }
+    }
+}
+
+/// The noise e: a complex Gaussian vector scaled to ||e|| = level ||A x|| exactly (seeded).
+pub fn noise(ax: &Array1<C64>, level: f64, seed: u32) -> Array1<C64> {
+    if level == 0.0 || ax.is_empty() {
+        return Array1::zeros(ax.len());
+    }
+    let mut rng = Rng::new(((seed as u64) << 32) ^ 0x6e6f_6973);
+    let g = complex_gaussian(ax.len(), &mut rng);
+    let s = level * norm2(ax.view()) / norm2(g.view());
+    g * C64::new(s, 0.0)
+}
+
+/// The moduli |x| of a complex image.
+pub fn modulus(x: &Array1<C64>) -> Array1<f64> {
+    x.mapv(|z| z.norm_sqr().sqrt())
+}
+
+/// The quality of one reconstruction against the true image.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quality {
+    pub method: Method,
+    pub psnr: f64,
+    pub ssim: f64,
+    pub rel_error: f64,
+    pub iterations: usize,
+    pub planned: usize,
+    pub done: bool,
+}
+
+/// The kernel view: a detail w, its part z = w - F* P_sym F w that the scanner cannot see
+/// (P_sym keeps Omega and its mirror -Omega, so that z stays real: a real image's spectrum is
+/// conjugate symmetric), and the image x' = x + z, whose measurements A x' = A x + A z equal
+/// those of x (A z = 0 up to round-off). Every method, being a function of y alone, returns
+/// the same for both, so it is wrong by at least ||z|| / 2 on one of them.
+pub struct KernelView {
+    pub detail: Array1<f64>,
+    pub z: Array1<f64>,
+    pub x2: Array1<f64>,
+    /// ||A z|| and ||z||.
+    pub az_norm: f64,
+    pub z_norm: f64,
+    /// ||y' - y|| / ||y||, with y' = A x' + e (the same e).
+    pub y_change: f64,
+    pub recons: Vec<Recon>,
+}
+
+/// A Gaussian blob amp exp(-d^2 / (2 (radius n)^2)) centred at (col, row) = centre n.
+pub fn blob(n: usize, centre: [f64; 2], radius: f64, amp: f64) -> Array1<f64> {
+    let (cx, cy) = (centre[0] * n as f64, centre[1] * n as f64);
+    let s2 = (radius * n as f64).powi(2).max(1e-12);
+    Array1::from_shape_fn(n * n, |i| {
+        let (r, c) = ((i / n) as f64 + 0.5, (i % n) as f64 + 0.5);
+        let d2 = (r - cy).powi(2) + (c - cx).powi(2);
+        amp * (-d2 / (2.0 * s2)).exp()
+    })
+}
+
+/// The part of a real image w in the real kernel of A: zero its Fourier coefficients on
+/// Omega and on -Omega (FFT order), transform back, keep the real part (the imaginary part
+/// is round-off; its size is returned as the second value).
+pub fn real_kernel_part(w: &Array1<f64>, a: &SubsampledFourier) -> (Array1<f64>, f64) {
+    let n = a.side();
+    let f = Fourier2d::new(n);
+    let mut k = complex(w.view()).to_vec();
+    f.forward_inplace(&mut k);
+    for &i in a.indices() {
+        let (r, c) = (i / n, i % n);
+        k[i] = C64::new(0.0, 0.0);
+        k[((n - r) % n) * n + (n - c) % n] = C64::new(0.0, 0.0);
+    }
+    f.inverse_inplace(&mut k);
+    let imag = k.iter().map(|z| z.im.abs()).fold(0.0, f64::max);
+    (k.iter().map(|z| z.re).collect(), imag)
+}
+
+/// One figure of the demo: the image, the mask, the data and the four reconstructions (and
+/// the kernel view's), stepped together.
+pub struct MriExperiment {
+    pub params: MriParams,
+    pub x: Array1<f64>,
+    pub mask: Mask,
+    pub a: Arc<SubsampledFourier>,
+    pub y: Array1<C64>,
+    /// ||e||, the noise actually added.
+    pub noise_norm: f64,
+    /// Every method of [`Method::ALL`], in that order.
+    pub recons: Vec<Recon>,
+    pub kernel: Option<KernelView>,
+}
+
+impl MriExperiment {
+    pub fn new(params: MriParams, images: &MriImages) -> Result<Self, String> {
+        crate::params::validate(&params).map_err(|e| e.to_string())?;
+        let x = images.truth(&params)?;
+        let mask = params.mask()?;
+        let a = Arc::new(SubsampledFourier::new(
+            params.size.side(),
+            mask.fft_indices(),
+        )?);
+        if a.dim_out() == 0 {
+            return Err("the mask samples nothing: paint at least one sample".into());
+        }
+        let ax = a.apply(complex(x.view()).view());
+        let e = noise(&ax, params.noise, params.seed);
+        let y = &ax + &e;
+        let settings = params.settings();
+        let recons = Method::ALL
+            .iter()
+            .map(|&m| Recon::new(m, &a, &y, &settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let kernel = match params.detail {
+            None => None,
+            Some(at) => {
+                let n = params.size.side();
+                let w = blob(n, at, params.detail_radius, params.detail_amp);
+                let (z, _) = real_kernel_part(&w, &a);
+                let x2 = &x + &z;
+                let az = a.apply(complex(z.view()).view());
+                let y2 = &a.apply(complex(x2.view()).view()) + &e;
+                let y_change = norm2((&y2 - &y).view()) / norm2(y.view()).max(f64::MIN_POSITIVE);
+                let recons = Method::ALL
+                    .iter()
+                    .map(|&m| Recon::new(m, &a, &y2, &settings))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(KernelView {
+                    detail: w,
+                    az_norm: norm2(az.view()),
+                    z_norm: z.dot(&z).sqrt(),
+                    z,
+                    x2,
+                    y_change,
+                    recons,
+                })
+            }
+        };
+        Ok(Self {
+            params,
+            x,
+            mask,
+            a,
+            noise_norm: norm2(e.view()),
+            y,
+            recons,
+            kernel,
+        })
+    }
+
+    pub fn side(&self) -> usize {
+        self.params.size.side()
+    }
+
+    fn all_recons(&self) -> impl Iterator<Item = &Recon> {
+        self.recons
+            .iter()
+            .chain(self.kernel.iter().flat_map(|k| k.recons.iter()))
+    }
+
+    /// One more iteration of every unfinished reconstruction.
+    pub fn step(&mut self) {
+        for r in self.recons.iter_mut() {
+            r.step();
+        }
+        if let Some(k) = &mut self.kernel {
+            for r in k.recons.iter_mut() {
+                r.step();
+            }
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.all_recons().all(Recon::done)
+    }
+
+    /// (iterations run, iterations planned) over all reconstructions.
+    pub fn progress(&self) -> (usize, usize) {
+        self.all_recons()
+            .fold((0, 0), |(d, t), r| (d + r.iterations(), t + r.planned()))
+    }
+
+    /// Runs every reconstruction to the end.
+    pub fn run(&mut self) {
+        while !self.done() {
+            self.step();
+        }
+    }
+
+    pub fn recon(&self, m: Method) -> &Recon {
+        &self.recons[m as usize]
+    }
+
+    /// PSNR, SSIM and the relative error of |x^| against x, for every method.
+    pub fn quality(&self) -> Vec<Quality> {
+        self.recons
+            .iter()
+            .map(|r| quality(r, &self.x, self.side()))
+            .collect()
+    }
+
+    /// ||Psi(y') - Psi(y)|| / ||Psi(y)|| for every method (the kernel view's claim: zero up
+    /// to round-off), once both have run.
+    pub fn kernel_differences(&self) -> Option<Vec<f64>> {
+        let k = self.kernel.as_ref()?;
+        Some(
+            self.recons
+                .iter()
+                .zip(&k.recons)
+                .map(|(r, r2)| {
+                    let (a, b) = (r.image(), r2.image());
+                    norm2((&b - &a).view()) / norm2(a.view()).max(f64::MIN_POSITIVE)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The quality of a reconstruction of x.
+pub fn quality(r: &Recon, x: &Array1<f64>, n: usize) -> Quality {
+    let est = modulus(&r.image());
+    Quality {
+        method: r.method,
+        psnr: psnr(x.view(), est.view()),
+        ssim: ssim(x.view(), est.view(), n),
+        rel_error: rel_error(x.view(), est.view()),
+        iterations: r.iterations(),
+        planned: r.planned(),
+        done: r.done(),
+    }
+}
+
+/// FIRENET with and without restarts on the same problem, for the convergence plot: the
+/// relative error ||psi - x|| / ||x|| (of the modulus) and the objective after every
+/// primal-dual step, and a reference minimum f* from a long Chambolle-Pock run (so the plot
+/// can show f(psi_k) - f*).
+pub struct ConvergenceJob {
+    x: Array1<f64>,
+    n: usize,
+    restarted: Recon,
+    flat: Recon,
+    reference: Recon,
+    pub restarted_error: Vec<f64>,
+    pub restarted_objective: Vec<f64>,
+    pub flat_error: Vec<f64>,
+    pub flat_objective: Vec<f64>,
+    /// The plain Chambolle-Pock run's last iterate over the same number of steps.
+    pub plain_error: Vec<f64>,
+    pub plain_objective: Vec<f64>,
+    pub inner: usize,
+}
+
+/// The least-squares slope of ln(v_k) against k = 1, 2, ... over the leading positive
+/// values (None with fewer than two).
+pub fn log_slope(values: &[f64]) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .take_while(|(_, v)| **v > 0.0 && v.is_finite())
+        .map(|(k, v)| ((k + 1) as f64, v.ln()))
+        .collect();
+    if pts.len() < 2 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let (mx, my) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / n,
+        pts.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = pts.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = pts.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    Some(sxy / sxx)
+}
+
+/// Chambolle-Pock steps of the reference run.
+pub const REFERENCE_STEPS: usize = 2000;
+
+impl ConvergenceJob {
+    pub fn new(exp: &MriExperiment) -> Result<Self, String> {
+        let p = &exp.params;
+        let s = p.settings();
+        let flat_settings = Settings {
+            firenet: FirenetOptions {
+                restarts: 1,
+                inner: p.restarts * p.inner,
+                ..s.firenet
+            },
+            ..s.clone()
+        };
+        let reference_method = match p.firenet_on {
+            Objective::Wavelet => Method::CsWavelet,
+            Objective::Tv => Method::Tv,
+        };
+        let reference_settings = Settings {
+            iterations: REFERENCE_STEPS,
+            ..s.clone()
+        };
+        Ok(Self {
+            x: exp.x.clone(),
+            n: exp.side(),
+            restarted: Recon::new(Method::Firenet, &exp.a, &exp.y, &s)?,
+            flat: Recon::new(Method::Firenet, &exp.a, &exp.y, &flat_settings)?,
+            reference: Recon::new(reference_method, &exp.a, &exp.y, &reference_settings)?,
+            restarted_error: Vec::new(),
+            restarted_objective: Vec::new(),
+            flat_error: Vec::new(),
+            flat_objective: Vec::new(),
+            plain_error: Vec::new(),
+            plain_objective: Vec::new(),
+            inner: p.inner,
+        })
+    }
+
+    fn record(r: &Recon, x: &Array1<f64>, err: &mut Vec<f64>, obj: &mut Vec<f64>) {
+        err.push(rel_error(x.view(), modulus(&r.image()).view()));
+        obj.push(r.objective().unwrap_or(f64::NAN));
+    }
+
+    /// One step of each run (the reference takes several per step, to finish with the
+    /// others).
+    pub fn step(&mut self) {
+        for (r, err, obj) in [
+            (
+                &mut self.restarted,
+                &mut self.restarted_error,
+                &mut self.restarted_objective,
+            ),
+            (
+                &mut self.flat,
+                &mut self.flat_error,
+                &mut self.flat_objective,
+            ),
+        ] {
+            if !r.done() {
+                r.step();
+                Self::record(r, &self.x, err, obj);
+            }
+        }
+        // The reference run: its first n p steps are the plain Chambolle-Pock curve; it
+        // takes more steps per call so that it ends with the others.
+        let layers = self.restarted.planned();
+        let per = REFERENCE_STEPS.div_ceil(layers.max(1));
+        for _ in 0..per {
+            self.reference.step();
+            if self.plain_error.len() < layers && !self.reference.done() {
+                Self::record(
+                    &self.reference,
+                    &self.x,
+                    &mut self.plain_error,
+                    &mut self.plain_objective,
+                );
+            }
+        }
+    }
+
+    /// f(psi_k) - f* after each finished restart k = 1, 2, ...
+    pub fn restart_gaps(&self) -> Vec<f64> {
+        let f_star = self.f_star();
+        self.restarted_objective
+            .iter()
+            .skip(self.inner.saturating_sub(1))
+            .step_by(self.inner.max(1))
+            .map(|f| f - f_star)
+            .collect()
+    }
+
+    /// The least-squares slope of ln(f(psi_k) - f*) against k over the restarts whose gap is
+    /// positive: about -1 when each restart divides the gap by e, as the schedule aims.
+    pub fn fitted_slope(&self) -> Option<f64> {
+        log_slope(&self.restart_gaps())
+    }
+
+    pub fn done(&self) -> bool {
+        self.restarted.done() && self.flat.done() && self.reference.done()
+    }
+
+    pub fn progress(&self) -> (usize, usize) {
+        let d = self.restarted.iterations() + self.flat.iterations() + self.reference.iterations();
+        let t = self.restarted.planned() + self.flat.planned() + self.reference.planned();
+        (d, t)
+    }
+
+    /// The reference minimum: the smallest objective seen in any run.
+    pub fn f_star(&self) -> f64 {
+        let r = self.reference.objective().unwrap_or(f64::INFINITY);
+        self.restarted_objective
+            .iter()
+            .chain(&self.flat_objective)
+            .fold(r, |m, &v| m.min(v))
+    }
+
+    /// The reference run's relative error (the minimiser's distance to x).
+    pub fn reference_error(&self) -> f64 {
+        rel_error(self.x.view(), modulus(&self.reference.image()).view())
+    }
+
+    /// The size of the images.
+    pub fn side(&self) -> usize {
+        self.n
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::data::images::shipped_data_dir;
+    use crate::params::{from_query, to_query};
+
+    fn colin27_128() -> MriImages {
+        MriImages {
+            slices: vec![mri::load_slices(128, &shipped_data_dir()).unwrap()],
+            upload: None,
+        }
+    }
+
+    #[test]
+    fn log_slope_of_a_geometric_sequence() {
+        let v: Vec<f64> = (1..=6).map(|k| 3.0 * (-0.7 * k as f64).exp()).collect();
+        assert!((log_slope(&v).unwrap() + 0.7).abs() < 1e-12);
+        assert_eq!(log_slope(&[1.0]), None);
+        // Stops at the first gap that is not positive.
+        assert!((log_slope(&[4.0, 2.0, 1.0, 0.0, 5.0]).unwrap() + 2f64.ln()).abs() < 1e-12);
+    }
+
+    /// FIRENET's objective gap f(psi_k) - f* falls geometrically with the restarts k on
+    /// held-out slices (default settings: TV, n x p = 6 x 50): the fitted slope of
+    /// ln(gap) against k is at most -0.6 (the schedule aims at -1); without restarts, the same
+    /// 300 steps leave a gap at least 10 times larger. f* is the best objective of a
+    /// 2,000-step Chambolle-Pock run and of both FIRENET runs.
+    #[test]
+    fn firenet_gap_falls_geometrically_with_restarts_on_held_out_slices() {
+        let images = colin27_128();
+        for slice in [70, 77, 84] {
+            let exp = MriExperiment::new(
+                MriParams {
+                    slice,
+                    ..Default::default()
+                },
+                &images,
+            )
+            .unwrap();
+            let mut job = ConvergenceJob::new(&exp).unwrap();
+            while !job.done() {
+                job.step();
+            }
+            let gaps = job.restart_gaps();
+            let slope = job.fitted_slope().unwrap();
+            let flat_gap = job.flat_objective.last().unwrap() - job.f_star();
+            eprintln!("slice {slice}: gaps {gaps:?}, slope {slope:.3}, no restarts {flat_gap:.3e}");
+            assert_eq!(gaps.len(), 6);
+            assert!(slope <= -0.6, "slice {slice}: slope {slope}");
+            assert!(
+                flat_gap >= 10.0 * gaps[5],
+                "slice {slice}: {flat_gap} vs {}",
+                gaps[5]
+            );
+            assert_eq!(job.plain_error.len(), 300);
+        }
+    }
+
+    #[test]
+    fn state_round_trips_and_bad_values_are_named() {
+        let p = MriParams {
+            slice: 80,
+            mask: Pattern::Radial,
+            rate: 0.1,
+            detail: Some([0.25, 0.5]),
+            ..Default::default()
+        };
+        assert_eq!(from_query::<MriParams>(&to_query(&p)).unwrap(), p);
+        let e = |q: &str| from_query::<MriParams>(q).unwrap_err().to_string();
+        assert!(e("rate=0").starts_with("rate: expected a number from 0.01 to 1"));
+        assert!(e("rate=NaN").starts_with("rate: expected a finite number"));
+        assert!(e("size=100").starts_with("size: expected one of 64, 128, 256"));
+        assert!(e("size=64&levels=6").starts_with("levels: a 64 x 64 image allows at most"));
+        assert!(e("mask=painted").starts_with("painted: the pattern is 'painted' but no"));
+        assert!(e("mask=painted&painted=AAAA").starts_with("painted: mask token"));
+        assert!(e("slice=111").starts_with("slice: expected a whole number from 0 to 110"));
+    }
+
+    /// The issue's bar, on the held-out slices 70..=84 (z = +30..+44 mm; nothing was tuned
+    /// on them) at 128 x 128, 25 % with the default variable-density pattern, 1 % noise, the
+    /// default settings: TV and FIRENET (on TV, its best objective here) beat the adjoint by
+    /// at least 5 dB in mean PSNR, and the wavelet reconstructions beat it too.
+    #[test]
+    fn held_out_slices_stable_methods_beat_the_adjoint() {
+        let images = colin27_128();
+        let mut sums = [0.0; 6];
+        let mut worst_tv_gain = f64::INFINITY;
+        let slices: Vec<usize> = mri::HELD_OUT.collect();
+        for &slice in &slices {
+            let p = MriParams {
+                slice,
+                ..Default::default()
+            };
+            let mut exp = MriExperiment::new(p.clone(), &images).unwrap();
+            exp.run();
+            let q = exp.quality();
+            let haar = {
+                let mut e = MriExperiment::new(
+                    MriParams {
+                        wavelet: WaveletKind::Haar,
+                        ..p.clone()
+                    },
+                    &images,
+                )
+                .unwrap();
+                e.recons[Method::CsWavelet as usize].run();
+                quality(e.recon(Method::CsWavelet), &e.x, 128).psnr
+            };
+            let fn_wavelet = {
+                let mut e = MriExperiment::new(
+                    MriParams {
+                        firenet_on: Objective::Wavelet,
+                        restarts: 5,
+                        inner: 10,
+                        ..p.clone()
+                    },
+                    &images,
+                )
+                .unwrap();
+                e.recons[Method::Firenet as usize].run();
+                quality(e.recon(Method::Firenet), &e.x, 128).psnr
+            };
+            let row = [q[0].psnr, q[1].psnr, haar, q[2].psnr, q[3].psnr, fn_wavelet];
+            eprintln!("slice {slice}: {row:.2?}");
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += v;
+            }
+            worst_tv_gain = worst_tv_gain.min(q[2].psnr - q[0].psnr);
+        }
+        let mean = sums.map(|s| s / slices.len() as f64);
+        eprintln!("mean PSNR: adjoint, db4, haar, tv, firenet-tv, firenet-wavelet {mean:.2?}; worst TV gain {worst_tv_gain:.2}");
+        let [adjoint, db4, haar, tv, firenet, _] = mean;
+        assert!(tv - adjoint >= 5.0, "TV gains {:.2} dB", tv - adjoint);
+        assert!(
+            firenet - adjoint >= 5.0,
+            "FIRENET gains {:.2} dB",
+            firenet - adjoint
+        );
+        assert!(
+            db4 > adjoint && haar > adjoint,
+            "wavelets: {db4:.2} {haar:.2} vs {adjoint:.2}"
+        );
+    }
+}
