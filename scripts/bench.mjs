@@ -8,9 +8,11 @@ import { cpus } from 'node:os';
 
 const PORT = 8093;
 const SAMPLES = 31;
+/** `npm run bench -- NAME` times only the kernels whose name contains NAME (and writes no files). */
+const ONLY = process.argv[2] || '';
 
 console.log('bench: native…');
-const native = JSON.parse(execFileSync('target/release/bench', [String(SAMPLES)], { encoding: 'utf8' }));
+const native = JSON.parse(execFileSync('target/release/bench', [String(SAMPLES), ONLY], { encoding: 'utf8' }));
 
 console.log('bench: headless Chromium…');
 const server = spawn(process.execPath, ['scripts/serve.mjs', '--root', '.', '--port', String(PORT)], { stdio: 'ignore' });
@@ -26,7 +28,7 @@ try {
   version = browser.version();
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`bench page: ${e.message}`));
-  await page.goto(`http://127.0.0.1:${PORT}/www/bench.html?samples=${SAMPLES}`);
+  await page.goto(`http://127.0.0.1:${PORT}/www/bench.html?samples=${SAMPLES}&only=${encodeURIComponent(ONLY)}`);
   await page.waitForFunction(() => /** @type {any} */ (window).benchResults || /** @type {any} */ (window).benchError, null, { timeout: 300_000 });
   const err = await page.evaluate(() => /** @type {any} */ (window).benchError);
   if (err) throw new Error(err);
@@ -50,6 +52,10 @@ const table = [
   '|---|---|---:|---:|---:|',
   ...rows.map((r) => `| \`${r.name}\` | ${r.description} | ${fmt(r.native_ms)} | ${fmt(r.chromium_ms)} | ${r.ratio.toFixed(2)} |`),
 ].join('\n');
+if (ONLY) {
+  console.log(`\n${table}\n\nbench: only kernels matching "${ONLY}"; bench/results.* left as they were`);
+  process.exit(0);
+}
 mkdirSync('bench', { recursive: true });
 const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 writeFileSync(

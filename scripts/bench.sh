@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/build.sh wasm
 cargo build --release --locked --bin bench
-node scripts/bench.mjs
+node scripts/bench.mjs "$@"

@@ -24,6 +24,8 @@ pub struct BenchAssets {
     pub mnist_labels: Vec<u8>,
     pub mlp: Vec<u8>,
     pub cnn: Vec<u8>,
+    /// The Colin27 stack at 128 x 128 (gunzipped).
+    pub colin27_128: Vec<u8>,
 }
 
 /// One timed kernel.
@@ -136,7 +138,183 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             }),
         },
     ]);
+    kernels.extend(mri_kernels(assets)?);
     Ok(kernels)
+}
+
+/// The MRI kernels: the 2-D FFT, the adjoint reconstruction, FIRENET, one Chambolle-Pock
+/// step, and one frame of the page (metrics of four reconstructions and their pictures).
+fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
+    use crate::data::mri::decode_slices;
+    use crate::demos::mri::{modulus, MriExperiment, MriImages, MriParams, Size};
+    use crate::operators::fourier::Fourier2d;
+    use crate::operators::{complex_gaussian, LinearOperator};
+    use crate::recon::{Method, Objective, Recon};
+    use crate::render::mri::{error_rgba, grey_scaled_rgba};
+    use crate::rng::Rng;
+
+    let images = MriImages {
+        slices: vec![decode_slices(128, &assets.colin27_128)?],
+        upload: None,
+    };
+    let fft = Fourier2d::new(256);
+    let mut buf = complex_gaussian(256 * 256, &mut Rng::new(1)).to_vec();
+    let fft128 = Fourier2d::new(128);
+    let mut buf128 = complex_gaussian(128 * 128, &mut Rng::new(1)).to_vec();
+    let fft64 = Fourier2d::new(64);
+    let mut buf64 = complex_gaussian(64 * 64, &mut Rng::new(1)).to_vec();
+    let (s256, s128, s64) = (
+        Fourier2d::planned(256, true),
+        Fourier2d::planned(128, true),
+        Fourier2d::planned(64, true),
+    );
+    let d128 = Fourier2d::planned(128, false);
+    let (mut b256, mut b128, mut b64, mut bd128) =
+        (buf.clone(), buf128.clone(), buf64.clone(), buf128.clone());
+    let default = MriParams::default();
+    let at256 = MriExperiment::new(
+        MriParams {
+            size: Size::S256,
+            ..default.clone()
+        },
+        &images,
+    )?;
+    let (a256, y256) = (at256.a.clone(), at256.y.clone());
+    let exp = MriExperiment::new(default.clone(), &images)?;
+    let (a, y) = (exp.a.clone(), exp.y.clone());
+    let settings_for = |on: Objective| {
+        let mut s = MriParams {
+            restarts: 5,
+            inner: 10,
+            firenet_on: on,
+            ..default.clone()
+        }
+        .settings();
+        s.firenet.restarts = 5;
+        s
+    };
+    let (sw, st) = (
+        settings_for(Objective::Wavelet),
+        settings_for(Objective::Tv),
+    );
+    let (a2, y2, a3, y3) = (a.clone(), y.clone(), a.clone(), y.clone());
+    // A run that never ends, so every call is one more step.
+    let endless = crate::recon::Settings {
+        iterations: usize::MAX,
+        ..default.settings()
+    };
+    let mut tv = Recon::new(Method::Tv, &a, &y, &endless)?;
+    let a4 = exp.a.clone();
+    let mut x4 = complex_gaussian(128 * 128, &mut Rng::new(2)).to_vec();
+    let mut ax4 = vec![crate::operators::C64::new(0.0, 0.0); a4.dim_out()];
+    let w5 = crate::operators::wavelet::Wavelet2d::new(
+        128,
+        crate::operators::wavelet::WaveletKind::Db4,
+        4,
+    )?;
+    let mut x5 = complex_gaussian(128 * 128, &mut Rng::new(3)).to_vec();
+    let mut z5 = x5.clone();
+    let mut framed = MriExperiment::new(default, &images)?;
+    for _ in 0..20 {
+        framed.step();
+    }
+    Ok(vec![
+        Kernel {
+            name: "fft2_256",
+            description: "unitary 2-D FFT of a 256 x 256 complex image (rustfft, rows and columns)",
+            run: Box::new(move || fft.forward_inplace(&mut buf)),
+        },
+        Kernel {
+            name: "fft2_128",
+            description: "unitary 2-D FFT of a 128 x 128 complex image",
+            run: Box::new(move || fft128.forward_inplace(&mut buf128)),
+        },
+        Kernel {
+            name: "fft2_64",
+            description: "unitary 2-D FFT of a 64 x 64 complex image",
+            run: Box::new(move || fft64.forward_inplace(&mut buf64)),
+        },
+        Kernel {
+            name: "fft2_scalar_256",
+            description: "fft2_256 with rustfft's portable scalar planner",
+            run: Box::new(move || s256.forward_inplace(&mut b256)),
+        },
+        Kernel {
+            name: "fft2_scalar_128",
+            description: "fft2_128 with rustfft's portable scalar planner",
+            run: Box::new(move || s128.forward_inplace(&mut b128)),
+        },
+        Kernel {
+            name: "fft2_scalar_64",
+            description: "fft2_64 with rustfft's portable scalar planner",
+            run: Box::new(move || s64.forward_inplace(&mut b64)),
+        },
+        Kernel {
+            name: "fft2_default_128",
+            description: "fft2_128 with rustfft's default planner (SIMD in WebAssembly)",
+            run: Box::new(move || d128.forward_inplace(&mut bd128)),
+        },
+        Kernel {
+            name: "mri_adjoint_256",
+            description: "the adjoint (zero-filled) reconstruction, the modulus of A* y, at 256 x 256, 25 % variable density",
+            run: Box::new(move || {
+                black_box(modulus(&a256.adjoint(y256.view())));
+            }),
+        },
+        Kernel {
+            name: "mri_firenet_wavelet_5x10_128",
+            description: "one FIRENET reconstruction, n x p = 5 x 10 on the Daubechies-4 square-root LASSO, 128 x 128",
+            run: Box::new(move || {
+                let mut r = Recon::new(Method::Firenet, &a2, &y2, &sw).expect("valid settings");
+                r.run();
+                black_box(r.image());
+            }),
+        },
+        Kernel {
+            name: "mri_firenet_tv_5x10_128",
+            description: "the same on the TV square-root LASSO",
+            run: Box::new(move || {
+                let mut r = Recon::new(Method::Firenet, &a3, &y3, &st).expect("valid settings");
+                r.run();
+                black_box(r.image());
+            }),
+        },
+        Kernel {
+            name: "mri_a_adjoint_128",
+            description: "A x and A* y at 128 x 128 (two FFTs), as one primal-dual step uses them",
+            run: Box::new(move || {
+                a4.apply_into(&x4, &mut ax4);
+                a4.adjoint_into(&ax4, &mut x4);
+            }),
+        },
+        Kernel {
+            name: "mri_wavelet_128",
+            description: "W x and W* z at 128 x 128, Daubechies-4, 4 levels",
+            run: Box::new(move || {
+                w5.apply_into(&x5, &mut z5);
+                w5.adjoint_into(&z5, &mut x5);
+            }),
+        },
+        Kernel {
+            name: "mri_tv_step_128",
+            description: "one Chambolle-Pock step on the TV square-root LASSO, 128 x 128",
+            run: Box::new(move || tv.step()),
+        },
+        Kernel {
+            name: "mri_frame_128",
+            description: "one page frame at 128 x 128: PSNR, SSIM, error of four reconstructions and their 8 pictures",
+            run: Box::new(move || {
+                let q = framed.quality();
+                let peak = framed.x.fold(0.0f64, |m, v| m.max(*v));
+                for m in Method::ALL {
+                    let img = modulus(&framed.recon(m).image());
+                    black_box(grey_scaled_rgba(img.view(), peak));
+                    black_box(error_rgba(img.view(), framed.x.view(), peak));
+                }
+                black_box(q);
+            }),
+        },
+    ])
 }
 
 impl BenchAssets {
@@ -153,6 +331,7 @@ impl BenchAssets {
             mnist_labels: crate::data::images::read_gz(&data.join(lf))?,
             mlp: read(models.join("mnist-mlp.blm"))?,
             cnn: read(models.join("mnist-cnn.blm"))?,
+            colin27_128: crate::data::images::read_gz(&data.join("colin27_axial_128_u8.bin.gz"))?,
         })
     }
 }
@@ -224,15 +403,17 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// Runs every kernel and returns the measurements.
+/// Runs every kernel whose name contains `filter` ("" for all) and returns the measurements.
 pub fn run_all(
     assets: &BenchAssets,
     now: &dyn Fn() -> f64,
     samples: usize,
     min_sample_ms: f64,
+    filter: &str,
 ) -> Result<Vec<Measurement>, String> {
     Ok(kernels(assets)?
         .iter_mut()
+        .filter(|k| k.name.contains(filter))
         .map(|k| measure(k, now, samples, min_sample_ms))
         .collect())
 }

@@ -88,7 +88,17 @@ fn clicking_snaps_to_a_training_point() {
 /// `npm run bench` drives the real harness; here, bad assets are an error, not a panic.
 #[wasm_bindgen_test]
 fn benchmark_harness_refuses_bad_assets() {
-    assert!(bench_run(3, 1.0, vec![0; 10], vec![], vec![], vec![]).is_err());
+    assert!(bench_run(
+        3,
+        1.0,
+        vec![0; 10],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        String::new()
+    )
+    .is_err());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -272,4 +282,133 @@ fn dimension_page_measures_four_sizes() {
         d.set_query("data=digits").is_err(),
         "the dimension demo resamples 28 x 28 images only"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The MRI page's binding, on the shipped Colin27 slices at 64 x 64.
+
+use barriers_lab::wasm::MriDemo;
+
+const QUICK: &str = "size=64&iters=30&restarts=2&inner=15";
+
+fn mri_demo(query: &str) -> MriDemo {
+    let mut d = MriDemo::new();
+    d.set_query(query).unwrap();
+    let needs: serde_json::Value = serde_json::from_str(&d.needs()).unwrap();
+    let sides: Vec<u64> = needs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["side"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sides, [128, 64], "a 64 x 64 figure needs both stacks");
+    d.load_slices(
+        128,
+        &gunzip(include_bytes!("../www/data/colin27_axial_128_u8.bin.gz")),
+    )
+    .unwrap();
+    d.load_slices(
+        64,
+        &gunzip(include_bytes!("../www/data/colin27_axial_64_u8.bin.gz")),
+    )
+    .unwrap();
+    assert_eq!(d.needs(), "[]");
+    d
+}
+
+fn run_to_end(d: &mut MriDemo) -> serde_json::Value {
+    d.start().unwrap();
+    let mut steps = 0;
+    while d.step().unwrap()[2] == 0 {
+        steps += 1;
+        assert!(steps < 10_000);
+    }
+    serde_json::from_str(&d.report().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn mri_figure_steps_to_the_end_and_the_stable_methods_win() {
+    let mut d = mri_demo(QUICK);
+    let r = run_to_end(&mut d);
+    let q = r["quality"].as_array().unwrap();
+    let psnr = |i: usize| q[i]["psnr"].as_f64().unwrap();
+    assert_eq!(q[2]["iterations"], 30);
+    assert_eq!(q[3]["iterations"], 30);
+    assert!(
+        psnr(2) > psnr(0) + 3.0,
+        "TV {} vs adjoint {}",
+        psnr(2),
+        psnr(0)
+    );
+    for which in ["truth", "kspace", "mask", "recon:tv", "error:firenet"] {
+        assert_eq!(d.picture(which).unwrap().len(), 4 * 64 * 64, "{which}");
+    }
+    assert!(d.picture("recon:unet").is_err());
+    assert!(d.picture("kernel-z").is_err(), "no detail placed");
+    // The convergence comparison runs to the end and fits a slope.
+    d.start_convergence().unwrap();
+    while d.convergence_step().unwrap()[2] == 0 {}
+    let c: serde_json::Value = serde_json::from_str(&d.convergence_result().unwrap()).unwrap();
+    assert_eq!(c["restarted_error"].as_array().unwrap().len(), 30);
+    assert!(c["slope"].as_f64().unwrap() < 0.0, "{c}");
+}
+
+#[wasm_bindgen_test]
+fn mri_kernel_view_keeps_the_measurements_and_the_reconstructions() {
+    let mut d = mri_demo(&format!("{QUICK}&detail=0.5,0.5"));
+    let r = run_to_end(&mut d);
+    let k = &r["kernel"];
+    assert!(k["az_norm"].as_f64().unwrap() < 1e-14 * k["z_norm"].as_f64().unwrap());
+    for diff in k["differences"].as_array().unwrap() {
+        assert!(diff.as_f64().unwrap() < 1e-10, "{k}");
+    }
+    assert_eq!(
+        d.picture("kernel-recon:tv").unwrap(),
+        d.picture("recon:tv").unwrap()
+    );
+}
+
+#[wasm_bindgen_test]
+fn mri_page_refuses_bad_input() {
+    let mut d = mri_demo(QUICK);
+    for bad in [
+        "rate=0",
+        "rate=NaN",
+        "size=100",
+        "levels=99",
+        "mask=painted",
+        "painted=%%",
+    ] {
+        assert!(d.set_query(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        d.query(),
+        mri_demo(QUICK).query(),
+        "a refused link changes nothing"
+    );
+    assert!(
+        d.paint(&[1.0], 1.0, true).is_err(),
+        "odd number of coordinates"
+    );
+    assert!(d.paint(&[f64::NAN, 3.0], 1.0, true).is_err());
+    assert!(d.paint(&[3.0, 3.0], f64::INFINITY, true).is_err());
+    assert!(d.load_mask_rgba(&[255; 4 * 10 * 10], 10, 10).is_err());
+    assert!(d.set_upload(&[0; 7], 2, 2).is_err());
+    assert!(d.set_upload(&[], 0, 0).is_err());
+    assert!(d.step().is_err(), "nothing started yet");
+    // An uploaded picture: any size, RGBA.
+    let (w, h) = (30, 20);
+    let rgba: Vec<u8> = (0..w * h)
+        .flat_map(|i| [(i % 255) as u8, 40, 90, 255])
+        .collect();
+    d.set_upload(&rgba, w, h).unwrap();
+    assert!(d.query().contains("image=upload"));
+    d.start().unwrap();
+    // Painting makes a painted mask the link carries.
+    d.paint(&[32.0, 10.0, 32.0, 12.0], 1.5, true).unwrap();
+    assert!(d.query().contains("mask=painted&"));
+    let link = d.query();
+    let mut e = mri_demo(QUICK);
+    e.set_query(&link).unwrap();
+    assert_eq!(e.query(), link);
 }

@@ -43,6 +43,10 @@ pub fn fft_to_centred(k: usize, n: usize) -> usize {
     (k + n / 2) % n
 }
 
+/// Sizes at which rustfft's WebAssembly SIMD kernels are slower than its scalar code, so
+/// the scalar planner is used there (measured by `npm run bench -- fft2` in Chromium).
+pub const SCALAR_IN_WASM: [usize; 1] = [128];
+
 /// The unitary 2-D DFT on n x n images.
 #[derive(Clone)]
 pub struct Fourier2d {
@@ -52,13 +56,31 @@ pub struct Fourier2d {
 }
 
 impl Fourier2d {
+    /// The transform on n x n images, planned by rustfft's planner for this machine (AVX or
+    /// SSE natively; in WebAssembly its SIMD kernels, except at the sizes of
+    /// [`SCALAR_IN_WASM`]).
     pub fn new(n: usize) -> Self {
+        Self::planned(
+            n,
+            cfg!(target_arch = "wasm32") && SCALAR_IN_WASM.contains(&n),
+        )
+    }
+
+    /// The transform planned by rustfft's portable scalar planner (`scalar`) or its default
+    /// planner.
+    pub fn planned(n: usize, scalar: bool) -> Self {
         assert!(n > 0, "an image needs at least one pixel");
-        let mut planner = FftPlanner::new();
+        let (forward, inverse) = if scalar {
+            let mut planner = rustfft::FftPlannerScalar::new();
+            (planner.plan_fft_forward(n), planner.plan_fft_inverse(n))
+        } else {
+            let mut planner = FftPlanner::new();
+            (planner.plan_fft_forward(n), planner.plan_fft_inverse(n))
+        };
         Self {
             n,
-            forward: planner.plan_fft_forward(n),
-            inverse: planner.plan_fft_inverse(n),
+            forward,
+            inverse,
         }
     }
 

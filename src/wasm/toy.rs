@@ -181,10 +181,12 @@ impl ToyDemo {
     }
 }
 
-/// Runs every benchmark kernel (see [`crate::bench`]) with `performance.now()` and returns
-/// the measurements as JSON. The page passes the gunzipped MNIST bytes and the MLP and CNN
-/// model files.
+/// Runs the benchmark kernels (see [`crate::bench`]) whose name contains `filter` ("" for
+/// all) with `performance.now()` and returns the measurements as JSON. The page passes the
+/// gunzipped MNIST bytes, the MLP and CNN model files and the gunzipped Colin27 stack.
 #[wasm_bindgen]
+// One argument per asset crosses the JavaScript boundary as a typed array each.
+#[allow(clippy::too_many_arguments)]
 pub fn bench_run(
     samples: usize,
     min_sample_ms: f64,
@@ -192,17 +194,21 @@ pub fn bench_run(
     mnist_labels: Vec<u8>,
     mlp: Vec<u8>,
     cnn: Vec<u8>,
+    colin27_128: Vec<u8>,
+    filter: String,
 ) -> Result<String, JsError> {
     let assets = bench::BenchAssets {
         mnist_pixels,
         mnist_labels,
         mlp,
         cnn,
+        colin27_128,
     };
     let perf = web_sys::window()
         .and_then(|w| w.performance())
         .ok_or_else(|| JsError::new("performance.now() is not available here"))?;
     let now = move || perf.now();
-    let results = bench::run_all(&assets, &now, samples, min_sample_ms).map_err(js_error)?;
+    let results =
+        bench::run_all(&assets, &now, samples, min_sample_ms, &filter).map_err(js_error)?;
     serde_json::to_string(&results).map_err(|e| JsError::new(&e.to_string()))
 }

@@ -4,20 +4,24 @@ import init, { bench_run } from '../pkg/barriers_lab.js';
 import { fetchBytes } from './worker-common.js';
 
 const status = document.getElementById('status');
-const samples = Number(new URLSearchParams(location.search).get('samples')) || 31;
+const params = new URLSearchParams(location.search);
+const samples = Number(params.get('samples')) || 31;
+/** Only the kernels whose name contains this (all by default). */
+const only = params.get('only') || '';
 
 async function main() {
   await init();
   status.textContent = `Measuring (${samples} samples per kernel)…`;
   // Let the message paint before the page is busy.
   await new Promise((r) => setTimeout(r, 50));
-  const [pixels, labels, mlp, cnn] = await Promise.all([
+  const [pixels, labels, mlp, cnn, colin27] = await Promise.all([
     fetchBytes('../data/mnist10k_u8_28x28.bin.gz', true),
     fetchBytes('../data/mnist10k_labels_u8.bin.gz', true),
     fetchBytes('../models/mnist-mlp.blm', false),
     fetchBytes('../models/mnist-cnn.blm', false),
+    fetchBytes('../data/colin27_axial_128_u8.bin.gz', true),
   ]);
-  const results = JSON.parse(bench_run(samples, 20, pixels, labels, mlp, cnn));
+  const results = JSON.parse(bench_run(samples, 20, pixels, labels, mlp, cnn, colin27, only));
   const rows = results.map(
     (m) => `<tr><td><code>${m.name}</code></td><td>${m.description}</td><td>${m.median_ms.toFixed(4)} ms</td><td>${m.min_ms.toFixed(4)} to ${m.max_ms.toFixed(4)} ms</td></tr>`,
   );
