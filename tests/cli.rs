@@ -370,3 +370,180 @@ fn training_reproduces_the_shipped_weights() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// MRI reconstruction.
+
+/// The example: FIRENET on a radial mask, and the keys every reconstruction reports.
+#[test]
+fn recon_reports_quality_rate_iterations_and_time() {
+    let v = json(&[
+        "recon",
+        "--image",
+        "colin27:60",
+        "--size",
+        "128",
+        "--mask",
+        "radial",
+        "--rate",
+        "0.25",
+        "--noise",
+        "0.01",
+        "--method",
+        "firenet",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    for key in [
+        "psnr",
+        "ssim",
+        "rel_error",
+        "rate",
+        "iterations",
+        "ms",
+        "samples",
+        "state",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    // Radial lines reach the rate to within one line (fewer than 2 n samples).
+    let rate = v["rate"].as_f64().unwrap();
+    assert!((0.25..0.25 + 2.0 / 128.0).contains(&rate), "{rate}");
+    assert_eq!(v["iterations"], 300, "6 restarts x 50 steps by default");
+    assert!(v["psnr"].as_f64().unwrap() > 20.0);
+    assert!(v["state"].as_str().unwrap().contains("slice=60"));
+}
+
+/// The same state gives the same numbers; the adjoint is worse than TV on a real slice.
+#[test]
+fn recon_methods_compare_as_expected_and_repeat_exactly() {
+    let base = ["recon", "--image", "colin27:75", "--iters", "60", "--json"];
+    let adjoint = json(&[&base[..], &["--method", "adjoint"]].concat());
+    let tv = json(&[&base[..], &["--method", "tv"]].concat());
+    let tv_again = json(&[&base[..], &["--method", "tv"]].concat());
+    assert_eq!(tv["psnr"], tv_again["psnr"]);
+    assert_eq!(tv["iterations"], 60);
+    assert_eq!(adjoint["iterations"], 0);
+    assert!(tv["psnr"].as_f64().unwrap() > adjoint["psnr"].as_f64().unwrap() + 3.0);
+}
+
+/// --image FILE (PNG and raw f32), --mask-file, --lambda, and --out's five PNGs.
+#[test]
+fn recon_reads_image_and_mask_files_and_writes_pngs() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-recon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write_png = |path: &std::path::Path, w: u32, h: u32, grey: &[u8]| {
+        let file = std::fs::File::create(path).unwrap();
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(grey).unwrap();
+    };
+    // A bright square on black, 100 x 80 (not square: centre-cropped).
+    let (w, h) = (100u32, 80u32);
+    let img: Vec<u8> = (0..w * h)
+        .map(|i| {
+            if (30..50).contains(&(i / w)) && (40..60).contains(&(i % w)) {
+                220
+            } else {
+                10
+            }
+        })
+        .collect();
+    let png = dir.join("square.png");
+    write_png(&png, w, h, &img);
+    // A mask: the central 16 x 16 block of a 64 x 64 k-space.
+    let mask: Vec<u8> = (0..64 * 64)
+        .map(|i| {
+            if (24..40).contains(&(i / 64)) && (24..40).contains(&(i % 64)) {
+                255
+            } else {
+                0
+            }
+        })
+        .collect();
+    let mask_png = dir.join("mask.png");
+    write_png(&mask_png, 64, 64, &mask);
+    let out = dir.join("out");
+    let v = json(&[
+        "recon",
+        "--image",
+        png.to_str().unwrap(),
+        "--size",
+        "64",
+        "--mask-file",
+        mask_png.to_str().unwrap(),
+        "--method",
+        "tv",
+        "--lambda",
+        "0.01",
+        "--iters",
+        "30",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(v["samples"], 256);
+    assert!(v["state"].as_str().unwrap().contains("mask=painted"));
+    assert!(v["state"].as_str().unwrap().contains("lambda_tv=0.01"));
+    for name in [
+        "image.png",
+        "mask.png",
+        "kspace.png",
+        "recon.png",
+        "error.png",
+    ] {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}");
+        assert_eq!(
+            u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+            64,
+            "{name}"
+        );
+    }
+    // Raw f32: a 32 x 32 ramp.
+    let raw = dir.join("ramp.f32");
+    let bytes: Vec<u8> = (0..32 * 32)
+        .flat_map(|i| ((i % 32) as f32 / 31.0).to_le_bytes())
+        .collect();
+    std::fs::write(&raw, bytes).unwrap();
+    let v = json(&[
+        "recon",
+        "--image",
+        raw.to_str().unwrap(),
+        "--size",
+        "64",
+        "--method",
+        "adjoint",
+        "--json",
+    ]);
+    assert!(v["psnr"].as_f64().unwrap() > 10.0);
+}
+
+#[test]
+fn recon_refuses_bad_arguments_with_status_2() {
+    for args in [
+        &["recon", "--rate", "0"][..],
+        &["recon", "--rate", "NaN"],
+        &["recon", "--size", "100"],
+        &["recon", "--method", "unet"],
+        &["recon", "--image", "colin27:abc"],
+        &["recon", "--image", "colin27:999"],
+        &["recon", "--method", "adjoint", "--lambda", "0.1"],
+        &["recon", "--lambda", "-1"],
+        &["recon", "--mask", "painted"],
+        &["recon", "--mask-file", "/nonexistent.png"],
+        &["recon", "--image", "/nonexistent.png"],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}

@@ -169,7 +169,6 @@ pub fn decode_slices(side: usize, bytes: &[u8]) -> Result<MriSlices, String> {
 
 /// Reads the shipped stack of a side (64 or 128) from a folder (`www/data`) on the command
 /// line; in the browser the worker fetches and gunzips the file and calls [`decode_slices`].
-#[cfg(not(target_arch = "wasm32"))]
 pub fn load_slices(side: usize, dir: &std::path::Path) -> Result<MriSlices, String> {
     let name = file_name(side).ok_or_else(|| {
         format!("no shipped MRI slices of side {side} (there are {SHIPPED_SIDES:?})")

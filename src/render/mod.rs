@@ -9,6 +9,7 @@ pub mod contour;
 pub mod decision;
 pub mod figures;
 pub mod images;
+pub mod mri;
 pub mod raster;
 
 /// Class colours: orange, blue, green, purple, red (colour-blind friendly first two, as in

@@ -9,11 +9,14 @@
 //! - [`toy`]: the 2-D decision-boundary demo, and the benchmark entry point.
 //! - [`images`]: the image demos (attacks, universal perturbations, dimension), sharing the
 //!   loaded data sets and models.
+//! - [`mri`]: the MRI page (sampling, reconstructions, the kernel view, convergence).
 
 pub mod images;
+pub mod mri;
 pub mod toy;
 
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
+pub use mri::MriDemo;
 pub use toy::{bench_run, DecisionFrame, ToyDemo};
 
 use wasm_bindgen::prelude::*;

@@ -49,10 +49,14 @@ export function cancelJob() {
 
 /**
  * Runs a job: `step()` does a little work and returns [done, total, finished]; between
- * steps of about 40 ms the worker reports progress and reads its messages (a cancel).
- * Resolves to true if the job finished, false if it was cancelled.
+ * steps of about `chunkMs` (40) ms the worker reports progress, calls `onChunk()` (to post a frame) and
+ * reads its messages (a cancel, or whatever makes `stop()` true). Resolves to true if the job
+ * finished, false if it was cancelled or stopped.
+ * @param {string} what
+ * @param {() => any[]} step
+ * @param {{onChunk?: () => void, stop?: () => boolean, chunkMs?: number}} [options]
  */
-export async function runJob(what, step) {
+export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
   cancelled = false;
   try {
     for (;;) {
@@ -60,11 +64,12 @@ export async function runJob(what, step) {
       let done, total, finished;
       do {
         [done, total, finished] = step();
-      } while (!finished && performance.now() - t0 < 40);
+      } while (!finished && performance.now() - t0 < chunkMs);
       post({ type: 'progress', done, total, what });
+      onChunk?.();
       if (finished) return true;
       await sleep(0);
-      if (cancelled) return false;
+      if (cancelled || stop?.()) return false;
     }
   } finally {
     post({ type: 'progress', done: 0, total: 0 });
@@ -74,11 +79,13 @@ export async function runJob(what, step) {
 /**
  * A loop that recomputes whenever the state changed: `mark()` after every change; changes
  * that arrive while it computes are folded into the next round, so a dragged slider never
- * queues up stale work.
+ * queues up stale work. `compute(stale)` may return early once `stale()` is true (a newer
+ * change is waiting).
  */
 export function refresher(compute, onError) {
   let dirty = false;
   let running = false;
+  const stale = () => dirty;
   return async function mark() {
     dirty = true;
     if (running) return;
@@ -86,7 +93,7 @@ export function refresher(compute, onError) {
     try {
       while (dirty) {
         dirty = false;
-        await compute();
+        await compute(stale);
         await sleep(0);
       }
     } catch (e) {
@@ -100,17 +107,18 @@ export function refresher(compute, onError) {
 /**
  * Runs a demo's worker: starts the wasm module, makes the demo, and answers the messages
  * every page sends ('load' a link, 'set' some keys or a whole state file, 'cancel'), plus
- * the page's own `handlers[type](msg, demo, { apply, refresh })`. `compute(demo)` runs after
- * every change of state (folded, see refresher) and posts the result. With `cancelOnChange`,
+ * the page's own `handlers[type](msg, demo, { apply, refresh })`. `compute(demo, stale)` runs
+ * after every change of state (folded, see refresher) and posts the result; it may stop early
+ * once `stale()` says a newer change is waiting. With `cancelOnChange`,
  * a change of state also cancels the running job (when the job is the computation itself).
  */
 export function serve({ init, make, schema, compute, handlers = {}, cancelOnChange = false }) {
   let demo = null;
   // The page shows "computing" while a result is on its way.
-  const computeShown = async () => {
+  const computeShown = async (stale) => {
     post({ type: 'computing', on: true });
     try {
-      await compute(demo);
+      await compute(demo, stale);
     } finally {
       post({ type: 'computing', on: false });
     }

@@ -7,6 +7,7 @@
 mod args;
 mod attack;
 mod output;
+mod recon;
 mod toy;
 mod train;
 mod universal;
@@ -24,6 +25,7 @@ USAGE:
     barriers-lab ratios --data mnist --model mlp --n 100 [--seed N] [--json]
     barriers-lab universal --data mnist --model mlp [--xi 0.25] [--norm linf|l2] [--table] [--json] [--out DIR]
     barriers-lab dimension [--data mnist] [--n 200] [--json]
+    barriers-lab recon --image colin27:75 --size 128 --mask variable-density --rate 0.25 --noise 0.01 --method firenet [--seed N] [--json] [--out DIR]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -50,6 +52,10 @@ universal: one perturbation that fools most images (Moosavi-Dezfooli et al. 2017
 dimension: Goodfellow's linear argument: linear classifiers on the same digits at 8x8, 14x14,
     28x28 and 56x56 pixels; the smallest flipping l-inf step eps* = |f| / ||w||_1 and FGSM's.
 
+recon: an MRI reconstruction (adjoint, cs-wavelet, tv, firenet) of a Colin27 slice, the
+    Shepp-Logan phantom or an image file from simulated Fourier samples y = P F x + e; prints
+    psnr, ssim, rel_error, rate, iterations, ms; --out writes the images as PNG.
+
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
 EXAMPLE:
@@ -70,6 +76,7 @@ fn main() -> ExitCode {
             "train" => Some(train::help()),
             "attack" | "ratios" => Some(attack::help()),
             "universal" | "dimension" => Some(universal::help()),
+            "recon" => Some(recon::help()),
             _ => None,
         }
     };
@@ -84,6 +91,7 @@ fn main() -> ExitCode {
         Some("ratios") => attack::run_ratios_cmd(rest),
         Some("universal") => universal::run_universal(rest),
         Some("dimension") => universal::run_dimension(rest),
+        Some("recon") => recon::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",

@@ -1,0 +1,131 @@
+// The MRI page's worker: owns the images and the state (Rust, through wasm), rebuilds the
+// figure when the state changes, and iterates the reconstructions a chunk at a time, posting
+// a frame (pictures as RGBA, numbers as JSON) after each chunk. No math here.
+
+import init, { MriDemo } from '../pkg/barriers_lab.js';
+import { post, message, fetchBytes, runJob, serve } from './worker-common.js';
+
+const METHODS = ['adjoint', 'cs-wavelet', 'tv', 'firenet'];
+
+/** The query the figure was built for, and whether to iterate without being asked. */
+let builtFor = null;
+let playing = true;
+let finished = false;
+
+/** @param {MriDemo} demo */
+async function ensureSlices(demo) {
+  const needs = JSON.parse(demo.needs());
+  for (const [i, n] of needs.entries()) {
+    post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.side} x ${n.side} MRI slices` });
+    demo.load_slices(n.side, await fetchBytes(`../data/${n.file}`, true));
+  }
+  if (needs.length) post({ type: 'progress', done: 0, total: 0 });
+}
+
+/** Posts the current iterates (and, on a new figure, the image and k-space). */
+function frame(demo, first) {
+  const report = JSON.parse(demo.report());
+  /** @type {Record<string, Uint8Array>} */
+  const pictures = {};
+  const want = [...METHODS.flatMap((m) => [`recon:${m}`, `error:${m}`])];
+  if (first) want.push('truth', 'kspace');
+  if (report.kernel) {
+    const state = JSON.parse(demo.state_json());
+    want.push(`kernel-recon:${state.method}`);
+    if (first) want.push('kernel-z', 'kernel-x2');
+  }
+  for (const w of want) pictures[w] = demo.picture(w);
+  const extra = report.kernel ? { kernelScale: demo.kernel_scale() } : {};
+  post(
+    { type: 'frame', first, finished, playing, report, pictures, query: demo.query(), state: JSON.parse(demo.state_json()), ...extra },
+    Object.values(pictures).map((p) => p.buffer),
+  );
+}
+
+/** Iterates until the end, a pause, or a newer state. */
+async function iterate(demo, stale) {
+  if (finished) return;
+  const ran = await runJob(
+    'Iterating',
+    () => {
+      const [d, t, f] = demo.step();
+      finished = f === 1;
+      return [d, t, finished];
+    },
+    // A frame costs a few milliseconds (metrics and eight pictures): about ten a second.
+    { onChunk: () => frame(demo, false), stop: () => !playing || stale(), chunkMs: 90 },
+  );
+  // Cancelled (the Pause button): stay paused where it is, and say so.
+  if (!ran && !stale() && playing) {
+    playing = false;
+    frame(demo, false);
+  }
+}
+
+/** @param {MriDemo} demo */
+async function compute(demo, stale) {
+  await ensureSlices(demo);
+  if (builtFor !== demo.query()) {
+    builtFor = null;
+    finished = false;
+    demo.start();
+    builtFor = demo.query();
+    frame(demo, true);
+  }
+  if (playing) await iterate(demo, stale);
+}
+
+/** Runs `work`, reporting a failure as the page's error. */
+function guarded(source, work) {
+  Promise.resolve()
+    .then(work)
+    .catch((e) => post({ type: 'error', source, message: message(e) }));
+}
+
+serve({
+  init,
+  make: () => new MriDemo(),
+  schema: () => MriDemo.schema(),
+  compute,
+  handlers: {
+    upload: (msg, demo, { apply }) =>
+      apply('file', () => {
+        demo.set_upload(msg.rgba, msg.width, msg.height);
+        builtFor = null;
+      }),
+    paint: (msg, demo, { apply }) => apply('control', () => demo.paint(new Float64Array(msg.points), msg.radius, msg.add)),
+    'load-mask': (msg, demo, { apply }) => apply('file', () => demo.load_mask_rgba(msg.rgba, msg.width, msg.height)),
+    'mask-picture': (_msg, demo) =>
+      guarded('internal', () => {
+        const rgba = demo.picture('mask');
+        post({ type: 'mask-picture', rgba, side: JSON.parse(demo.report()).side }, [rgba.buffer]);
+      }),
+    restart: (_msg, _demo, { refresh }) => {
+      playing = false;
+      builtFor = null;
+      refresh();
+    },
+    step: (_msg, demo) =>
+      guarded('internal', () => {
+        playing = false;
+        if (builtFor === null || finished) return;
+        const [, , f] = demo.step();
+        finished = f === 1;
+        frame(demo, false);
+      }),
+    play: (_msg, _demo, { refresh }) => {
+      playing = true;
+      refresh();
+    },
+    convergence: (_msg, demo) =>
+      guarded('internal', async () => {
+        if (builtFor === null) throw new Error('the figure is not ready yet');
+        demo.start_convergence();
+        const query = demo.query();
+        const done = await runJob('Comparing restarts', () => demo.convergence_step(), {
+          onChunk: () => post({ type: 'convergence', result: JSON.parse(demo.convergence_result()), query }),
+        });
+        if (!done) post({ type: 'convergence', result: JSON.parse(demo.convergence_result()), query, cancelled: true });
+      }),
+  },
+});
