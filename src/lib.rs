@@ -16,10 +16,15 @@
 //! - [`nn`]: networks, losses, optimisers and training, with hand-written gradients.
 //! - [`classifier`]: logits and their vector-Jacobian products, what attacks need.
 //! - [`attacks`]: [`attacks::deepfool`] and [`attacks::fgsm`].
-//! - [`data`]: the data sets.
+//! - [`data`]: the data sets (MNIST and co., Colin27 MRI slices, Shepp-Logan).
 //! - [`models`]: the image classifiers (linear, MLP, CNN) and how they are trained.
 //! - [`params`]: one validated state type per demo, through URL, JSON and command line.
 //! - [`demos`]: the experiments behind each page.
+//! - [`operators`]: the MRI model's linear operators (unitary FFT, A = P F, wavelets,
+//!   finite differences) with their adjoints, and the sampling patterns.
+//! - [`solvers`]: soft-thresholding, Chambolle-Pock for the square-root LASSO, FIRENET.
+//! - [`recon`]: the reconstruction maps (adjoint, wavelet and TV compressed sensing, FIRENET)
+//!   and image-quality metrics.
 //! - [`render`]: pixels for the page and the command line's PNG figures.
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!

@@ -3,6 +3,9 @@
 //!
 //! - [`toy`]: decision boundaries of linear and MLP classifiers in 2-D, attacked by DeepFool
 //!   and FGSM.
+//! - [`attacks`], [`universal`], [`dimension`]: adversarial examples on real images.
+//! - [`mri`]: Fourier sampling and stable reconstruction (adjoint, compressed sensing, FIRENET),
+//!   the kernel view and FIRENET's convergence.
 
 pub mod attacks;
 pub mod dimension;
