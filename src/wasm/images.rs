@@ -4,7 +4,7 @@
 //! computed here. Long computations are jobs the worker steps a little at a time, so it can
 //! report progress and cancel.
 
-use super::js_error;
+use super::{js_error, state_methods};
 use crate::attacks::universal::UniversalSearch;
 use crate::classifier::Classifier;
 use crate::data::drawing;
@@ -129,39 +129,11 @@ pub fn perturbation_scale(values: &[f64]) -> f64 {
     diverging_scale(ArrayView1::from(values))
 }
 
-/// The methods every image demo has: its schema, its state through links and files, and
-/// loading a data set.
-macro_rules! state_methods {
-    ($demo:ident, $params:ty) => {
+/// Hands a data set to every image demo: `load_data(name, pixels, labels)`.
+macro_rules! data_methods {
+    ($demo:ident) => {
         #[wasm_bindgen]
         impl $demo {
-            /// The state's schema (keys, kinds, ranges, labels) as JSON.
-            pub fn schema() -> String {
-                params::schema_json::<$params>()
-            }
-
-            /// Replaces the state from a URL hash; a refused one changes nothing.
-            pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-                self.params = params::from_query(query).map_err(js_error)?;
-                Ok(())
-            }
-
-            /// Replaces the state from a JSON object (a file, or the page's controls).
-            pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-                self.params = params::from_json(json).map_err(js_error)?;
-                Ok(())
-            }
-
-            /// The state as a URL hash (without '#').
-            pub fn query(&self) -> String {
-                params::to_query(&self.params)
-            }
-
-            /// The state as a JSON object.
-            pub fn state_json(&self) -> String {
-                params::to_json(&self.params)
-            }
-
             /// Hands over a data set's gunzipped bytes (pixels and labels).
             pub fn load_data(
                 &mut self,
@@ -175,6 +147,9 @@ macro_rules! state_methods {
     };
 }
 
+data_methods!(AttackDemo);
+data_methods!(UniversalDemo);
+data_methods!(DimensionDemo);
 state_methods!(AttackDemo, AttackParams);
 state_methods!(UniversalDemo, UniversalParams);
 state_methods!(DimensionDemo, DimensionParams);

@@ -25,6 +25,43 @@ pub(crate) fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// The methods every demo with a `params` field has: its schema, and its state through links
+/// and files (validated by [`crate::params`]; a refused one changes nothing).
+macro_rules! state_methods {
+    ($demo:ident, $params:ty) => {
+        #[wasm_bindgen]
+        impl $demo {
+            /// The state's schema (keys, kinds, ranges, labels) as JSON.
+            pub fn schema() -> String {
+                $crate::params::schema_json::<$params>()
+            }
+
+            /// Replaces the state from a URL hash; a refused one changes nothing.
+            pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
+                self.params = $crate::params::from_query(query).map_err($crate::wasm::js_error)?;
+                Ok(())
+            }
+
+            /// Replaces the state from a JSON object (a file, or the page's controls).
+            pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
+                self.params = $crate::params::from_json(json).map_err($crate::wasm::js_error)?;
+                Ok(())
+            }
+
+            /// The state as a URL hash (without '#').
+            pub fn query(&self) -> String {
+                $crate::params::to_query(&self.params)
+            }
+
+            /// The state as a JSON object.
+            pub fn state_json(&self) -> String {
+                $crate::params::to_json(&self.params)
+            }
+        }
+    };
+}
+pub(crate) use state_methods;
+
 /// Sends panic messages to the console (a panic is a bug: every input error is a `JsError`).
 #[wasm_bindgen(start)]
 fn start() {

@@ -3,7 +3,7 @@
 //! here. The reconstructions are stepped a few iterations at a time by the worker, which
 //! posts a frame after each chunk, so the page shows the iterates as they converge.
 
-use super::js_error;
+use super::{js_error, state_methods};
 use crate::data::mri::{decode_slices, file_name};
 use crate::demos::mri::{
     modulus, quality, ConvergenceJob, ImageSource, MriExperiment, MriImages, MriParams,
@@ -34,6 +34,8 @@ impl Default for MriDemo {
     }
 }
 
+state_methods!(MriDemo, MriParams);
+
 fn parse_method(name: &str) -> Result<Method, JsError> {
     serde_json::from_value(json!(name))
         .map_err(|_| JsError::new(&format!("unknown method '{name}'")))
@@ -50,33 +52,6 @@ impl MriDemo {
             kspace: None,
             convergence: None,
         }
-    }
-
-    /// The state's schema (keys, kinds, ranges, labels) as JSON.
-    pub fn schema() -> String {
-        params::schema_json::<MriParams>()
-    }
-
-    /// Replaces the state from a URL hash; a refused one changes nothing.
-    pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-        self.params = params::from_query(query).map_err(js_error)?;
-        Ok(())
-    }
-
-    /// Replaces the state from a JSON object (a file, or the page's controls).
-    pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-        self.params = params::from_json(json).map_err(js_error)?;
-        Ok(())
-    }
-
-    /// The state as a URL hash (without '#').
-    pub fn query(&self) -> String {
-        params::to_query(&self.params)
-    }
-
-    /// The state as a JSON object.
-    pub fn state_json(&self) -> String {
-        params::to_json(&self.params)
     }
 
     /// The Colin27 files the state needs and are not loaded: JSON [{side, file}].
