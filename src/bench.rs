@@ -150,7 +150,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     use crate::operators::fourier::Fourier2d;
     use crate::operators::{complex_gaussian, LinearOperator};
     use crate::recon::{Method, Objective, Recon};
-    use crate::render::mri::{error_rgba, grey_scaled_rgba};
+    use crate::render::mri::{error_rgba, grey_scaled_rgba, kspace_log, kspace_rgba};
     use crate::rng::Rng;
 
     let images = MriImages {
@@ -183,20 +183,27 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     let exp = MriExperiment::new(default.clone(), &images)?;
     let (a, y) = (exp.a.clone(), exp.y.clone());
     let settings_for = |on: Objective| {
-        let mut s = MriParams {
+        MriParams {
             restarts: 5,
             inner: 10,
             firenet_on: on,
             ..default.clone()
         }
-        .settings();
-        s.firenet.restarts = 5;
-        s
+        .settings()
     };
     let (sw, st) = (
         settings_for(Objective::Wavelet),
         settings_for(Objective::Tv),
     );
+    let (a6, y6, s6) = (a.clone(), y.clone(), default.settings());
+    let p256 = MriParams {
+        size: Size::S256,
+        ..default.clone()
+    };
+    let images256 = MriImages {
+        slices: vec![decode_slices(128, &assets.colin27_128)?],
+        upload: None,
+    };
     let (a2, y2, a3, y3) = (a.clone(), y.clone(), a.clone(), y.clone());
     // A run that never ends, so every call is one more step.
     let endless = crate::recon::Settings {
@@ -277,6 +284,31 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
                 let mut r = Recon::new(Method::Firenet, &a3, &y3, &st).expect("valid settings");
                 r.run();
                 black_box(r.image());
+            }),
+        },
+        Kernel {
+            name: "mri_firenet_tv_6x50_128",
+            description: "FIRENET as the page runs it by default: 6 x 50 on the TV square-root LASSO, 128 x 128",
+            run: Box::new(move || {
+                let mut r = Recon::new(Method::Firenet, &a6, &y6, &s6).expect("valid settings");
+                r.run();
+                black_box(r.image());
+            }),
+        },
+        Kernel {
+            name: "mri_figure_256",
+            description: "what a slider change costs before the first iteration at 256 x 256: mask, noise, data, the four methods set up, k-space, metrics and 10 pictures",
+            run: Box::new(move || {
+                let e = MriExperiment::new(p256.clone(), &images256).expect("valid state");
+                let peak = e.x.fold(0.0f64, |m, v| m.max(*v));
+                black_box(kspace_rgba(kspace_log(e.x.view(), 256).view(), e.mask.bits()));
+                black_box(grey_scaled_rgba(e.x.view(), peak));
+                black_box(e.quality());
+                for m in Method::ALL {
+                    let img = modulus(&e.recon(m).image());
+                    black_box(grey_scaled_rgba(img.view(), peak));
+                    black_box(error_rgba(img.view(), e.x.view(), peak));
+                }
             }),
         },
         Kernel {

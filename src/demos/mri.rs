@@ -24,6 +24,9 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The most layers n p a FIRENET of the page may have (a bound on the work a link can ask for).
+pub const MAX_LAYERS: usize = 2000;
+
 /// Where the image comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -330,6 +333,15 @@ impl Params for MriParams {
                 ),
             ));
         }
+        if self.restarts * self.inner > MAX_LAYERS {
+            return Err(ParamError::new(
+                Some("inner"),
+                format!(
+                    "FIRENET may have at most {MAX_LAYERS} layers (n p), got {} x {}",
+                    self.restarts, self.inner
+                ),
+            ));
+        }
         if self.mask == Pattern::Painted {
             if self.painted.is_empty() {
                 return Err(ParamError::new(
@@ -344,6 +356,46 @@ impl Params for MriParams {
 }
 
 impl MriParams {
+    /// The state at another image size: the wavelet levels clamped to what the size allows,
+    /// and a painted mask carried over by nearest neighbour in centred k-space (the same
+    /// frequencies as far as the new grid has them).
+    pub fn resized(&self, size: Size) -> Result<MriParams, String> {
+        let (old, n) = (self.size.side(), size.side());
+        let mut next = MriParams {
+            size,
+            levels: self.levels.min(max_levels(n, self.wavelet)).max(1),
+            ..self.clone()
+        };
+        if self.mask == Pattern::Painted && old != n {
+            let mask = Mask::from_token(old, &self.painted)?;
+            let mut bits = vec![false; n * n];
+            for r in 0..old {
+                for c in 0..old {
+                    // Centred position j stands for frequency j - side/2.
+                    let (fr, fc) = (r as i64 - (old / 2) as i64, c as i64 - (old / 2) as i64);
+                    let (nr, nc) = (fr + (n / 2) as i64, fc + (n / 2) as i64);
+                    if mask.contains_centred(r, c)
+                        && (0..n as i64).contains(&nr)
+                        && (0..n as i64).contains(&nc)
+                    {
+                        bits[nr as usize * n + nc as usize] = true;
+                    }
+                }
+            }
+            next.painted = Mask::from_bits(n, bits)?.to_token();
+        }
+        Ok(next)
+    }
+
+    /// The state with the keys that only choose what is shown (the kernel view's method) at
+    /// their defaults: two states with the same build key compute the same figure.
+    pub fn build_key(&self) -> MriParams {
+        MriParams {
+            method: MriParams::default().method,
+            ..self.clone()
+        }
+    }
+
     /// The settings of the reconstruction methods.
     pub fn settings(&self) -> Settings {
         Settings {
@@ -709,7 +761,8 @@ pub fn log_slope(values: &[f64]) -> Option<f64> {
     Some(sxy / sxx)
 }
 
-/// Chambolle-Pock steps of the reference run.
+/// Chambolle-Pock steps of the reference run: at least this many, and at least twice the
+/// layers compared.
 pub const REFERENCE_STEPS: usize = 2000;
 
 impl ConvergenceJob {
@@ -729,7 +782,7 @@ impl ConvergenceJob {
             Objective::Tv => Method::Tv,
         };
         let reference_settings = Settings {
-            iterations: REFERENCE_STEPS,
+            iterations: REFERENCE_STEPS.max(2 * p.restarts * p.inner),
             ..s.clone()
         };
         Ok(Self {
@@ -776,7 +829,7 @@ impl ConvergenceJob {
         // The reference run: its first n p steps are the plain Chambolle-Pock curve; it
         // takes more steps per call so that it ends with the others.
         let layers = self.restarted.planned();
-        let per = REFERENCE_STEPS.div_ceil(layers.max(1));
+        let per = self.reference.planned().div_ceil(layers.max(1));
         for _ in 0..per {
             self.reference.step();
             if self.plain_error.len() < layers && !self.reference.done() {
@@ -826,6 +879,11 @@ impl ConvergenceJob {
             .fold(r, |m, &v| m.min(v))
     }
 
+    /// The objective of the reference run's last iterate (an independent estimate of f*).
+    pub fn reference_objective(&self) -> f64 {
+        self.reference.objective().unwrap_or(f64::NAN)
+    }
+
     /// The reference run's relative error (the minimiser's distance to x).
     pub fn reference_error(&self) -> f64 {
         rel_error(self.x.view(), modulus(&self.reference.image()).view())
@@ -861,9 +919,10 @@ mod tests {
 
     /// FIRENET's objective gap f(psi_k) - f* falls geometrically with the restarts k on
     /// held-out slices (default settings: TV, n x p = 6 x 50): the fitted slope of
-    /// ln(gap) against k is at most -0.6 (the schedule aims at -1); without restarts, the same
-    /// 300 steps leave a gap at least 10 times larger. f* is the best objective of a
-    /// 2,000-step Chambolle-Pock run and of both FIRENET runs.
+    /// ln(gap) against k is at most -0.6 (the schedule aims at -1; measured -0.84); without
+    /// restarts, the same 300 steps leave a gap at least 10 times larger. f* comes from an
+    /// independent 2,000-step Chambolle-Pock run, whose objective is below every FIRENET
+    /// iterate's, so every gap is positive and none is measured against the run itself.
     #[test]
     fn firenet_gap_falls_geometrically_with_restarts_on_held_out_slices() {
         let images = colin27_128();
@@ -880,7 +939,18 @@ mod tests {
             while !job.done() {
                 job.step();
             }
+            let lowest = job
+                .restarted_objective
+                .iter()
+                .chain(&job.flat_objective)
+                .fold(f64::INFINITY, |m, &v| m.min(v));
+            assert!(
+                job.reference_objective() < lowest,
+                "slice {slice}: f* is not independent"
+            );
+            assert_eq!(job.f_star(), job.reference_objective());
             let gaps = job.restart_gaps();
+            assert!(gaps.iter().all(|&g| g > 0.0), "{gaps:?}");
             let slope = job.fitted_slope().unwrap();
             let flat_gap = job.flat_objective.last().unwrap() - job.f_star();
             eprintln!("slice {slice}: gaps {gaps:?}, slope {slope:.3}, no restarts {flat_gap:.3e}");
@@ -925,16 +995,49 @@ mod tests {
         for (m, d) in Method::ALL.iter().zip(exp.kernel_differences().unwrap()) {
             assert!(d < 1e-10, "{m:?}: reconstructions differ by {d}");
         }
-        // The two images differ by z, so at least one reconstruction is off by ||z|| / 2.
-        let x2_err = (&modulus(&k.recons[2].image()) - &k.x2)
-            .mapv(|v| v * v)
-            .sum()
-            .sqrt();
-        let x_err = (&modulus(&exp.recons[2].image()) - &exp.x)
-            .mapv(|v| v * v)
-            .sum()
-            .sqrt();
-        assert!(x_err.max(x2_err) >= 0.5 * k.z_norm - 1e-9);
+    }
+
+    /// The noise has exactly the asked-for size, none at level 0, and the seed fixes it.
+    #[test]
+    fn noise_has_the_asked_relative_size_and_is_seeded() {
+        let mut rng = crate::rng::Rng::new(5);
+        let ax = complex_gaussian(500, &mut rng);
+        let e = noise(&ax, 0.03, 7);
+        let rel = norm2(e.view()) / norm2(ax.view());
+        assert!((rel - 0.03).abs() < 1e-15, "{rel}");
+        assert_eq!(noise(&ax, 0.03, 7), e);
+        assert_ne!(noise(&ax, 0.03, 8), e);
+        assert!(noise(&ax, 0.0, 7).iter().all(|z| z.norm_sqr() == 0.0));
+        // Real and imaginary parts are both used, with similar energy.
+        let (re, im): (f64, f64) = e
+            .iter()
+            .fold((0.0, 0.0), |(a, b), z| (a + z.re * z.re, b + z.im * z.im));
+        assert!((re / im - 1.0).abs() < 0.3, "{re} {im}");
+    }
+
+    /// A size change keeps a state valid: levels clamped, a painted mask carried over.
+    #[test]
+    fn resizing_clamps_levels_and_carries_a_painted_mask() {
+        let mut bits = vec![false; 128 * 128];
+        // Frequencies (0, 0), (3, -2) and (60, 60): the last is outside a 64 grid.
+        for (r, c) in [(64, 64), (67, 62), (124, 124)] {
+            bits[r * 128 + c] = true;
+        }
+        let p = MriParams {
+            levels: 6,
+            mask: Pattern::Painted,
+            painted: Mask::from_bits(128, bits).unwrap().to_token(),
+            ..Default::default()
+        };
+        crate::params::validate(&p).unwrap();
+        let q = p.resized(Size::S64).unwrap();
+        crate::params::validate(&q).unwrap();
+        assert_eq!(q.levels, max_levels(64, WaveletKind::Db4));
+        let m = q.mask().unwrap();
+        assert_eq!(m.count(), 2);
+        assert!(m.contains_centred(32, 32) && m.contains_centred(35, 30));
+        let back = q.resized(Size::S128).unwrap();
+        assert_eq!(back.mask().unwrap().count(), 2);
     }
 
     #[test]
@@ -955,17 +1058,91 @@ mod tests {
         assert!(e("mask=painted").starts_with("painted: the pattern is 'painted' but no"));
         assert!(e("mask=painted&painted=AAAA").starts_with("painted: mask token"));
         assert!(e("slice=111").starts_with("slice: expected a whole number from 0 to 110"));
+        assert!(
+            e("restarts=50&inner=100").starts_with("inner: FIRENET may have at most 2000 layers")
+        );
     }
 
-    /// The bar, on the held-out slices 70..=84 (z = +30..+44 mm; nothing was tuned
-    /// on them) at 128 x 128, 25 % with the default variable-density pattern, 1 % noise, the
-    /// default settings: TV and FIRENET (on TV, its best objective here) beat the adjoint by
-    /// at least 5 dB in mean PSNR, and the wavelet reconstructions beat it too.
+    /// How the page's defaults were chosen: sweeps on tuning slices 15, 30, 45 and 60 only
+    /// (none held out), 128 x 128, 25 %, 1 % noise, printing mean PSNR. Slow (minutes), so
+    /// it is run by hand: `cargo test --release tune_defaults -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn tune_defaults_on_tuning_slices() {
+        let images = colin27_128();
+        let slices = [15, 30, 45, 60];
+        assert!(slices.iter().all(|s| mri::TUNING.contains(s)));
+        let mean = |p: &MriParams, m: Method| {
+            let total: f64 = slices
+                .iter()
+                .map(|&slice| {
+                    let mut e =
+                        MriExperiment::new(MriParams { slice, ..p.clone() }, &images).unwrap();
+                    e.recons[m as usize].run();
+                    quality(e.recon(m), &e.x, 128).psnr
+                })
+                .sum();
+            total / slices.len() as f64
+        };
+        let base = MriParams::default();
+        for density in [0.3, 0.5, 0.75, 1.0] {
+            let p = MriParams {
+                density,
+                ..base.clone()
+            };
+            let haar = MriParams {
+                wavelet: WaveletKind::Haar,
+                ..p.clone()
+            };
+            eprintln!(
+                "density {density}: adjoint {:.2}, haar {:.2}, db4 {:.2}, tv {:.2}",
+                mean(&p, Method::Adjoint),
+                mean(&haar, Method::CsWavelet),
+                mean(&p, Method::CsWavelet),
+                mean(&p, Method::Tv)
+            );
+        }
+        for lambda in [3e-3, 6e-3, 1e-2, 1.5e-2, 2e-2] {
+            let p = MriParams {
+                lambda_w: lambda,
+                lambda_tv: lambda,
+                ..base.clone()
+            };
+            eprintln!(
+                "lambda {lambda}: db4 {:.2}, tv {:.2}",
+                mean(&p, Method::CsWavelet),
+                mean(&p, Method::Tv)
+            );
+        }
+        for (restarts, inner) in [(5, 10), (8, 25), (6, 50), (10, 50)] {
+            let p = MriParams {
+                restarts,
+                inner,
+                ..base.clone()
+            };
+            let w = MriParams {
+                firenet_on: Objective::Wavelet,
+                ..p.clone()
+            };
+            eprintln!(
+                "FIRENET {restarts} x {inner}: on tv {:.2}, on db4 {:.2}",
+                mean(&p, Method::Firenet),
+                mean(&w, Method::Firenet)
+            );
+        }
+    }
+
+    /// The bar, on each of the held-out slices 70..=84 (z = +30..+44 mm; nothing was
+    /// tuned on them) at 128 x 128, 25 % with the default variable-density pattern, 1 % noise,
+    /// the default settings: TV and FIRENET (on TV, its best objective here) beat the adjoint
+    /// by at least 5 dB on every slice, and the wavelet reconstructions (Daubechies-4, Haar,
+    /// FIRENET on Daubechies-4 at the paper's 5 x 10) beat it on every slice too.
     #[test]
     fn held_out_slices_stable_methods_beat_the_adjoint() {
         let images = colin27_128();
+        let names = ["adjoint", "db4", "haar", "tv", "firenet-tv", "firenet-db4"];
         let mut sums = [0.0; 6];
-        let mut worst_tv_gain = f64::INFINITY;
+        let mut worst = [f64::INFINITY; 6];
         let slices: Vec<usize> = mri::HELD_OUT.collect();
         for &slice in &slices {
             let p = MriParams {
@@ -975,51 +1152,45 @@ mod tests {
             let mut exp = MriExperiment::new(p.clone(), &images).unwrap();
             exp.run();
             let q = exp.quality();
-            let haar = {
-                let mut e = MriExperiment::new(
-                    MriParams {
-                        wavelet: WaveletKind::Haar,
-                        ..p.clone()
-                    },
-                    &images,
-                )
-                .unwrap();
-                e.recons[Method::CsWavelet as usize].run();
-                quality(e.recon(Method::CsWavelet), &e.x, 128).psnr
+            let one = |changed: MriParams, m: Method| {
+                let mut e = MriExperiment::new(changed, &images).unwrap();
+                e.recons[m as usize].run();
+                quality(e.recon(m), &e.x, 128).psnr
             };
-            let fn_wavelet = {
-                let mut e = MriExperiment::new(
-                    MriParams {
-                        firenet_on: Objective::Wavelet,
-                        restarts: 5,
-                        inner: 10,
-                        ..p.clone()
-                    },
-                    &images,
-                )
-                .unwrap();
-                e.recons[Method::Firenet as usize].run();
-                quality(e.recon(Method::Firenet), &e.x, 128).psnr
-            };
+            let haar = one(
+                MriParams {
+                    wavelet: WaveletKind::Haar,
+                    ..p.clone()
+                },
+                Method::CsWavelet,
+            );
+            let fn_wavelet = one(
+                MriParams {
+                    firenet_on: Objective::Wavelet,
+                    restarts: 5,
+                    inner: 10,
+                    ..p.clone()
+                },
+                Method::Firenet,
+            );
             let row = [q[0].psnr, q[1].psnr, haar, q[2].psnr, q[3].psnr, fn_wavelet];
             eprintln!("slice {slice}: {row:.2?}");
-            for (s, v) in sums.iter_mut().zip(row) {
-                *s += v;
+            for i in 0..6 {
+                sums[i] += row[i];
+                worst[i] = worst[i].min(row[i] - row[0]);
             }
-            worst_tv_gain = worst_tv_gain.min(q[2].psnr - q[0].psnr);
+            for (i, name) in names.iter().enumerate().skip(1) {
+                let bar = if i == 3 || i == 4 { 5.0 } else { 0.0 };
+                assert!(
+                    row[i] - row[0] >= bar,
+                    "slice {slice}: {name} {:.2} dB against the adjoint's {:.2}",
+                    row[i],
+                    row[0]
+                );
+            }
         }
         let mean = sums.map(|s| s / slices.len() as f64);
-        eprintln!("mean PSNR: adjoint, db4, haar, tv, firenet-tv, firenet-wavelet {mean:.2?}; worst TV gain {worst_tv_gain:.2}");
-        let [adjoint, db4, haar, tv, firenet, _] = mean;
-        assert!(tv - adjoint >= 5.0, "TV gains {:.2} dB", tv - adjoint);
-        assert!(
-            firenet - adjoint >= 5.0,
-            "FIRENET gains {:.2} dB",
-            firenet - adjoint
-        );
-        assert!(
-            db4 > adjoint && haar > adjoint,
-            "wavelets: {db4:.2} {haar:.2} vs {adjoint:.2}"
-        );
+        eprintln!("mean PSNR {names:?}: {mean:.2?}");
+        eprintln!("worst gain over the adjoint: {worst:.2?}");
     }
 }

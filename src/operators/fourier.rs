@@ -228,7 +228,7 @@ mod tests {
     fn matches_the_naive_dft_on_small_sizes() {
         let mut rng = Rng::new(11);
         // Powers of two, an odd size and sizes with 3 and 5 as factors (other rustfft paths).
-        for n in [1, 2, 3, 4, 5, 6, 8, 12, 15, 16] {
+        for n in [1, 2, 3, 4, 5, 6, 8, 12, 15, 16, 32] {
             let f = Fourier2d::new(n);
             let x = complex_gaussian(n * n, &mut rng);
             let fast = f.apply(x.view());
@@ -240,6 +240,19 @@ mod tests {
                 .sum::<f64>()
                 .sqrt();
             assert!(err < 1e-13 * norm2(x.view()), "n = {n}: error {err}");
+        }
+    }
+
+    /// Both planners the lab uses (the default, and the scalar one it picks in WebAssembly at
+    /// the sizes of SCALAR_IN_WASM) give the same transform at the page's sizes, to round-off.
+    #[test]
+    fn scalar_and_default_planners_agree() {
+        let mut rng = Rng::new(13);
+        for n in [64, 128, 256] {
+            let x = complex_gaussian(n * n, &mut rng);
+            let a = Fourier2d::planned(n, true).apply(x.view());
+            let b = Fourier2d::planned(n, false).apply(x.view());
+            assert!(norm2((&a - &b).view()) < 1e-13 * norm2(x.view()), "n = {n}");
         }
     }
 

@@ -143,11 +143,10 @@ mod tests {
     #[test]
     fn adjointness_and_a_a_star_is_the_identity() {
         let mut rng = Rng::new(21);
-        for (n, m) in [(8, 20), (15, 50), (32, 300), (64, 1000)] {
+        for (n, m) in [(8, 20), (15, 50), (32, 300), (64, 1000), (128, 4096)] {
             let a = SubsampledFourier::new(n, random_omega(n, m, &mut rng)).unwrap();
             assert_eq!((a.dim_out(), a.dim_in()), (m, n * n));
             assert!(adjoint_mismatch(&a, &mut rng) < 1e-12);
-            assert_eq!(crate::operators::into_forms_match(&a, &mut rng), 0.0);
             // Against the definition: the full unitary FFT, then the samples.
             let x = complex_gaussian(n * n, &mut rng);
             let full = Fourier2d::new(n).apply(x.view());

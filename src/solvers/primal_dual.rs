@@ -23,8 +23,10 @@
 //! ```
 //!
 //! TV uses the normalised gradient s D with s = 1 / ||D|| (= 1 / sqrt 8), so that the stacked
-//! operator K = [B; s D] has ||K||^2 <= 2. Convergence needs tau sigma ||K||^2 <= 1: the
-//! defaults are tau = sigma = 1 / ||K|| (1 for the l1 problem, as the authors use).
+//! operator K = [B; s D] has ||K||^2 <= 2. Convergence needs tau sigma ||K||^2 <= 1 (the
+//! ergodic rate of Chambolle and Pock, "On the ergodic convergence rates of a first-order
+//! primal-dual algorithm", Math. Program. 159, 2016, allows equality): the defaults are
+//! tau = sigma = 1 / ||K|| (1 for the l1 problem, as the authors use).
 //! The output of a run of p steps is the ergodic average (x_1 + ... + x_p) / p, for which the
 //! O(1/p) bound on the primal-dual gap holds; [`PrimalDual::last`] is the last iterate.
 
@@ -186,6 +188,11 @@ impl PrimalDual {
     /// The dual iterate q of the data term.
     pub fn dual(&self) -> &Array1<C64> {
         &self.q
+    }
+
+    /// For TV: the dual iterate p of the normalised gradient s D x, and s.
+    pub fn tv_dual(&self) -> Option<(&Array1<C64>, f64)> {
+        self.p.as_ref().map(|p| (p, self.s))
     }
 
     fn iterate(&mut self) {
@@ -401,49 +408,94 @@ pub(crate) mod tests {
         assert!(err < 1e-9, "largest deviation from the constant {c}: {err}");
     }
 
-    /// At a moderate lambda the TV solution is not known in closed form: check that it is a
-    /// minimiser, i.e. that the objective there is no larger than at thousands of nearby
-    /// points, along random directions and along each pixel.
+    /// At a moderate lambda the TV solution is not known in closed form: check the optimality
+    /// (KKT) conditions with the primal and dual iterates. x minimises
+    /// lambda ||D x||_{2,1} + ||B x - y|| if and only if some q, p have
+    ///   B* q + s D* p = 0,   q = (B x - y) / ||B x - y||,
+    ///   |p_px| <= lambda / s, and p_px = (lambda / s) (D x)_px / |(D x)_px| where (D x)_px != 0.
+    /// After 20,000 steps on an 8 x 8 problem the first two hold to 1e-8 relative and the
+    /// subgradient to 1e-5 at the 33 pixels where |(D x)_px| > 1e-2 (measured 2.8e-7). Where
+    /// the variation is nearly zero its direction converges slowly (1.1e-6 at a pixel with
+    /// variation 5e-3, 1.4e-7 after 60,000 steps), so those pixels are left out.
     #[test]
-    fn chambolle_pock_tv_reaches_a_minimiser() {
+    fn chambolle_pock_tv_satisfies_the_optimality_conditions() {
         let mut rng = Rng::new(53);
         let n = 8;
         let mut omega: Vec<usize> = (0..n * n).collect();
         rng.shuffle(&mut omega);
         omega.truncate(30);
         let a = SubsampledFourier::new(n, omega).unwrap();
-        let y = complex_gaussian(a.dim_out(), &mut rng);
+        // Data of a square (piecewise constant, TV's home ground) with noise, so that at this
+        // lambda the solution neither fits the data exactly nor is constant.
+        let square = Array1::from_shape_fn(n * n, |i| {
+            let (r, c) = (i / n, i % n);
+            C64::new(
+                if (2..6).contains(&r) && (3..7).contains(&c) {
+                    1.0
+                } else {
+                    0.0
+                },
+                0.0,
+            )
+        });
+        let y = &a.apply(square.view())
+            + &(complex_gaussian(a.dim_out(), &mut rng) * C64::new(0.1, 0.0));
+        let grad = Gradient2d::new(n);
+        let lambda = 0.1;
         let problem = Arc::new(SqrtLasso {
-            b: Arc::new(a),
-            y,
+            b: Arc::new(a.clone()),
+            y: y.clone(),
             reg: Regulariser::Tv {
-                lambda: 0.05,
-                grad: Arc::new(Gradient2d::new(n)),
+                lambda,
+                grad: Arc::new(grad),
             },
         });
-        let mut pd = PrimalDual::new(
-            problem.clone(),
-            1.0,
-            Array1::zeros(n * n),
-            20000,
-            Steps::default(),
-        );
+        let mut pd = PrimalDual::new(problem, 1.0, Array1::zeros(n * n), 20000, Steps::default());
         pd.run();
-        let x = pd.last().clone();
-        let f0 = problem.objective(x.view());
-        for h in [1e-3, 1e-5] {
-            for _ in 0..500 {
-                let d = complex_gaussian(n * n, &mut rng) * C64::new(h, 0.0);
-                assert!(problem.objective((&x + &d).view()) >= f0 - 1e-12);
-            }
-            for i in 0..n * n {
-                for dz in [C64::new(h, 0.0), C64::new(-h, 0.0), C64::new(0.0, h)] {
-                    let mut xi = x.clone();
-                    xi[i] += dz;
-                    assert!(problem.objective(xi.view()) >= f0 - 1e-12);
-                }
+        let x = pd.last();
+        let q = pd.dual();
+        let (p, s) = pd.tv_dual().unwrap();
+        // Stationarity.
+        let btq = a.adjoint(q.view());
+        let station = &btq + &(grad.adjoint(p.view()) * C64::new(s, 0.0));
+        assert!(
+            norm2(station.view()) < 1e-8 * norm2(btq.view()),
+            "{}",
+            norm2(station.view())
+        );
+        // q is the residual's direction.
+        let r = &a.apply(x.view()) - &y;
+        let dir = &r / C64::new(norm2(r.view()), 0.0);
+        assert!(
+            norm2(r.view()) > 0.1,
+            "the data are not fitted exactly at this lambda"
+        );
+        assert!(norm2((q - &dir).view()) < 1e-8);
+        // p is the TV term's subgradient (scaled), and the TV is not trivial here.
+        let dx = grad.apply(x.view());
+        let m = n * n;
+        let bound = lambda / s;
+        let mut edges = 0;
+        let mut worst = 0.0f64;
+        for i in 0..m {
+            let (ph, pv) = (p[i], p[m + i]);
+            assert!((ph.norm_sqr() + pv.norm_sqr()).sqrt() <= bound * (1.0 + 1e-12));
+            let g = (dx[i].norm_sqr() + dx[m + i].norm_sqr()).sqrt();
+            if g > 1e-2 {
+                edges += 1;
+                let (eh, ev) = (ph - dx[i] / g * bound, pv - dx[m + i] / g * bound);
+                let err = (eh.norm_sqr() + ev.norm_sqr()).sqrt() / bound;
+                assert!(
+                    err < 1e-5,
+                    "pixel {i}: |(D x)_px| = {g}, misaligned by {err}"
+                );
+                worst = worst.max(err);
             }
         }
+        assert!(
+            edges > 10 && edges < m - 10,
+            "{edges} pixels with variation"
+        );
     }
 
     #[test]

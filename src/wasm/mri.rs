@@ -6,7 +6,7 @@
 use super::{js_error, state_methods};
 use crate::data::mri::{decode_slices, file_name};
 use crate::demos::mri::{
-    modulus, quality, ConvergenceJob, ImageSource, MriExperiment, MriImages, MriParams,
+    modulus, quality, ConvergenceJob, ImageSource, MriExperiment, MriImages, MriParams, Size,
 };
 use crate::operators::masks::{Mask, Pattern};
 use crate::params;
@@ -52,6 +52,23 @@ impl MriDemo {
             kspace: None,
             convergence: None,
         }
+    }
+
+    /// Changes the image size, adapting what depends on it (wavelet levels, a painted mask).
+    pub fn set_size(&mut self, size: &str) -> Result<(), JsError> {
+        let size: Size = serde_json::from_value(json!(size)).map_err(|_| {
+            JsError::new(&format!("size: expected one of 64, 128, 256, got {size}"))
+        })?;
+        let next = self.params.resized(size).map_err(js_error)?;
+        params::validate(&next).map_err(js_error)?;
+        self.params = next;
+        Ok(())
+    }
+
+    /// The part of the state that decides the computed figure (as a URL hash): a change
+    /// elsewhere (the kernel view's method) only changes what is shown.
+    pub fn build_key(&self) -> String {
+        params::to_query(&self.params.build_key())
     }
 
     /// The Colin27 files the state needs and are not loaded: JSON [{side, file}].
@@ -137,6 +154,7 @@ impl MriDemo {
             v["kernel"] = json!({
                 "az_norm": k.az_norm, "z_norm": k.z_norm,
                 "detail_norm": k.detail.dot(&k.detail).sqrt(),
+                "unseen": (k.detail.dot(&k.detail) > 0.0).then(|| k.z_norm / k.detail.dot(&k.detail).sqrt()),
                 "y_change": k.y_change,
                 "differences": exp.kernel_differences(),
                 "quality_x2": kq,
@@ -283,15 +301,17 @@ impl MriDemo {
         Ok(())
     }
 
-    /// A few steps; returns [done, total, finished].
-    pub fn convergence_step(&mut self) -> Result<Vec<usize>, JsError> {
-        let job = self
-            .convergence
-            .as_mut()
-            .ok_or_else(|| JsError::new("no convergence run is going"))?;
-        job.step();
-        let (d, t) = job.progress();
-        Ok(vec![d, t, usize::from(job.done())])
+    /// A few steps; returns [done, total, finished]. A new figure drops the comparison: then
+    /// [0, 0, 1].
+    pub fn convergence_step(&mut self) -> Vec<usize> {
+        match self.convergence.as_mut() {
+            Some(job) => {
+                job.step();
+                let (d, t) = job.progress();
+                vec![d, t, usize::from(job.done())]
+            }
+            None => vec![0, 0, 1],
+        }
     }
 
     /// The convergence curves: relative error and objective gap after every primal-dual

@@ -7,10 +7,15 @@ import { post, message, fetchBytes, runJob, serve } from './worker-common.js';
 
 const METHODS = ['adjoint', 'cs-wavelet', 'tv', 'firenet'];
 
-/** The query the figure was built for, and whether to iterate without being asked. */
-let builtFor = null;
+/** The build key (the state minus view-only keys) of the figure the experiment holds. */
+let builtKey = null;
+/** Whether the figure iterates by itself; a new figure does, unless ⟲ restart asked. */
 let playing = true;
+let pauseNext = false;
 let finished = false;
+
+/** Whether the experiment is the one the current state asks for (not an older one). */
+const current = (demo) => builtKey !== null && builtKey === demo.build_key();
 
 /** @param {MriDemo} demo */
 async function ensureSlices(demo) {
@@ -22,22 +27,22 @@ async function ensureSlices(demo) {
   if (needs.length) post({ type: 'progress', done: 0, total: 0 });
 }
 
-/** Posts the current iterates (and, on a new figure, the image and k-space). */
+/** Posts the current iterates (`first`: also the image, k-space and the kernel view's). */
 function frame(demo, first) {
   const report = JSON.parse(demo.report());
+  const state = JSON.parse(demo.state_json());
   /** @type {Record<string, Uint8Array>} */
   const pictures = {};
   const want = [...METHODS.flatMap((m) => [`recon:${m}`, `error:${m}`])];
   if (first) want.push('truth', 'kspace');
   if (report.kernel) {
-    const state = JSON.parse(demo.state_json());
     want.push(`kernel-recon:${state.method}`);
     if (first) want.push('kernel-z', 'kernel-x2');
   }
   for (const w of want) pictures[w] = demo.picture(w);
   const extra = report.kernel ? { kernelScale: demo.kernel_scale() } : {};
   post(
-    { type: 'frame', first, finished, playing, report, pictures, query: demo.query(), state: JSON.parse(demo.state_json()), ...extra },
+    { type: 'frame', first, finished, playing, report, pictures, query: demo.query(), key: builtKey, state, ...extra },
     Object.values(pictures).map((p) => p.buffer),
   );
 }
@@ -65,11 +70,16 @@ async function iterate(demo, stale) {
 /** @param {MriDemo} demo */
 async function compute(demo, stale) {
   await ensureSlices(demo);
-  if (builtFor !== demo.query()) {
-    builtFor = null;
+  if (current(demo)) {
+    // Only what is shown changed (the kernel view's method): show it, keep iterating.
+    frame(demo, true);
+  } else {
+    builtKey = null;
     finished = false;
+    playing = !pauseNext;
+    pauseNext = false;
     demo.start();
-    builtFor = demo.query();
+    builtKey = demo.build_key();
     frame(demo, true);
   }
   if (playing) await iterate(demo, stale);
@@ -91,24 +101,26 @@ serve({
     upload: (msg, demo, { apply }) =>
       apply('file', () => {
         demo.set_upload(msg.rgba, msg.width, msg.height);
-        builtFor = null;
+        builtKey = null;
       }),
+    size: (msg, demo, { apply }) => apply('control', () => demo.set_size(msg.size)),
     paint: (msg, demo, { apply }) => apply('control', () => demo.paint(new Float64Array(msg.points), msg.radius, msg.add)),
     'load-mask': (msg, demo, { apply }) => apply('file', () => demo.load_mask_rgba(msg.rgba, msg.width, msg.height)),
     'mask-picture': (_msg, demo) =>
       guarded('internal', () => {
+        if (!current(demo)) throw new Error('the figure is still being computed; try again in a moment');
         const rgba = demo.picture('mask');
         post({ type: 'mask-picture', rgba, side: JSON.parse(demo.report()).side }, [rgba.buffer]);
       }),
     restart: (_msg, _demo, { refresh }) => {
-      playing = false;
-      builtFor = null;
+      pauseNext = true;
+      builtKey = null;
       refresh();
     },
     step: (_msg, demo) =>
       guarded('internal', () => {
         playing = false;
-        if (builtFor === null || finished) return;
+        if (!current(demo) || finished) return;
         const [, , f] = demo.step();
         finished = f === 1;
         frame(demo, false);
@@ -119,13 +131,23 @@ serve({
     },
     convergence: (_msg, demo) =>
       guarded('internal', async () => {
-        if (builtFor === null) throw new Error('the figure is not ready yet');
+        if (!current(demo)) throw new Error('the figure is still being computed; try again in a moment');
         demo.start_convergence();
+        const key = builtKey;
         const query = demo.query();
+        let last = 0;
+        const send = (extra = {}) => post({ type: 'convergence', result: JSON.parse(demo.convergence_result()), query, key, ...extra });
         const done = await runJob('Comparing restarts', () => demo.convergence_step(), {
-          onChunk: () => post({ type: 'convergence', result: JSON.parse(demo.convergence_result()), query }),
+          // The curves grow long: send them four times a second, and at the end.
+          onChunk: () => {
+            if (performance.now() - last > 250 && builtKey === key) {
+              last = performance.now();
+              send();
+            }
+          },
+          stop: () => builtKey !== key,
         });
-        if (!done) post({ type: 'convergence', result: JSON.parse(demo.convergence_result()), query, cancelled: true });
+        if (builtKey === key) send(done ? {} : { cancelled: true });
       }),
   },
 });

@@ -40,14 +40,22 @@ const { send, change, link } = connect(
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
-  for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
+  // A new size adapts what depends on it (wavelet levels, a painted mask): the worker does it.
+  const onChange = (c) => {
+    if ('size' in c) {
+      link.keep = false;
+      hideError();
+      send({ type: 'size', size: c.size });
+    } else change(c);
+  };
+  for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), onChange));
   const box = $('recons');
   for (const m of METHODS) {
     const fig = document.createElement('figure');
-    fig.innerHTML = `<canvas id="img-recon-${m}" class="img" aria-label="${TITLES[m]} reconstruction"></canvas>
-      <canvas id="img-error-${m}" class="img err" aria-label="${TITLES[m]} error map"></canvas>
-      <figcaption><b>${TITLES[m]}</b> <span class="small" id="iters-${m}"></span><br>
-      <span class="metrics" data-testid="psnr-${m}" id="psnr-${m}"></span></figcaption>`;
+    fig.innerHTML = `<figcaption><b>${TITLES[m]}</b> <span class="small" id="iters-${m}"></span><br>
+      <span class="metrics" data-testid="psnr-${m}" id="psnr-${m}"></span></figcaption>
+      <canvas id="img-recon-${m}" class="img" aria-label="${TITLES[m]} reconstruction"></canvas>
+      <canvas id="img-error-${m}" class="img err" aria-label="${TITLES[m]} error map"></canvas>`;
     box.append(fig);
   }
   $('restart').addEventListener('click', () => send({ type: 'restart' }));
@@ -101,6 +109,9 @@ async function decodePicture(bytes, maxSide) {
   } catch {
     throw new Error('the browser cannot read that file as a picture (PNG or JPEG)');
   }
+  if (maxSide === 0 && Math.max(bitmap.width, bitmap.height) > 1024) {
+    throw new Error(`a mask picture must be n x n pixels at the image size (at most 256), got ${bitmap.width} x ${bitmap.height}`);
+  }
   const s = maxSide > 0 ? Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height)) : 1;
   const width = Math.max(1, Math.round(bitmap.width * s));
   const height = Math.max(1, Math.round(bitmap.height * s));
@@ -135,6 +146,7 @@ function setUpPainting() {
     stroke.push(at(ev));
     mark(ev);
   });
+  c.addEventListener('pointercancel', () => (stroke = null));
   c.addEventListener('pointerup', () => {
     if (!stroke) return;
     const add = /** @type {HTMLSelectElement} */ ($('paint-mode')).value === 'add';
@@ -165,17 +177,17 @@ function saveMask(rgba, side) {
 const dbText = (v) => (v === null || v === undefined ? '∞' : v.toFixed(2));
 
 function showFrame(msg) {
-  const first = msg.first || !last || last.query !== msg.query;
-  // Keep the pictures of a new figure until the next one arrives.
-  const pics = { ...(first ? {} : last.pictures), ...msg.pictures };
-  last = { ...msg, pictures: pics };
-  draw(last);
+  // A frame of the same figure adds to its pictures; a first frame starts them afresh.
+  const same = last && !msg.first && last.key === msg.key;
+  last = { ...msg, pictures: { ...(same ? last.pictures : {}), ...msg.pictures } };
+  draw(last, msg.first);
 }
 
-function draw(msg) {
+/** Draws a frame; the controls follow the state on a new figure only (not while dragging). */
+function draw(msg, newFigure) {
   const { state: s, report: r, pictures: pics } = msg;
   const n = r.side;
-  for (const c of controls) c.update(s);
+  if (newFigure) for (const c of controls) c.update(s);
   for (const c of controls) {
     c.setEnabled('slice', s.image === 'colin27');
     c.setEnabled('density', s.mask === 'variable-density' || s.mask === 'cartesian');
@@ -206,7 +218,7 @@ function draw(msg) {
   const total = r.quality.reduce((a, q) => a + q.planned, 0);
   $('status').textContent = msg.finished ? `Done: ${it} iterations in all.` : msg.playing ? `Iterating: ${it} of ${total}.` : `Paused at ${it} of ${total} iterations: step or run.`;
   drawKernel(msg);
-  if (lastConvergence && lastConvergence.query !== msg.query) {
+  if (lastConvergence && lastConvergence.key !== msg.key) {
     lastConvergence = null;
     plotConvergence(null);
   }
@@ -237,7 +249,7 @@ function drawKernel(msg) {
   const diff = k.differences[i];
   const rows = [
     ['‖A z‖ (what the scanner sees of z)', `<span data-testid="az-norm" title="${k.az_norm}">${k.az_norm.toExponential(2)}</span>`],
-    ['‖z‖, ‖detail‖', `${formatValue(k.z_norm)}, ${formatValue(k.detail_norm)} (${(100 * k.z_norm / k.detail_norm).toFixed(0)} % unseen)`],
+    ['‖z‖, ‖detail‖', `${formatValue(k.z_norm)}, ${formatValue(k.detail_norm)}${k.unseen === null ? '' : ` (${(100 * k.unseen).toFixed(0)} % unseen)`}`],
     ["‖y′ − y‖ / ‖y‖", `<span data-testid="y-change">${k.y_change.toExponential(2)}</span>`],
     ["‖Ψ(y′) − Ψ(y)‖ / ‖Ψ(y)‖, every method", `<span data-testid="recon-change">${k.differences.map((d) => d.toExponential(1)).join(', ')}</span>`],
     [`Error on x′ (${TITLES[s.method]})`, `${(100 * k.quality_x2[i].rel_error).toFixed(1)} % against ${(100 * r.quality[i].rel_error).toFixed(1)} % on x: one image of the two is reconstructed wrongly by at least ‖z‖ / 2`],
@@ -280,7 +292,7 @@ function plotConvergence(msg) {
   });
   const slope = r.slope === null ? 'not enough restarts to fit' : `fitted slope of ln(gap) against restarts ${r.slope.toFixed(2)} (gap × ${r.ratio.toFixed(2)} per restart; the schedule aims at × 0.37)`;
   $('conv-note').innerHTML =
-    `<span style="color:${BLUE}">■</span> with restarts, <span style="color:${ORANGE}">■</span> without (one run of the same steps), ` +
+    `<span style="color:${BLUE}">■</span> with restarts, <span style="color:${ORANGE}">■</span> without (FIRENET with one restart of all the steps, rescaled for it), ` +
     `<span style="color:${GREY}">■</span> plain Chambolle–Pock, last iterate. <span data-testid="slope" data-value="${r.slope}">${slope}</span>${msg.cancelled ? ' (cancelled)' : r.done ? '' : ' …'}`;
 }
 
@@ -342,6 +354,6 @@ function logPanel(ctx, dpr, x0, y0, w, h, title, series, inner, marks) {
 }
 
 window.addEventListener('resize', () => {
-  if (last) draw(last);
+  if (last) draw(last, false);
   if (lastConvergence) plotConvergence(lastConvergence);
 });

@@ -40,24 +40,28 @@ export async function ensureLoaded(demo) {
   if (needs.length) post({ type: 'progress', done: 0, total: 0 });
 }
 
-let cancelled = false;
+/** Bumped by a cancel: every job started before it stops at its next step. */
+let cancels = 0;
+/** Jobs running now (the progress bar hides only when the last one ends). */
+let running = 0;
 
-/** Asks the running job to stop at its next step. */
+/** Asks the running jobs to stop at their next step. */
 export function cancelJob() {
-  cancelled = true;
+  cancels++;
 }
 
 /**
  * Runs a job: `step()` does a little work and returns [done, total, finished]; between
- * steps of about `chunkMs` (40) ms the worker reports progress, calls `onChunk()` (to post a frame) and
- * reads its messages (a cancel, or whatever makes `stop()` true). Resolves to true if the job
- * finished, false if it was cancelled or stopped.
+ * steps of about `chunkMs` (40) ms the worker reports progress, calls `onChunk()` (to post a
+ * frame) and reads its messages (a cancel, or whatever makes `stop()` true). Resolves to true
+ * if the job finished, false if it was cancelled or stopped. Several jobs may run at once.
  * @param {string} what
  * @param {() => any[]} step
  * @param {{onChunk?: () => void, stop?: () => boolean, chunkMs?: number}} [options]
  */
 export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
-  cancelled = false;
+  const started = cancels;
+  running++;
   try {
     for (;;) {
       const t0 = performance.now();
@@ -69,10 +73,11 @@ export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
       onChunk?.();
       if (finished) return true;
       await sleep(0);
-      if (cancelled || stop?.()) return false;
+      if (cancels !== started || stop?.()) return false;
     }
   } finally {
-    post({ type: 'progress', done: 0, total: 0 });
+    running--;
+    if (running === 0) post({ type: 'progress', done: 0, total: 0 });
   }
 }
 

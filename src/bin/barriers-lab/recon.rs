@@ -35,6 +35,16 @@ pub fn help() -> String {
     s
 }
 
+/// The image for `--image FILE` at each of the page's sizes, each made from the file
+/// directly (as the page makes each size from the picture).
+fn image_file_sizes(path: &Path) -> Result<[Array1<f64>; 3], String> {
+    Ok([
+        image_file(path, 64)?,
+        image_file(path, 128)?,
+        image_file(path, 256)?,
+    ])
+}
+
 /// The image for `--image FILE`: a PNG or raw f32, at side n.
 fn image_file(path: &Path, n: usize) -> Result<Array1<f64>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -112,9 +122,7 @@ fn apply_options(
             _ if src == "colin27" => p.image = ImageSource::Colin27,
             _ if src == "shepp-logan" => p.image = ImageSource::SheppLogan,
             _ => {
-                let x = image_file(Path::new(src), 256).map_err(UsageError)?;
-                let at = |s: usize| barriers_lab::data::resample::resample(x.view(), 256, s);
-                images.upload = Some([at(64), at(128), x.clone()]);
+                images.upload = Some(image_file_sizes(Path::new(src)).map_err(UsageError)?);
                 p.image = ImageSource::Upload;
             }
         }
@@ -160,6 +168,13 @@ fn apply_options(
         let iters = v.as_u64().unwrap_or(1) as usize;
         if p.method == Method::Firenet {
             p.restarts = iters.div_ceil(p.inner);
+            if p.restarts > 50 {
+                return Err(UsageError(format!(
+                    "--iters: FIRENET has at most 50 restarts of p = {} steps, {} in all; got {iters}",
+                    p.inner,
+                    50 * p.inner
+                )));
+            }
         } else {
             p.iters = iters;
         }
