@@ -147,6 +147,7 @@ impl MriDemo {
             "side": exp.side(),
             "noise_norm": exp.noise_norm,
             "x_norm": exp.x.dot(&exp.x).sqrt(),
+            "z_mm": crate::data::mri::z_mm(exp.params.slice),
         });
         if let Some(k) = &exp.kernel {
             let n = exp.side();

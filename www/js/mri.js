@@ -62,6 +62,7 @@ function setUp(schema) {
   $('step').addEventListener('click', () => send({ type: 'step' }));
   $('play').addEventListener('click', () => send({ type: 'play' }));
   $('no-detail').addEventListener('click', () => change({ detail: null }));
+  $('centre-detail').addEventListener('click', () => change({ detail: [0.5, 0.5] }));
   $('convergence').addEventListener('click', () => send({ type: 'convergence' }));
   $('save-mask').addEventListener('click', () => send({ type: 'mask-picture' }));
   $('img-truth').addEventListener('click', (ev) => {
@@ -196,7 +197,7 @@ function draw(msg, newFigure) {
   }
   if (pics.truth) blit($('img-truth'), pics.truth, n);
   if (pics.kspace) blit($('img-kspace'), pics.kspace, n);
-  const source = s.image === 'colin27' ? `Colin27 slice ${s.slice} (z = ${s.slice - 40} mm)` : s.image === 'upload' ? 'your picture' : 'Shepp–Logan';
+  const source = s.image === 'colin27' ? `Colin27 slice ${s.slice} (z = ${r.z_mm} mm)` : s.image === 'upload' ? 'your picture' : 'Shepp–Logan';
   $('cap-truth').textContent = `${source}, ${n} × ${n}`;
   $('cap-kspace').textContent = `log |F x|, ${s.mask === 'painted' ? 'painted mask' : s.mask} (yellow: sampled)`;
   const facts = [
