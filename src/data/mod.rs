@@ -4,6 +4,7 @@
 
 pub mod augment;
 pub mod drawing;
+pub mod family;
 pub mod images;
 pub mod mri;
 pub mod resample;

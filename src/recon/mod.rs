@@ -20,6 +20,8 @@
 
 pub mod map;
 pub mod metrics;
+pub mod net;
+pub mod train;
 
 use crate::operators::finite_diff::Gradient2d;
 use crate::operators::sampling::SubsampledFourier;

@@ -10,6 +10,7 @@ mod output;
 mod recon;
 mod toy;
 mod train;
+mod train_recon;
 mod universal;
 
 use args::UsageError;
@@ -26,6 +27,7 @@ USAGE:
     barriers-lab universal --data mnist --model mlp [--xi 0.25] [--norm linf|l2] [--table] [--json] [--out DIR]
     barriers-lab dimension [--data mnist] [--n 200] [--json]
     barriers-lab recon --image colin27:75 --size 128 --mask variable-density --rate 0.25 --noise 0.01 --method firenet [--seed N] [--json] [--out DIR]
+    barriers-lab train-recon [--steps N] [--seed N] [--out FILE] [--threads N] [--checkpoint STEP] [--json]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -56,6 +58,10 @@ recon: an MRI reconstruction (adjoint, cs-wavelet, tv, firenet) of a Colin27 sli
     Shepp-Logan phantom or an image file from simulated Fourier samples y = P F x + e; prints
     psnr, ssim, rel_error, rate, iterations, ms; --out writes the images as PNG.
 
+train-recon: train the reconstruction network (a cascade of small CNNs with data consistency)
+    on Colin27 slices with small lesions at one sampling pattern and rate; writes a network
+    file (default www/models/recon-net.brn) with its training log.
+
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
 EXAMPLE:
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
             "attack" | "ratios" => Some(attack::help()),
             "universal" | "dimension" => Some(universal::help()),
             "recon" => Some(recon::help()),
+            "train-recon" => Some(train_recon::help()),
             _ => None,
         }
     };
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
         Some("universal") => universal::run_universal(rest),
         Some("dimension") => universal::run_dimension(rest),
         Some("recon") => recon::run(rest),
+        Some("train-recon") => train_recon::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",

@@ -1,0 +1,263 @@
+//! The image family the reconstruction network is trained on: Colin27 head slices with small
+//! random lesions, drawn from a seed.
+//!
+//! A member is a slice, moved a little (flipped left-right, zoomed by 0.85 to 1.1, shifted by
+//! up to 3 pixels, its intensity scaled by 0.9 to 1.1) for training, plus 0 to 3 lesions: soft
+//! discs of radius 0.8 to 2 pixels whose intensity differs from the tissue by 0.25 to 0.6
+//! (brighter or darker), placed inside the head. The lesions are the fine detail a low-rate
+//! mask barely sees; a network trained on the family learns to decide "lesion here or not"
+//! from faint traces, which is both what makes it accurate and what can make it unstable.
+//!
+//! Seeds split the family the way [`super::mri`] splits the slices:
+//!
+//! - seeds 0 to [`TRAIN_MAX`]: training slices ([`super::mri::TUNING`], 0 to 62), moved;
+//! - seeds up to [`VALIDATION_MAX`]: validation, the gap slices 63 to 69, not moved;
+//! - seeds above [`VALIDATION_MAX`] (`family:9001` and on): the held-out slices 70 to 84, not
+//!   moved; nothing is trained or tuned on them.
+
+use super::mri::{MriSlices, GAP, HELD_OUT, TUNING};
+use crate::rng::Rng;
+use ndarray::Array1;
+use serde::Serialize;
+
+/// The largest training seed.
+pub const TRAIN_MAX: u64 = 8000;
+/// The largest validation seed; larger seeds draw held-out images.
+pub const VALIDATION_MAX: u64 = 9000;
+
+/// Which part of the family a seed draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    Train,
+    Validation,
+    HeldOut,
+}
+
+pub fn split_of(seed: u64) -> Split {
+    if seed <= TRAIN_MAX {
+        Split::Train
+    } else if seed <= VALIDATION_MAX {
+        Split::Validation
+    } else {
+        Split::HeldOut
+    }
+}
+
+/// One lesion: a soft disc at (row, col) in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Lesion {
+    pub row: f64,
+    pub col: f64,
+    pub radius: f64,
+    /// The intensity added at the centre (negative: darker).
+    pub contrast: f64,
+}
+
+/// A drawn member of the family.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Member {
+    pub seed: u64,
+    pub split: Split,
+    pub slice: usize,
+    #[serde(skip)]
+    pub image: Array1<f64>,
+    pub lesions: Vec<Lesion>,
+}
+
+/// Bilinear sample of an n x n image at (r, c), zero outside.
+fn bilinear(x: &[f64], n: usize, r: f64, c: f64) -> f64 {
+    let (r0, c0) = (r.floor(), c.floor());
+    let (fr, fc) = (r - r0, c - c0);
+    let at = |i: f64, j: f64| {
+        if i < 0.0 || j < 0.0 || i >= n as f64 || j >= n as f64 {
+            0.0
+        } else {
+            x[i as usize * n + j as usize]
+        }
+    };
+    (1.0 - fr) * ((1.0 - fc) * at(r0, c0) + fc * at(r0, c0 + 1.0))
+        + fr * ((1.0 - fc) * at(r0 + 1.0, c0) + fc * at(r0 + 1.0, c0 + 1.0))
+}
+
+/// The image of a lesion-free slice under a flip, a zoom about the centre and a shift.
+fn moved(x: &[f64], n: usize, flip: bool, zoom: f64, dr: f64, dc: f64) -> Array1<f64> {
+    let h = (n as f64 - 1.0) / 2.0;
+    Array1::from_shape_fn(n * n, |p| {
+        let (r, c) = ((p / n) as f64, (p % n) as f64);
+        let c = if flip { n as f64 - 1.0 - c } else { c };
+        bilinear(x, n, (r - h - dr) / zoom + h, (c - h - dc) / zoom + h)
+    })
+}
+
+/// Adds a soft disc: the full contrast within radius - 1/2, falling linearly to 0 at
+/// radius + 1/2 (an anti-aliased edge), keeping intensities at or above zero.
+pub fn add_lesion(x: &mut Array1<f64>, n: usize, l: &Lesion) {
+    let reach = (l.radius + 1.0).ceil() as i64;
+    let (r0, c0) = (l.row.round() as i64, l.col.round() as i64);
+    for r in (r0 - reach).max(0)..=(r0 + reach).min(n as i64 - 1) {
+        for c in (c0 - reach).max(0)..=(c0 + reach).min(n as i64 - 1) {
+            let d = ((r as f64 - l.row).powi(2) + (c as f64 - l.col).powi(2)).sqrt();
+            let w = (l.radius + 0.5 - d).clamp(0.0, 1.0);
+            if w > 0.0 {
+                let v = &mut x[r as usize * n + c as usize];
+                *v = (*v + w * l.contrast).max(0.0);
+            }
+        }
+    }
+}
+
+/// Draws member `seed` of the family at the stack's side.
+pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
+    let n = slices.side();
+    let split = split_of(seed);
+    let mut rng = Rng::new(seed ^ 0x6661_6d69_6c79);
+    let range = match split {
+        Split::Train => TUNING,
+        Split::Validation => GAP,
+        Split::HeldOut => HELD_OUT,
+    };
+    let slice = range.start() + rng.below(range.end() - range.start() + 1);
+    let base = slices.slice(slice)?;
+    let mut image = if split == Split::Train {
+        let flip = rng.uniform() < 0.5;
+        let zoom = rng.uniform_in(0.85, 1.1);
+        let (dr, dc) = (rng.uniform_in(-3.0, 3.0), rng.uniform_in(-3.0, 3.0));
+        let gain = rng.uniform_in(0.9, 1.1);
+        moved(base.as_slice().expect("contiguous"), n, flip, zoom, dr, dc).mapv(|v| v * gain)
+    } else {
+        base
+    };
+    // Lesions go where the head is (intensity above 0.2 at the centre), at most 40 tries each.
+    let count = rng.below(4);
+    let mut lesions = Vec::with_capacity(count);
+    for _ in 0..count {
+        for _ in 0..40 {
+            let row = rng.uniform_in(4.0, n as f64 - 5.0);
+            let col = rng.uniform_in(4.0, n as f64 - 5.0);
+            let radius = rng.uniform_in(0.8, 2.0);
+            let size = rng.uniform_in(0.25, 0.6);
+            let contrast = if rng.uniform() < 0.5 { size } else { -size };
+            if image[row.round() as usize * n + col.round() as usize] > 0.2 {
+                lesions.push(Lesion {
+                    row,
+                    col,
+                    radius,
+                    contrast,
+                });
+                break;
+            }
+        }
+    }
+    for l in &lesions {
+        add_lesion(&mut image, n, l);
+    }
+    Ok(Member {
+        seed,
+        split,
+        slice,
+        image,
+        lesions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mri::SLICE_COUNT;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A synthetic stack: slice i is a disc of intensity 0.5 + i / 1000.
+    fn stack(n: usize) -> MriSlices {
+        let mut bytes = Vec::with_capacity(SLICE_COUNT * n * n);
+        for i in 0..SLICE_COUNT {
+            for p in 0..n * n {
+                let (r, c) = (
+                    (p / n) as f64 - n as f64 / 2.0,
+                    (p % n) as f64 - n as f64 / 2.0,
+                );
+                let inside = r * r + c * c < (0.4 * n as f64).powi(2);
+                bytes.push(if inside { 100 + (i % 100) as u8 } else { 0 });
+            }
+        }
+        super::super::mri::decode_slices(n, &bytes).unwrap()
+    }
+
+    #[test]
+    fn seeds_split_the_slices() {
+        let s = stack(32);
+        for seed in [0, 17, 8000, 8001, 9000, 9001, 9500, 123456] {
+            let m = draw(&s, seed).unwrap();
+            let range = match m.split {
+                Split::Train => TUNING,
+                Split::Validation => GAP,
+                Split::HeldOut => HELD_OUT,
+            };
+            assert!(range.contains(&m.slice), "seed {seed}: slice {}", m.slice);
+            assert_eq!(m.split, split_of(seed));
+        }
+        assert_eq!(split_of(9000), Split::Validation);
+        assert_eq!(split_of(9001), Split::HeldOut);
+    }
+
+    #[test]
+    fn held_out_members_are_the_slice_plus_their_lesions() {
+        let s = stack(32);
+        let m = draw(&s, 9007).unwrap();
+        let mut want = s.slice(m.slice).unwrap();
+        for l in &m.lesions {
+            add_lesion(&mut want, 32, l);
+        }
+        assert_eq!(m.image, want);
+        assert_eq!(
+            draw(&s, 9007).unwrap(),
+            m,
+            "a seed always draws the same image"
+        );
+        assert_ne!(draw(&s, 9008).unwrap().image, m.image);
+    }
+
+    #[test]
+    fn lesions_are_inside_the_head_and_soft_discs() {
+        let s = stack(32);
+        let mut seen = 0;
+        for seed in 9001..9040 {
+            let m = draw(&s, seed).unwrap();
+            for l in &m.lesions {
+                seen += 1;
+                let (r, c) = (l.row - 16.0, l.col - 16.0);
+                assert!(r * r + c * c < (0.4f64 * 32.0).powi(2) + 2.0);
+                assert!((0.8..=2.0).contains(&l.radius));
+                assert!((0.25..=0.6).contains(&l.contrast.abs()));
+            }
+        }
+        assert!(seen > 30, "about 1.5 lesions per image: {seen}");
+        // One disc of radius 1.7 on a flat image: full contrast within 1.2 of the centre,
+        // 0.2 of it at distance 2 (1.7 + 0.5 - 2), none at 3.
+        let mut x = Array1::from_elem(100, 0.5);
+        let l = Lesion {
+            row: 5.0,
+            col: 5.0,
+            radius: 1.7,
+            contrast: 0.3,
+        };
+        add_lesion(&mut x, 10, &l);
+        assert!((x[55] - 0.8).abs() < 1e-15);
+        assert!((x[56] - 0.8).abs() < 1e-15);
+        assert!((x[57] - 0.56).abs() < 1e-12, "{}", x[57]);
+        assert!((x[58] - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn training_members_are_moved_copies() {
+        let s = stack(32);
+        let m = draw(&s, 3).unwrap();
+        assert_eq!(m.split, Split::Train);
+        assert!(m.image.iter().all(|v| v.is_finite() && *v >= 0.0));
+        // The disc keeps about its area under a zoom of 0.85 to 1.1.
+        let area = m.image.iter().filter(|&&v| v > 0.2).count() as f64;
+        let disc = std::f64::consts::PI * (0.4f64 * 32.0).powi(2);
+        assert!(area > 0.6 * disc && area < 1.35 * disc, "{area} vs {disc}");
+    }
+}

@@ -1,0 +1,547 @@
+//! The trained reconstruction network: a cascade of small convolutional networks, each
+//! followed by a data-consistency step, in the spirit of the deep cascades of Schlemper et al.
+//! (IEEE TMI 2018) and of the "DeepMRINet" that Antun, Renna, Poon, Adcock and Hansen attacked
+//! ("On instabilities of deep learning in image reconstruction and the potential costs of
+//! AI", PNAS 2020).
+//!
+//! With A = P_Omega F (A A* = I), measurements y and K blocks:
+//!
+//! ```text
+//! x_0     = A* y                                   (zero-filled, complex: 2 channels re, im)
+//! u_k     = x_k + CNN_k(x_k)                       (residual block, k = 0..K-1)
+//! x_{k+1} = u_k + A* (y - A u_k)                   (data consistency: keep the measured
+//!         = (I - A* A) u_k + A* y                   coefficients, fill the missing ones)
+//! Psi(y)  = x_K
+//! ```
+//!
+//! Each CNN_k is 3 x 3 convolutions with ReLU between them (2 -> c -> ... -> c -> 2 channels,
+//! zero padding); its last convolution starts at zero, so the untrained network is the
+//! adjoint. The backward pass (the vector-Jacobian product) runs the same steps in reverse:
+//! for data consistency, g_u = (I - A* A) g_x (the map is self-adjoint) and g_y += A g_x; for
+//! the residual block g_x = g_u + J_CNN^T g_u; and g_y += A g_{x_0} for the first step.
+
+use super::map::{ReconMap, Vjp};
+use crate::nn::layers::{Conv2d, ParamGrad, Shape};
+use crate::operators::sampling::SubsampledFourier;
+use crate::operators::{LinearOperator, C64};
+use crate::rng::Rng;
+use ndarray::{Array1, Array2, ArrayView1};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The architecture: K blocks of `depth` convolutions with `channels` hidden channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetShape {
+    pub blocks: usize,
+    pub depth: usize,
+    pub channels: usize,
+}
+
+impl NetShape {
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=20).contains(&self.blocks) {
+            return Err(format!("blocks must be 1 to 20, not {}", self.blocks));
+        }
+        if !(2..=12).contains(&self.depth) {
+            return Err(format!("depth must be 2 to 12, not {}", self.depth));
+        }
+        if !(1..=128).contains(&self.channels) {
+            return Err(format!("channels must be 1 to 128, not {}", self.channels));
+        }
+        Ok(())
+    }
+}
+
+/// The weights of the cascade (they do not depend on the image size).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CascadeNet {
+    pub shape: NetShape,
+    /// blocks[k][l]: the l-th convolution of block k.
+    pub blocks: Vec<Vec<Conv2d>>,
+}
+
+/// What the backward pass needs of one forward pass.
+pub struct Tape {
+    n: usize,
+    /// The inputs of each convolution (after the ReLU) of each block.
+    acts: Vec<Vec<Array2<f64>>>,
+}
+
+fn to_channels(x: &Array1<C64>) -> Array2<f64> {
+    let hw = x.len();
+    let mut out = Array2::zeros((1, 2 * hw));
+    for (i, z) in x.iter().enumerate() {
+        out[[0, i]] = z.re;
+        out[[0, hw + i]] = z.im;
+    }
+    out
+}
+
+fn from_channels(c: &Array2<f64>) -> Array1<C64> {
+    let hw = c.ncols() / 2;
+    Array1::from_shape_fn(hw, |i| C64::new(c[[0, i]], c[[0, hw + i]]))
+}
+
+impl CascadeNet {
+    /// He-initialised convolutions (std sqrt(2 / fan_in)), the last of each block zero.
+    pub fn new(shape: NetShape, rng: &mut Rng) -> Result<Self, String> {
+        shape.check()?;
+        let k = 3;
+        let blocks = (0..shape.blocks)
+            .map(|_| {
+                (0..shape.depth)
+                    .map(|l| {
+                        let c_in = if l == 0 { 2 } else { shape.channels };
+                        let c_out = if l + 1 == shape.depth {
+                            2
+                        } else {
+                            shape.channels
+                        };
+                        let fan_in = (c_in * k * k) as f64;
+                        let std = (2.0 / fan_in).sqrt();
+                        let last = l + 1 == shape.depth;
+                        Conv2d {
+                            w: Array2::from_shape_simple_fn((c_out, c_in * k * k), || {
+                                if last {
+                                    0.0
+                                } else {
+                                    std * rng.normal()
+                                }
+                            }),
+                            b: Array1::zeros(c_out),
+                            c_in,
+                            c_out,
+                            k,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Self { shape, blocks })
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.blocks
+            .iter()
+            .flatten()
+            .map(|c| c.w.len() + c.b.len())
+            .sum()
+    }
+
+    /// Every weight and bias, in a fixed order.
+    pub fn param_slices_mut(&mut self) -> Vec<&mut [f64]> {
+        let mut out = Vec::new();
+        for c in self.blocks.iter_mut().flatten() {
+            out.push(c.w.as_slice_mut().expect("standard layout"));
+            out.push(c.b.as_slice_mut().expect("standard layout"));
+        }
+        out
+    }
+
+    pub fn param_slices(&self) -> Vec<&[f64]> {
+        let mut out = Vec::new();
+        for c in self.blocks.iter().flatten() {
+            out.push(c.w.as_slice().expect("standard layout"));
+            out.push(c.b.as_slice().expect("standard layout"));
+        }
+        out
+    }
+
+    /// Zero gradients shaped like the parameters.
+    pub fn zero_grads(&self) -> Vec<ParamGrad> {
+        self.blocks
+            .iter()
+            .flatten()
+            .map(|c| ParamGrad {
+                w: Array2::zeros(c.w.raw_dim()),
+                b: Array1::zeros(c.b.len()),
+            })
+            .collect()
+    }
+
+    /// CNN_k applied to the 2-channel image h; records the convolutions' inputs if asked.
+    fn cnn(
+        &self,
+        k: usize,
+        h: &Array2<f64>,
+        n: usize,
+        record: Option<&mut Vec<Array2<f64>>>,
+    ) -> Array2<f64> {
+        let mut acts = Vec::with_capacity(self.shape.depth);
+        let mut cur = h.clone();
+        let last = self.blocks[k].len() - 1;
+        for (l, conv) in self.blocks[k].iter().enumerate() {
+            let mut out = conv.forward(cur.view(), Shape::new(conv.c_in, n, n));
+            if l < last {
+                out.mapv_inplace(|v| v.max(0.0));
+            }
+            acts.push(cur);
+            cur = out;
+        }
+        if let Some(r) = record {
+            *r = acts;
+        }
+        cur
+    }
+
+    /// Psi(y), and the tape for the backward pass if asked.
+    pub fn forward(
+        &self,
+        a: &SubsampledFourier,
+        y: ArrayView1<C64>,
+        tape: bool,
+    ) -> (Array1<C64>, Option<Tape>) {
+        let n = a.side();
+        let aty = a.adjoint(y);
+        let mut x = aty.clone();
+        let mut acts_all = Vec::new();
+        for k in 0..self.shape.blocks {
+            let h = to_channels(&x);
+            let mut acts = Vec::new();
+            let r = self.cnn(k, &h, n, tape.then_some(&mut acts));
+            let u = from_channels(&(&h + &r));
+            // x+ = u - A* A u + A* y
+            let atau = a.adjoint(a.apply(u.view()).view());
+            x = &u - &atau + &aty;
+            if tape {
+                acts_all.push(acts);
+            }
+        }
+        let t = tape.then_some(Tape { n, acts: acts_all });
+        (x, t)
+    }
+
+    /// The backward pass from the output cotangent g: returns g_y = J_y^T g, and adds the
+    /// weight gradients to `grads` (ordered like [`CascadeNet::zero_grads`]) if given.
+    pub fn backward(
+        &self,
+        a: &SubsampledFourier,
+        tape: &Tape,
+        g: ArrayView1<C64>,
+        mut grads: Option<&mut [ParamGrad]>,
+    ) -> Array1<C64> {
+        let n = tape.n;
+        let depth = self.shape.depth;
+        let mut gx = g.to_owned();
+        let mut gy = Array1::<C64>::zeros(a.dim_out());
+        for k in (0..self.shape.blocks).rev() {
+            // Data consistency: g_u = g_x - A* A g_x, g_y += A g_x.
+            let agx = a.apply(gx.view());
+            let gu = &gx - &a.adjoint(agx.view());
+            gy += &agx;
+            // Residual block: g_h = g_u + J_CNN^T g_u.
+            let gu_c = to_channels(&gu);
+            let mut gcur = gu_c.clone();
+            let acts = &tape.acts[k];
+            for l in (0..depth).rev() {
+                let conv = &self.blocks[k][l];
+                let input = &acts[l];
+                let shape = Shape::new(conv.c_in, n, n);
+                let mut pg = ParamGrad {
+                    w: Array2::zeros((0, 0)),
+                    b: Array1::zeros(0),
+                };
+                let want = grads.is_some();
+                let gin = conv.backward(input.view(), shape, gcur.view(), want.then_some(&mut pg));
+                if let Some(gs) = grads.as_deref_mut() {
+                    let slot = &mut gs[k * depth + l];
+                    slot.w += &pg.w;
+                    slot.b += &pg.b;
+                }
+                gcur = gin;
+                if l > 0 {
+                    // Through the ReLU that produced this input.
+                    gcur.zip_mut_with(input, |gv, &xv| {
+                        if xv <= 0.0 {
+                            *gv = 0.0
+                        }
+                    });
+                }
+            }
+            gx = from_channels(&(&gu_c + &gcur));
+        }
+        // x_0 = A* y.
+        gy += &a.apply(gx.view());
+        gy
+    }
+
+    /// The mean squared error ||Psi(y) - x||^2 / n^2 against a real image, its gradient
+    /// added to `grads`; returns the loss.
+    pub fn loss_and_grad(
+        &self,
+        a: &SubsampledFourier,
+        y: ArrayView1<C64>,
+        x: ArrayView1<f64>,
+        grads: &mut [ParamGrad],
+    ) -> f64 {
+        let (out, tape) = self.forward(a, y, true);
+        let m = x.len() as f64;
+        let diff = Array1::from_shape_fn(out.len(), |i| out[i] - C64::new(x[i], 0.0));
+        let loss = diff.iter().map(|z| z.norm_sqr()).sum::<f64>() / m;
+        let g = diff.mapv(|z| z * (2.0 / m));
+        self.backward(a, tape.as_ref().expect("recorded"), g.view(), Some(grads));
+        loss
+    }
+}
+
+const MAGIC: &str = "barriers-lab-recon-net 1\n";
+
+/// What a network file says besides the weights: the architecture and how it was trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetHeader {
+    pub shape: NetShape,
+    pub n_params: usize,
+    /// The image side, pattern, rate, mask seed and noise it was trained at, and how.
+    pub training: super::train::TrainOptions,
+    /// Measured facts (validation PSNR, training time, steps), free-form.
+    #[serde(default)]
+    pub info: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CascadeNet {
+    /// A network file:
+    ///
+    /// ```text
+    /// barriers-lab-recon-net 1\n    magic line and format version
+    /// {...}\n                       one line of JSON, the NetHeader
+    /// f32 little-endian values      every parameter, in param_slices order
+    /// ```
+    pub fn to_bytes(&self, header: &NetHeader) -> Vec<u8> {
+        let mut out = Vec::with_capacity(MAGIC.len() + 512 + 4 * self.n_params());
+        out.extend_from_slice(MAGIC.as_bytes());
+        out.extend_from_slice(
+            serde_json::to_string(header)
+                .expect("header serialises")
+                .as_bytes(),
+        );
+        out.push(b'\n');
+        for s in self.param_slices() {
+            for &v in s {
+                out.extend_from_slice(&(v as f32).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads a network file; every way it can be malformed is an error with a message.
+    pub fn from_bytes(bytes: &[u8]) -> Result<(Self, NetHeader), String> {
+        let rest = bytes.strip_prefix(MAGIC.as_bytes()).ok_or(
+            "not a Barriers Lab reconstruction network (its first line should be \
+             'barriers-lab-recon-net 1')",
+        )?;
+        let nl = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or("the network file's header line is not terminated")?;
+        let header: NetHeader = serde_json::from_slice(&rest[..nl])
+            .map_err(|e| format!("the network file's header is not valid: {e}"))?;
+        let mut net = CascadeNet::new(header.shape, &mut Rng::new(0))?;
+        if net.n_params() != header.n_params {
+            return Err(format!(
+                "the header says {} parameters but the shape has {}",
+                header.n_params,
+                net.n_params()
+            ));
+        }
+        let data = &rest[nl + 1..];
+        if data.len() != 4 * header.n_params {
+            return Err(format!(
+                "expected {} bytes of weights, found {}",
+                4 * header.n_params,
+                data.len()
+            ));
+        }
+        let mut values = data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64);
+        for s in net.param_slices_mut() {
+            for v in s.iter_mut() {
+                *v = values.next().expect("length checked");
+            }
+        }
+        if net
+            .param_slices()
+            .iter()
+            .any(|s| s.iter().any(|v| !v.is_finite()))
+        {
+            return Err("the network file holds a weight that is not a finite number".into());
+        }
+        Ok((net, header))
+    }
+}
+
+/// The network as a reconstruction map for one measurement operator.
+pub struct NetMap {
+    pub net: Arc<CascadeNet>,
+    pub a: Arc<SubsampledFourier>,
+}
+
+impl ReconMap for NetMap {
+    fn name(&self) -> String {
+        "net".into()
+    }
+    fn dim_in(&self) -> usize {
+        self.a.dim_out()
+    }
+    fn dim_out(&self) -> usize {
+        self.a.dim_in()
+    }
+    fn apply(&self, y: ArrayView1<C64>) -> Array1<C64> {
+        self.net.forward(&self.a, y, false).0
+    }
+    fn apply_vjp(&self, y: ArrayView1<C64>) -> (Array1<C64>, Vjp<'_>) {
+        let (out, tape) = self.net.forward(&self.a, y, true);
+        let tape = tape.expect("recorded");
+        (
+            out,
+            Box::new(move |g| self.net.backward(&self.a, &tape, g, None)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::complex_gaussian;
+    use crate::operators::masks::{mask, MaskParams, Pattern};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn re_inner(a: &Array1<C64>, b: &Array1<C64>) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(u, v)| u.re * v.re + u.im * v.im)
+            .sum()
+    }
+
+    fn setup(n: usize, seed: u64) -> (CascadeNet, Arc<SubsampledFourier>, Rng) {
+        let mut rng = Rng::new(seed);
+        let shape = NetShape {
+            blocks: 2,
+            depth: 3,
+            channels: 4,
+        };
+        let mut net = CascadeNet::new(shape, &mut rng).unwrap();
+        // Non-zero last layers and biases, so every term of the backward pass is exercised.
+        for c in net.blocks.iter_mut().flatten() {
+            c.w.mapv_inplace(|v| v + 0.2 * rng.normal());
+            c.b.mapv_inplace(|_| 0.1 * rng.normal());
+        }
+        let m = mask(Pattern::VariableDensity, n, 0.3, 3, &MaskParams::default()).unwrap();
+        let a = Arc::new(SubsampledFourier::new(n, m.fft_indices()).unwrap());
+        (net, a, rng)
+    }
+
+    /// The untrained network (last convolutions zero) is the adjoint: data consistency leaves
+    /// A* y unchanged, since (I - A* A) A* y + A* y = A* y (A A* = I).
+    #[test]
+    fn untrained_network_is_the_adjoint() {
+        let mut rng = Rng::new(1);
+        let shape = NetShape {
+            blocks: 3,
+            depth: 3,
+            channels: 4,
+        };
+        let net = CascadeNet::new(shape, &mut rng).unwrap();
+        let (_, a, mut rng) = setup(8, 2);
+        let y = complex_gaussian(a.dim_out(), &mut rng);
+        let out = net.forward(&a, y.view(), false).0;
+        let aty = a.adjoint(y.view());
+        let err = (&out - &aty).iter().map(|z| z.norm()).fold(0.0, f64::max);
+        assert!(err < 1e-13, "{err}");
+    }
+
+    /// The measurement VJP against central differences: <(Psi(y + h d) - Psi(y - h d)) / 2h, g>
+    /// against <d, J^T g>. The network is piecewise linear (ReLU), so away from a kink the
+    /// difference quotient is exact up to rounding; h = 1e-6 keeps every ReLU input on its
+    /// side (their gaps are ~1e-2 here), and 1e-7 relative is a hundred times the rounding.
+    #[test]
+    fn measurement_vjp_matches_finite_differences() {
+        let (net, a, mut rng) = setup(8, 4);
+        let map = NetMap {
+            net: Arc::new(net),
+            a,
+        };
+        for _ in 0..3 {
+            let y = complex_gaussian(map.dim_in(), &mut rng);
+            let d = complex_gaussian(map.dim_in(), &mut rng);
+            let g = complex_gaussian(map.dim_out(), &mut rng);
+            let (_, vjp) = map.apply_vjp(y.view());
+            let lhs = re_inner(&d, &vjp(g.view()));
+            let h = 1e-6;
+            let yp = &y + &d.mapv(|z| z * h);
+            let ym = &y - &d.mapv(|z| z * h);
+            let fd = (&map.apply(yp.view()) - &map.apply(ym.view())).mapv(|z| z / (2.0 * h));
+            let rhs = re_inner(&fd, &g);
+            assert!(
+                (lhs - rhs).abs() < 1e-7 * lhs.abs().max(rhs.abs()),
+                "{lhs} vs {rhs}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_round_trip_and_errors() {
+        let (net, _, _) = setup(8, 6);
+        let header = NetHeader {
+            shape: net.shape,
+            n_params: net.n_params(),
+            training: Default::default(),
+            info: Default::default(),
+        };
+        let bytes = net.to_bytes(&header);
+        let (back, h) = CascadeNet::from_bytes(&bytes).unwrap();
+        assert_eq!(h, header);
+        for (a, b) in back.param_slices().iter().zip(net.param_slices()) {
+            for (u, v) in a.iter().zip(b) {
+                assert_eq!(*u, *v as f32 as f64);
+            }
+        }
+        assert!(CascadeNet::from_bytes(b"hello")
+            .unwrap_err()
+            .contains("not a Barriers Lab"));
+        assert!(CascadeNet::from_bytes(&bytes[..bytes.len() - 4])
+            .unwrap_err()
+            .contains("bytes of weights"));
+        let mut nan = bytes.clone();
+        let k = nan.len() - 4;
+        nan[k..].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert!(CascadeNet::from_bytes(&nan).unwrap_err().contains("finite"));
+    }
+
+    /// The weight gradient of the loss against central differences, a few coordinates of
+    /// every convolution (weight and bias).
+    #[test]
+    fn weight_gradient_matches_finite_differences() {
+        let (mut net, a, mut rng) = setup(8, 5);
+        let x = Array1::from_shape_simple_fn(64, || rng.uniform());
+        let ax = a.apply(x.mapv(|v| C64::new(v, 0.0)).view());
+        let y = &ax + &complex_gaussian(ax.len(), &mut rng).mapv(|z| z * 0.05);
+        let mut grads = net.zero_grads();
+        net.loss_and_grad(&a, y.view(), x.view(), &mut grads);
+        let flat: Vec<Vec<f64>> = grads
+            .iter()
+            .flat_map(|g| [g.w.iter().copied().collect(), g.b.to_vec()])
+            .collect();
+        let h = 1e-6;
+        for (s, analytic) in flat.iter().enumerate() {
+            let len = analytic.len();
+            for _ in 0..3 {
+                let i = rng.below(len);
+                let orig = net.param_slices()[s][i];
+                let mut loss_at = |v: f64| {
+                    net.param_slices_mut()[s][i] = v;
+                    let mut scratch = net.zero_grads();
+                    net.loss_and_grad(&a, y.view(), x.view(), &mut scratch)
+                };
+                let fd = (loss_at(orig + h) - loss_at(orig - h)) / (2.0 * h);
+                net.param_slices_mut()[s][i] = orig;
+                let an = analytic[i];
+                assert!(
+                    (fd - an).abs() < 1e-6 * an.abs().max(1e-3),
+                    "slice {s} entry {i}: {an} vs {fd}"
+                );
+            }
+        }
+    }
+}

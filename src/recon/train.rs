@@ -1,0 +1,467 @@
+//! Training the reconstruction network ([`super::net`]) on the image family
+//! ([`crate::data::family`]): minimise the mean squared error ||Psi(A x + e) - x||^2 / n^2 over
+//! members x drawn from the training seeds, with Adam (Kingma and Ba, ICLR 2015) and a cosine
+//! learning-rate decay, at one sampling pattern, rate and noise level.
+//!
+//! Each step draws a batch of training seeds from the run's seeded generator and fresh noise
+//! for each, so a run is reproducible from its seed. Natively the batch is split over threads
+//! (the gradients are summed in a fixed order, so the result does not depend on the thread
+//! count); in WebAssembly it runs on one.
+
+use super::metrics::psnr;
+use super::net::{CascadeNet, NetShape};
+use crate::data::family::{self, TRAIN_MAX};
+use crate::data::mri::MriSlices;
+use crate::demos::mri::noise;
+use crate::nn::layers::ParamGrad;
+use crate::nn::{Optimizer, OptimizerKind};
+use crate::operators::masks::{mask, MaskParams, Pattern};
+use crate::operators::sampling::SubsampledFourier;
+use crate::operators::{LinearOperator, C64};
+use crate::params::{self, Field, Kind, ParamError, Params};
+use crate::rng::Rng;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+/// Everything a training run depends on: the one validated type behind
+/// `barriers-lab train-recon` and the network file's header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainOptions {
+    pub blocks: usize,
+    pub depth: usize,
+    pub channels: usize,
+    pub mask: Pattern,
+    pub rate: f64,
+    /// The mask's seed.
+    pub mask_seed: u32,
+    /// The variable-density exponent (variable-density and Cartesian masks).
+    pub density: f64,
+    /// ||e|| / ||A x||.
+    pub noise: f64,
+    pub steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u32,
+    /// Validation members (seeds TRAIN_MAX + 1 ..) scored every `eval_every` steps.
+    pub validation: usize,
+    pub eval_every: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            blocks: 5,
+            depth: 4,
+            channels: 16,
+            mask: Pattern::Radial,
+            rate: 0.15,
+            mask_seed: 1,
+            density: 1.0,
+            noise: 0.01,
+            steps: 2000,
+            batch: 8,
+            lr: 1e-3,
+            seed: 1,
+            validation: 16,
+            eval_every: 100,
+        }
+    }
+}
+
+impl Params for TrainOptions {
+    const SCHEMA: &'static [Field] = &[
+        Field {
+            key: "blocks",
+            label: "Blocks",
+            unit: "",
+            help: "Cascade blocks K: a small CNN and a data-consistency step each.",
+            kind: Kind::Int { min: 1, max: 20 },
+        },
+        Field {
+            key: "depth",
+            label: "Depth",
+            unit: "",
+            help: "3 x 3 convolutions per block.",
+            kind: Kind::Int { min: 2, max: 12 },
+        },
+        Field {
+            key: "channels",
+            label: "Channels",
+            unit: "",
+            help: "Hidden channels of each convolution.",
+            kind: Kind::Int { min: 1, max: 128 },
+        },
+        Field {
+            key: "mask",
+            label: "Sampling pattern",
+            unit: "",
+            help: "The pattern the network is trained at (it sees no other).",
+            kind: Kind::Choice(&Pattern::NAMES),
+        },
+        Field {
+            key: "rate",
+            label: "Sampling rate",
+            unit: "",
+            help: "|Omega| / n^2 the network is trained at.",
+            kind: Kind::Float {
+                min: 0.01,
+                max: 1.0,
+                step: 0.01,
+                log: false,
+            },
+        },
+        Field {
+            key: "mask_seed",
+            label: "Mask seed",
+            unit: "",
+            help: "The random order of the sampling pattern.",
+            kind: Kind::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+        },
+        Field {
+            key: "density",
+            label: "Variable density",
+            unit: "",
+            help: "Exponent of the variable-density and Cartesian patterns.",
+            kind: Kind::Float {
+                min: 0.0,
+                max: 3.0,
+                step: 0.05,
+                log: false,
+            },
+        },
+        Field {
+            key: "noise",
+            label: "Noise",
+            unit: "",
+            help: "||e|| / ||A x|| of the training measurements.",
+            kind: Kind::Float {
+                min: 0.0,
+                max: 0.2,
+                step: 0.001,
+                log: false,
+            },
+        },
+        Field {
+            key: "steps",
+            label: "Steps",
+            unit: "",
+            help: "Adam steps.",
+            kind: Kind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
+        },
+        Field {
+            key: "batch",
+            label: "Batch",
+            unit: "images",
+            help: "Images per step.",
+            kind: Kind::Int { min: 1, max: 256 },
+        },
+        Field {
+            key: "lr",
+            label: "Learning rate",
+            unit: "",
+            help: "Adam's step at the start; it decays along a cosine to a twentieth.",
+            kind: Kind::Float {
+                min: 1e-6,
+                max: 0.1,
+                step: 1e-6,
+                log: true,
+            },
+        },
+        Field {
+            key: "seed",
+            label: "Seed",
+            unit: "",
+            help: "The initial weights and the order of the training images.",
+            kind: Kind::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+        },
+        Field {
+            key: "validation",
+            label: "Validation images",
+            unit: "",
+            help: "Members of the validation split scored during training.",
+            kind: Kind::Int { min: 1, max: 1000 },
+        },
+        Field {
+            key: "eval_every",
+            label: "Score every",
+            unit: "steps",
+            help: "How often the validation PSNR is measured and logged.",
+            kind: Kind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
+        },
+    ];
+
+    fn check(&self) -> Result<(), ParamError> {
+        if !self.mask.is_generated() {
+            return Err(ParamError::new(
+                Some("mask"),
+                "the network is trained at a generated pattern, not a painted one",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TrainOptions {
+    pub fn shape(&self) -> NetShape {
+        NetShape {
+            blocks: self.blocks,
+            depth: self.depth,
+            channels: self.channels,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        params::validate(self).map_err(|e| e.to_string())?;
+        self.shape().check()
+    }
+
+    /// The measurement operator of the run.
+    pub fn operator(&self, n: usize) -> Result<SubsampledFourier, String> {
+        let params = MaskParams {
+            alpha: self.density,
+            ..MaskParams::default()
+        };
+        let m = mask(self.mask, n, self.rate, self.mask_seed as u64, &params)?;
+        SubsampledFourier::new(n, m.fft_indices())
+    }
+}
+
+/// Measurements of a real image with seeded noise: A x + e, ||e|| = level ||A x||.
+pub fn measure(a: &SubsampledFourier, x: &Array1<f64>, level: f64, seed: u32) -> Array1<C64> {
+    let ax = a.apply(x.mapv(|v| C64::new(v, 0.0)).view());
+    let e = noise(&ax, level, seed);
+    ax + e
+}
+
+/// One line of the training log.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogLine {
+    pub step: usize,
+    pub loss: f64,
+    pub validation_psnr: f64,
+}
+
+/// Mean PSNR of |Psi(A x + e)| over `count` members from `first_seed`.
+pub fn mean_psnr(
+    net: &CascadeNet,
+    a: &SubsampledFourier,
+    slices: &MriSlices,
+    first_seed: u64,
+    count: usize,
+    level: f64,
+) -> Result<f64, String> {
+    let mut total = 0.0;
+    for s in 0..count as u64 {
+        let m = family::draw(slices, first_seed + s)?;
+        let y = measure(a, &m.image, level, (first_seed + s) as u32);
+        let out = net.forward(a, y.view(), false).0;
+        total += psnr(m.image.view(), out.mapv(|z| z.norm()).view());
+    }
+    Ok(total / count as f64)
+}
+
+fn add_grads(into: &mut [ParamGrad], from: &[ParamGrad]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        a.w += &b.w;
+        a.b += &b.b;
+    }
+}
+
+/// The summed loss and gradients of a batch of (image, measurements) pairs. Each example's
+/// gradient is computed on its own and the sum is taken in batch order, so the result is the
+/// same bit for bit whatever the number of threads.
+fn batch_grads(
+    net: &CascadeNet,
+    a: &SubsampledFourier,
+    batch: &[(Array1<f64>, Array1<C64>)],
+    threads: usize,
+) -> (f64, Vec<ParamGrad>) {
+    let one = |(x, y): &(Array1<f64>, Array1<C64>)| {
+        let mut g = net.zero_grads();
+        let loss = net.loss_and_grad(a, y.view(), x.view(), &mut g);
+        (loss, g)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let each: Vec<(f64, Vec<ParamGrad>)> = if threads > 1 && batch.len() > 1 {
+        let chunk = batch.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a training thread panicked"))
+                .collect()
+        })
+    } else {
+        batch.iter().map(one).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let each: Vec<(f64, Vec<ParamGrad>)> = {
+        let _ = threads;
+        batch.iter().map(one).collect()
+    };
+    let mut iter = each.into_iter();
+    let (mut loss, mut g) = iter.next().expect("a batch has one example at least");
+    for (l, gp) in iter {
+        loss += l;
+        add_grads(&mut g, &gp);
+    }
+    (loss, g)
+}
+
+/// Trains a network; `on_log` sees a line every `eval_every` steps and at the end, and
+/// `on_checkpoint` a copy of the network at the steps listed in `checkpoints`.
+pub fn train(
+    slices: &MriSlices,
+    opts: &TrainOptions,
+    threads: usize,
+    checkpoints: &[usize],
+    mut on_log: impl FnMut(&LogLine),
+    mut on_checkpoint: impl FnMut(usize, &CascadeNet),
+) -> Result<CascadeNet, String> {
+    opts.validate()?;
+    let n = slices.side();
+    let a = opts.operator(n)?;
+    let mut rng = Rng::new(opts.seed as u64);
+    let mut net = CascadeNet::new(opts.shape(), &mut rng)?;
+    let mut adam = Optimizer::new(OptimizerKind::Adam, opts.lr);
+    let mut running = 0.0;
+    let mut seen = 0usize;
+    for step in 1..=opts.steps {
+        let batch: Vec<(Array1<f64>, Array1<C64>)> = (0..opts.batch)
+            .map(|_| {
+                let seed = rng.below(TRAIN_MAX as usize + 1) as u64;
+                let m = family::draw(slices, seed)?;
+                let y = measure(&a, &m.image, opts.noise, rng.next_u64() as u32);
+                Ok((m.image, y))
+            })
+            .collect::<Result<_, String>>()?;
+        let (loss, grads) = batch_grads(&net, &a, &batch, threads);
+        let scale = 1.0 / opts.batch as f64;
+        let flat: Vec<Vec<f64>> = grads
+            .iter()
+            .flat_map(|g| {
+                [
+                    g.w.iter().map(|v| v * scale).collect::<Vec<f64>>(),
+                    g.b.iter().map(|v| v * scale).collect(),
+                ]
+            })
+            .collect();
+        let refs: Vec<&[f64]> = flat.iter().map(Vec::as_slice).collect();
+        // Cosine decay from lr to lr / 20.
+        let t = (step - 1) as f64 / opts.steps.max(1) as f64;
+        adam.lr = opts.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()));
+        adam.step(&mut net.param_slices_mut(), &refs);
+        running += loss * scale;
+        seen += 1;
+        if checkpoints.contains(&step) {
+            on_checkpoint(step, &net);
+        }
+        if step % opts.eval_every == 0 || step == opts.steps {
+            let v = mean_psnr(&net, &a, slices, TRAIN_MAX + 1, opts.validation, opts.noise)?;
+            on_log(&LogLine {
+                step,
+                loss: running / seen as f64,
+                validation_psnr: v,
+            });
+            running = 0.0;
+            seen = 0;
+        }
+    }
+    Ok(net)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mri::{decode_slices, SLICE_COUNT};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A synthetic 16 x 16 stack: slice i a disc whose radius grows with i.
+    fn stack() -> MriSlices {
+        let n = 16;
+        let mut bytes = Vec::with_capacity(SLICE_COUNT * n * n);
+        for i in 0..SLICE_COUNT {
+            let rad = 3.0 + (i % 5) as f64;
+            for p in 0..n * n {
+                let (r, c) = ((p / n) as f64 - 7.5, (p % n) as f64 - 7.5);
+                bytes.push(if r * r + c * c < rad * rad { 150 } else { 10 });
+            }
+        }
+        decode_slices(n, &bytes).unwrap()
+    }
+
+    fn small() -> TrainOptions {
+        TrainOptions {
+            blocks: 2,
+            depth: 2,
+            channels: 4,
+            mask: Pattern::VariableDensity,
+            rate: 0.3,
+            steps: 30,
+            batch: 4,
+            lr: 3e-3,
+            validation: 4,
+            eval_every: 15,
+            ..TrainOptions::default()
+        }
+    }
+
+    /// Training lowers the loss and raises the validation PSNR above the adjoint's (the
+    /// untrained network's), and a run depends on its seed only, not on the thread count.
+    #[test]
+    fn training_learns_and_is_reproducible() {
+        let slices = stack();
+        let opts = small();
+        let a = opts.operator(16).unwrap();
+        let untrained = CascadeNet::new(opts.shape(), &mut Rng::new(1)).unwrap();
+        let before = mean_psnr(&untrained, &a, &slices, TRAIN_MAX + 1, 4, opts.noise).unwrap();
+        let mut log = Vec::new();
+        let net = train(&slices, &opts, 1, &[], |l| log.push(l.clone()), |_, _| {}).unwrap();
+        assert_eq!(log.len(), 2);
+        let after = log[1].validation_psnr;
+        assert!(after > before + 1.0, "{before} -> {after}");
+        assert!(log[1].loss < log[0].loss, "{log:?}");
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let again = train(&slices, &opts, 2, &[], |_| {}, |_, _| {}).unwrap();
+            assert_eq!(again, net, "two threads give the same network bit for bit");
+        }
+        let mut other = opts.clone();
+        other.seed = 2;
+        let different = train(&slices, &other, 1, &[], |_| {}, |_, _| {}).unwrap();
+        assert_ne!(different, net);
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let slices = stack();
+        let mut o = small();
+        o.blocks = 0;
+        assert!(train(&slices, &o, 1, &[], |_| {}, |_, _| {}).is_err());
+        let mut o = small();
+        o.rate = f64::NAN;
+        assert!(train(&slices, &o, 1, &[], |_| {}, |_, _| {}).is_err());
+        let mut o = small();
+        o.mask = Pattern::Painted;
+        assert!(train(&slices, &o, 1, &[], |_| {}, |_, _| {})
+            .unwrap_err()
+            .contains("painted"));
+    }
+}
