@@ -20,6 +20,7 @@
 
 pub mod map;
 pub mod metrics;
+pub mod vjp;
 
 use crate::operators::finite_diff::Gradient2d;
 use crate::operators::sampling::SubsampledFourier;
