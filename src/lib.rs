@@ -24,7 +24,9 @@
 //!   finite differences) with their adjoints, and the sampling patterns.
 //! - [`solvers`]: soft-thresholding, Chambolle-Pock for the square-root LASSO, FIRENET.
 //! - [`recon`]: the reconstruction maps (adjoint, wavelet and TV compressed sensing, FIRENET)
-//!   and image-quality metrics.
+//!   and image-quality metrics, and each map's vector-Jacobian product.
+//! - [`instability`]: the instability test of Antun et al. (PNAS 2020), gradient ascent for
+//!   the perturbation a reconstruction map amplifies most.
 //! - [`render`]: pixels for the page and the command line's PNG figures.
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!
@@ -48,6 +50,7 @@ pub mod bench;
 pub mod classifier;
 pub mod data;
 pub mod demos;
+pub mod instability;
 pub mod models;
 pub mod nn;
 pub mod operators;

@@ -22,6 +22,7 @@ pub mod map;
 pub mod metrics;
 pub mod net;
 pub mod train;
+pub mod vjp;
 
 use crate::operators::finite_diff::Gradient2d;
 use crate::operators::sampling::SubsampledFourier;
