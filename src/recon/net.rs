@@ -21,11 +21,12 @@
 //! the residual block g_x = g_u + J_CNN^T g_u; and g_y += A g_{x_0} for the first step.
 
 use super::map::{ReconMap, Vjp};
-use crate::nn::layers::{Conv2d, ParamGrad, Shape};
+use crate::nn::layers::{Conv2d, ParamGrad};
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::{LinearOperator, C64};
 use crate::rng::Rng;
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -67,19 +68,102 @@ pub struct Tape {
     acts: Vec<Vec<Array2<f64>>>,
 }
 
+/// A complex image as two channels (re, im), one row each.
 fn to_channels(x: &Array1<C64>) -> Array2<f64> {
-    let hw = x.len();
-    let mut out = Array2::zeros((1, 2 * hw));
+    let mut out = Array2::zeros((2, x.len()));
     for (i, z) in x.iter().enumerate() {
         out[[0, i]] = z.re;
-        out[[0, hw + i]] = z.im;
+        out[[1, i]] = z.im;
     }
     out
 }
 
 fn from_channels(c: &Array2<f64>) -> Array1<C64> {
-    let hw = c.ncols() / 2;
-    Array1::from_shape_fn(hw, |i| C64::new(c[[0, i]], c[[0, hw + i]]))
+    Array1::from_shape_fn(c.ncols(), |i| C64::new(c[[0, i]], c[[1, i]]))
+}
+
+/// The im2col matrix of one image with c channels (one row each, n x n pixels) for k x k
+/// kernels with zero padding k / 2: row c k k + dy k + dx holds in[c, y + dy - p, x + dx - p]
+/// at column y n + x (zero outside), so that a convolution is W cols + b with the weights
+/// W of [`Conv2d`] (c_out rows, columns in the same order). Filled a row segment at a time.
+fn im2col(x: &Array2<f64>, n: usize, k: usize) -> Array2<f64> {
+    let (c, p) = (x.nrows(), k / 2);
+    let mut cols = Array2::zeros((c * k * k, n * n));
+    for ci in 0..c {
+        let src = x.row(ci);
+        let src = src.as_slice().expect("standard layout");
+        for dy in 0..k {
+            for dx in 0..k {
+                let mut row = cols.row_mut(ci * k * k + dy * k + dx);
+                let dst = row.as_slice_mut().expect("standard layout");
+                let (x0, x1) = (p.saturating_sub(dx), (n + p).saturating_sub(dx).min(n));
+                for y in 0..n {
+                    let yy = y + dy;
+                    if yy < p || yy - p >= n || x0 >= x1 {
+                        continue;
+                    }
+                    let from = (yy - p) * n + x0 + dx - p;
+                    dst[y * n + x0..y * n + x1].copy_from_slice(&src[from..from + x1 - x0]);
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// The adjoint of [`im2col`]: adds every entry back onto the pixel it was read from.
+fn col2im(cols: &Array2<f64>, c: usize, n: usize, k: usize) -> Array2<f64> {
+    let p = k / 2;
+    let mut x = Array2::zeros((c, n * n));
+    for ci in 0..c {
+        let mut dst_row = x.row_mut(ci);
+        let dst = dst_row.as_slice_mut().expect("standard layout");
+        for dy in 0..k {
+            for dx in 0..k {
+                let row = cols.row(ci * k * k + dy * k + dx);
+                let src = row.as_slice().expect("standard layout");
+                let (x0, x1) = (p.saturating_sub(dx), (n + p).saturating_sub(dx).min(n));
+                for y in 0..n {
+                    let yy = y + dy;
+                    if yy < p || yy - p >= n || x0 >= x1 {
+                        continue;
+                    }
+                    let to = (yy - p) * n + x0 + dx - p;
+                    for (d, s) in dst[to..to + x1 - x0]
+                        .iter_mut()
+                        .zip(&src[y * n + x0..y * n + x1])
+                    {
+                        *d += s;
+                    }
+                }
+            }
+        }
+    }
+    x
+}
+
+/// out = W im2col(x) + b, channels in rows.
+fn conv_forward(conv: &Conv2d, x: &Array2<f64>, n: usize) -> Array2<f64> {
+    let mut out = conv.w.dot(&im2col(x, n, conv.k));
+    out += &conv.b.view().insert_axis(Axis(1));
+    out
+}
+
+/// The backward pass of [`conv_forward`] for the output cotangent g: dL/dx, and the weight
+/// gradients added to `grad` if given (dW = g cols^T, db = the row sums of g).
+fn conv_backward(
+    conv: &Conv2d,
+    x: &Array2<f64>,
+    n: usize,
+    g: &Array2<f64>,
+    grad: Option<&mut ParamGrad>,
+) -> Array2<f64> {
+    if let Some(pg) = grad {
+        let cols = im2col(x, n, conv.k);
+        general_mat_mul(1.0, g, &cols.t(), 1.0, &mut pg.w);
+        pg.b += &g.sum_axis(Axis(1));
+    }
+    col2im(&conv.w.t().dot(g), conv.c_in, n, conv.k)
 }
 
 impl CascadeNet {
@@ -171,7 +255,7 @@ impl CascadeNet {
         let mut cur = h.clone();
         let last = self.blocks[k].len() - 1;
         for (l, conv) in self.blocks[k].iter().enumerate() {
-            let mut out = conv.forward(cur.view(), Shape::new(conv.c_in, n, n));
+            let mut out = conv_forward(conv, &cur, n);
             if l < last {
                 out.mapv_inplace(|v| v.max(0.0));
             }
@@ -236,19 +320,8 @@ impl CascadeNet {
             for l in (0..depth).rev() {
                 let conv = &self.blocks[k][l];
                 let input = &acts[l];
-                let shape = Shape::new(conv.c_in, n, n);
-                let mut pg = ParamGrad {
-                    w: Array2::zeros((0, 0)),
-                    b: Array1::zeros(0),
-                };
-                let want = grads.is_some();
-                let gin = conv.backward(input.view(), shape, gcur.view(), want.then_some(&mut pg));
-                if let Some(gs) = grads.as_deref_mut() {
-                    let slot = &mut gs[k * depth + l];
-                    slot.w += &pg.w;
-                    slot.b += &pg.b;
-                }
-                gcur = gin;
+                let slot = grads.as_deref_mut().map(|gs| &mut gs[k * depth + l]);
+                gcur = conv_backward(conv, input, n, &gcur, slot);
                 if l > 0 {
                     // Through the ReLU that produced this input.
                     gcur.zip_mut_with(input, |gv, &xv| {
@@ -478,6 +551,32 @@ mod tests {
                 "{lhs} vs {rhs}"
             );
         }
+    }
+
+    /// The channel-major convolution equals the layer's own (checked against the definition
+    /// in `nn::layers`), and col2im is the adjoint of im2col.
+    #[test]
+    fn convolution_matches_the_layer_and_col2im_is_the_adjoint() {
+        let mut rng = Rng::new(9);
+        let (c_in, c_out, k, n) = (3, 4, 3, 6);
+        let conv = Conv2d {
+            w: Array2::from_shape_simple_fn((c_out, c_in * k * k), || rng.normal()),
+            b: Array1::from_shape_simple_fn(c_out, || rng.normal()),
+            c_in,
+            c_out,
+            k,
+        };
+        let x = Array2::from_shape_simple_fn((c_in, n * n), || rng.normal());
+        let flat = x.clone().into_shape_with_order((1, c_in * n * n)).unwrap();
+        let want = conv.forward(flat.view(), crate::nn::layers::Shape::new(c_in, n, n));
+        let got = conv_forward(&conv, &x, n);
+        let got = got.into_shape_with_order((1, c_out * n * n)).unwrap();
+        let err = (&got - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-12, "{err}");
+        let cols = Array2::from_shape_simple_fn((c_in * k * k, n * n), || rng.normal());
+        let lhs = (&im2col(&x, n, k) * &cols).sum();
+        let rhs = (&x * &col2im(&cols, c_in, n, k)).sum();
+        assert!((lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0), "{lhs} vs {rhs}");
     }
 
     #[test]
