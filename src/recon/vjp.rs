@@ -487,7 +487,7 @@ impl Core {
             st.p.iter_mut()
                 .zip(&w.dx)
                 .for_each(|(p, d)| *p += d * (sigma * tv.s));
-            if let Some(tape) = tape.as_deref_mut() {
+            if let Some(tape) = tape {
                 tape.data.extend_from_slice(&st.p);
             }
             project_pairs(ArrayViewMut1::from(&mut st.p[..]), tv.radius);
@@ -738,8 +738,8 @@ const ALL_TERMS: Terms = Terms {
 /// Psi(y) = W* x_K(alpha y) / alpha with alpha = 1 / ||y|| (1 at y = 0), x_K the last of
 /// K = `settings.iterations` steps from x = 0, q = 0 (p = 0), steps tau = sigma = 1 / ||K||.
 pub struct ChambollePockMap {
-    pub objective: Objective,
-    pub settings: Settings,
+    objective: Objective,
+    settings: Settings,
     core: Core,
 }
 
@@ -769,6 +769,16 @@ impl ChambollePockMap {
     pub fn with_tape_budget(mut self, bytes: usize) -> Self {
         self.core.tape_budget = bytes;
         self
+    }
+
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// The settings it was made with (fixed: the thresholds and steps are computed from
+    /// them once).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
@@ -876,8 +886,8 @@ impl ReconMap for ChambollePockMap {
 /// Chambolle-Pock steps on `objective`, psi_k = (ergodic average of restart k) / alpha_k,
 /// the image W* psi_n (or psi_n).
 pub struct FirenetMap {
-    pub objective: Objective,
-    pub settings: Settings,
+    objective: Objective,
+    settings: Settings,
     core: Core,
 }
 
@@ -918,6 +928,16 @@ impl FirenetMap {
     pub fn with_tape_budget(mut self, bytes: usize) -> Self {
         self.core.tape_budget = bytes;
         self
+    }
+
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// The settings it was made with (fixed: the thresholds and steps are computed from
+    /// them once).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
@@ -1233,10 +1253,13 @@ mod tests {
         fd_error_with(map, &|y, g| map.apply_vjp(y).1(g), y, 0.0, rng)
     }
 
+    /// J^T g at y, as a function of (y, g).
+    type VjpAt<'a> = dyn Fn(ArrayView1<C64>, ArrayView1<C64>) -> Array1<C64> + 'a;
+
     /// [`fd_error`] with the VJP from `vjp(y, g)`, and `radial` y added to d.
     fn fd_error_with(
         map: &dyn ReconMap,
-        vjp: &dyn Fn(ArrayView1<C64>, ArrayView1<C64>) -> Array1<C64>,
+        vjp: &VjpAt<'_>,
         y: &Array1<C64>,
         radial: f64,
         rng: &mut Rng,
