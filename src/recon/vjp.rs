@@ -69,7 +69,7 @@
 //!
 //! ## Memory
 //!
-//! A step's record holds (n^2 [l1] + m + 2 n^2 [TV]) complex numbers, about 0.59 MB on TV at
+//! A step's record holds n^2 (l1 only) + m + 2 n^2 (TV only) complex numbers, about 0.59 MB on TV at
 //! 128 x 128 and 25 % sampling, so FIRENET 6 x 50 records 177 MB. Records beyond
 //! [`DEFAULT_TAPE_BUDGET`] (settable per map) are not kept: the steps are cut into segments of
 //! about sqrt(steps), each starts from a stored state (x, q, p), the last segments keep their
