@@ -69,8 +69,8 @@
 //!
 //! ## Memory
 //!
-//! A step's record holds n^2 (l1 only) + m + 2 n^2 (TV only) complex numbers, about 0.59 MB on TV at
-//! 128 x 128 and 25 % sampling, so FIRENET 6 x 50 records 177 MB. Records beyond
+//! A step's record holds n^2 (l1 only) + m + 2 n^2 (TV only) complex numbers, about 0.59 MB
+//! on TV at 128 x 128 and 25 % sampling, so FIRENET 6 x 50 records 177 MB. Records beyond
 //! [`DEFAULT_TAPE_BUDGET`] (settable per map) are not kept: the steps are cut into segments of
 //! about sqrt(steps), each starts from a stored state (x, q, p), the last segments keep their
 //! records, and the others are recomputed, once, during the backward pass (one more forward
