@@ -37,8 +37,9 @@
 //! real matrix (so J^T = J):
 //!
 //! - soft-threshold S_t(z) = z (1 - t / |z|) for |z| > t, as a map of R^2:
-//!   J = (1 - t/|z|) I + (t/|z|) z^ z^^T with z^ = z / |z|, i.e. J c = c - (t/|z|)(c - z^ Re(conj(z^) c));
-//!   J = 0 for |z| <= t, and J = I where t = 0 (the unweighted coarse scale);
+//!   J = (1 - t/|z|) I + (t/|z|) z^ z^^T with z^ = z / |z|, that is
+//!   J c = c - (t/|z|)(c - z^ Re(conj(z^) c)); J = 0 for |z| <= t, and J = I where t = 0
+//!   (the unweighted coarse scale);
 //! - the ball projection q -> r q / ||q|| for ||q|| > r: J = (r / ||q||)(I - q^ q^^T), with
 //!   q^ = q / ||q|| over all 2m real coordinates; J = I inside;
 //! - `project_pairs`: the same per pair (h_i, v_i), 4 real coordinates.
