@@ -139,7 +139,78 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
         },
     ]);
     kernels.extend(mri_kernels(assets)?);
+    kernels.extend(instability_kernels(assets)?);
     Ok(kernels)
+}
+
+/// One step of the instability test (forward pass, vector-Jacobian product, update) at the
+/// page's 25 % variable density and 1 % noise, with a budget of 0.05 ||x|| so that the calls
+/// can go on without r growing without bound. The 64 x 64 kernels use the Shepp-Logan phantom
+/// (the assets hold only the 128 x 128 Colin27 stack), the 128 x 128 one the default slice.
+fn instability_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
+    use crate::data::mri::decode_slices;
+    use crate::demos::mri::{ImageSource, MriExperiment, MriImages, MriParams, Size};
+    use crate::instability::{InstabilityOptions, InstabilityTest, MAX_ITERATIONS};
+    use crate::operators::{complex, LinearOperator};
+    use crate::recon::vjp::recon_map;
+    use crate::recon::{Method, Objective};
+
+    let images = MriImages {
+        slices: vec![decode_slices(128, &assets.colin27_128)?],
+        upload: None,
+    };
+    let test = |size: Size, method: Method, iterations: usize, n: usize, p: usize| {
+        let params = MriParams {
+            size,
+            image: if size == Size::S64 {
+                ImageSource::SheppLogan
+            } else {
+                ImageSource::Colin27
+            },
+            iters: iterations,
+            restarts: n,
+            inner: p,
+            firenet_on: Objective::Tv,
+            ..MriParams::default()
+        };
+        let exp = MriExperiment::new(params.clone(), &images)?;
+        let e = &exp.y - &exp.a.apply(complex(exp.x.view()).view());
+        let map = recon_map(method, &exp.a, &params.settings())?;
+        let opts = InstabilityOptions {
+            iterations: MAX_ITERATIONS,
+            snapshots: vec![MAX_ITERATIONS],
+            budget: Some(0.05),
+            ..Default::default()
+        };
+        InstabilityTest::new(map, exp.a.clone(), exp.x.clone(), Some(e), opts)
+    };
+    // (The settings a method does not use are the page's defaults.)
+    let mut adjoint = test(Size::S64, Method::Adjoint, 100, 5, 10)?;
+    let mut tv = test(Size::S64, Method::Tv, 100, 5, 10)?;
+    let mut firenet = test(Size::S64, Method::Firenet, 100, 5, 10)?;
+    let mut firenet128 = test(Size::S128, Method::Firenet, 100, 6, 50)?;
+    Ok(vec![
+        Kernel {
+            name: "instab_step_adjoint_64",
+            description: "one instability-test step (forward, VJP, update) on the adjoint reconstruction, 64 x 64 Shepp-Logan",
+            run: Box::new(move || adjoint.step()),
+        },
+        Kernel {
+            name: "instab_step_tv_64",
+            description: "the same through 100 Chambolle-Pock steps on the TV square-root LASSO, 64 x 64",
+            run: Box::new(move || tv.step()),
+        },
+        Kernel {
+            name: "instab_step_firenet_64",
+            description: "the same through FIRENET 5 x 10 on the TV square-root LASSO, 64 x 64",
+            run: Box::new(move || firenet.step()),
+        },
+        Kernel {
+            name: "instab_step_firenet_6x50_128",
+            description: "the same through FIRENET as the page runs it, 6 x 50 on TV, 128 x 128",
+            run: Box::new(move || firenet128.step()),
+        },
+    ])
 }
 
 /// The MRI kernels: the 2-D FFT, the adjoint reconstruction, FIRENET, one Chambolle-Pock

@@ -589,15 +589,18 @@ mod tests {
         m.mapv(|v| C64::new(v, 0.0))
     }
 
-    /// A 4 x 4 "image" measured by a real orthogonal A = Q (16 x 16), and the linear map
-    /// Psi = U diag(s) V^T Q^T, so that r -> Psi(A r) = U diag(s) V^T r has largest singular
-    /// value s_1 = 3 (next 1.5) with right singular vector V e_1.
-    fn linear_problem() -> (
+    /// (Psi, A, x, the top right singular vector of r -> Psi(A r)).
+    type LinearProblem = (
         Arc<dyn ReconMap>,
         Arc<dyn LinearOperator>,
         Array1<f64>,
         Array1<f64>,
-    ) {
+    );
+
+    /// A 4 x 4 "image" measured by a real orthogonal A = Q (16 x 16), and the linear map
+    /// Psi = U diag(s) V^T Q^T, so that r -> Psi(A r) = U diag(s) V^T r has largest singular
+    /// value s_1 = 3 (next 1.5) with right singular vector V e_1.
+    fn linear_problem() -> LinearProblem {
         let mut rng = Rng::new(11);
         let n = 16;
         let (q, u, v) = (

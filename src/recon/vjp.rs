@@ -37,8 +37,9 @@
 //! real matrix (so J^T = J):
 //!
 //! - soft-threshold S_t(z) = z (1 - t / |z|) for |z| > t, as a map of R^2:
-//!   J = (1 - t/|z|) I + (t/|z|) z^ z^^T with z^ = z / |z|, i.e. J c = c - (t/|z|)(c - z^ Re(conj(z^) c));
-//!   J = 0 for |z| <= t, and J = I where t = 0 (the unweighted coarse scale);
+//!   J = (1 - t/|z|) I + (t/|z|) z^ z^^T with z^ = z / |z|, that is
+//!   J c = c - (t/|z|)(c - z^ Re(conj(z^) c)); J = 0 for |z| <= t, and J = I where t = 0
+//!   (the unweighted coarse scale);
 //! - the ball projection q -> r q / ||q|| for ||q|| > r: J = (r / ||q||)(I - q^ q^^T), with
 //!   q^ = q / ||q|| over all 2m real coordinates; J = I inside;
 //! - `project_pairs`: the same per pair (h_i, v_i), 4 real coordinates.
@@ -69,13 +70,16 @@
 //!
 //! ## Memory
 //!
-//! A step's record holds (n^2 [l1] + m + 2 n^2 [TV]) complex numbers, about 0.59 MB on TV at
-//! 128 x 128 and 25 % sampling, so FIRENET 6 x 50 records 177 MB. Records beyond
+//! A step's record holds n^2 (l1 only) + m + 2 n^2 (TV only) complex numbers, about 0.59 MB
+//! on TV at 128 x 128 and 25 % sampling, so FIRENET 6 x 50 records 177 MB. Records beyond
 //! [`DEFAULT_TAPE_BUDGET`] (settable per map) are not kept: the steps are cut into segments of
 //! about sqrt(steps), each starts from a stored state (x, q, p), the last segments keep their
 //! records, and the others are recomputed, once, during the backward pass (one more forward
 //! step per step not kept). The recomputation repeats the same arithmetic, so the result is
-//! bitwise the same (a test).
+//! bitwise the same (a test). When a VJP is dropped its tapes go back to the map, which reuses
+//! them in the next call (at most the budget's worth; `release_memory` frees them): writing a
+//! fresh 177 MB tape cost about 100 ms natively, in page faults, against 150 ms for the
+//! forward pass itself.
 
 use super::map::{ReconMap, Vjp};
 use super::{problem, Method, Objective, Settings};
@@ -86,7 +90,8 @@ use crate::solvers::primal_dual::{PrimalDual, Regulariser, Steps};
 use crate::solvers::prox::{project_l2_ball, project_pairs, soft_threshold};
 use ndarray::{Array1, ArrayView1, ArrayViewMut1};
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 
 /// The tape memory a map keeps by default before it recomputes (256 MiB: every map the page
 /// attacks at 128 x 128, FIRENET 6 x 50 on TV included, keeps its whole tape).
@@ -171,7 +176,13 @@ struct Core {
     dim: usize,
     m: usize,
     tape_budget: usize,
+    /// Tapes of earlier calls, reused (writing a fresh 177 MB tape costs about as much as
+    /// 100 ms of the forward pass natively, in page faults).
+    pool: Pool,
 }
+
+/// Tapes kept for reuse, at most the budget's worth.
+type Pool = Arc<Mutex<Vec<Tape>>>;
 
 /// The iterate (x, q, p) (p empty without TV).
 #[derive(Clone)]
@@ -250,6 +261,39 @@ struct Segment {
     tape: Option<Tape>,
 }
 
+/// The segments of a traced run; their tapes go back to the map's pool when dropped (with
+/// the VJP that holds them).
+struct Segments {
+    list: Vec<Segment>,
+    pool: Pool,
+    /// The most tape memory the pool keeps (bytes).
+    cap: usize,
+}
+
+impl Deref for Segments {
+    type Target = [Segment];
+    fn deref(&self) -> &[Segment] {
+        &self.list
+    }
+}
+
+impl Drop for Segments {
+    fn drop(&mut self) {
+        let Ok(mut pool) = self.pool.lock() else {
+            return;
+        };
+        let bytes =
+            |t: &Tape| t.data.capacity() * std::mem::size_of::<C64>() + t.unorm.capacity() * 8;
+        let mut held: usize = pool.iter().map(bytes).sum();
+        for tape in self.list.drain(..).filter_map(|s| s.tape) {
+            if held + bytes(&tape) <= self.cap {
+                held += bytes(&tape);
+                pool.push(tape);
+            }
+        }
+    }
+}
+
 /// How the steps are cut into segments and which keep their records.
 #[derive(Clone, Copy)]
 struct Plan {
@@ -302,6 +346,7 @@ impl Core {
             dim,
             m,
             tape_budget: DEFAULT_TAPE_BUDGET,
+            pool: Arc::default(),
         })
     }
 
@@ -443,7 +488,7 @@ impl Core {
             st.p.iter_mut()
                 .zip(&w.dx)
                 .for_each(|(p, d)| *p += d * (sigma * tv.s));
-            if let Some(tape) = tape.as_deref_mut() {
+            if let Some(tape) = tape {
                 tape.data.extend_from_slice(&st.p);
             }
             project_pairs(ArrayViewMut1::from(&mut st.p[..]), tv.radius);
@@ -468,14 +513,14 @@ impl Core {
         steps: usize,
         plan: Plan,
         first: usize,
-    ) -> Vec<Segment> {
+    ) -> Segments {
         let mut w = self.work();
         let mut segments = Vec::new();
         let mut done = 0;
         while done < steps {
             let len = plan.seg_len.min(steps - done);
             let keep = first + done >= plan.keep_from;
-            let mut tape = keep.then(|| Tape::with_capacity(self, len));
+            let mut tape = keep.then(|| self.tape(len));
             let start = (!keep).then(|| st.clone());
             for _ in 0..len {
                 self.step(st, sum.as_deref_mut(), ys, &mut w, tape.as_mut());
@@ -483,7 +528,26 @@ impl Core {
             segments.push(Segment { len, start, tape });
             done += len;
         }
-        segments
+        Segments {
+            list: segments,
+            pool: self.pool.clone(),
+            cap: self.tape_budget,
+        }
+    }
+
+    /// An empty tape for `steps` steps, from the pool if it has one.
+    fn tape(&self, steps: usize) -> Tape {
+        let reused = self.pool.lock().ok().and_then(|mut p| p.pop());
+        match reused {
+            Some(mut t) => {
+                t.clear();
+                let len = t.nv + t.nu + t.nw;
+                t.data.reserve(steps * len);
+                t.unorm.reserve(steps);
+                t
+            }
+            None => Tape::with_capacity(self, steps),
+        }
     }
 
     /// One backward step through the record (v, u, w, ||u||), the cotangents of the state
@@ -621,6 +685,13 @@ impl Core {
         }
     }
 
+    fn release_memory(&self) {
+        if let Ok(mut p) = self.pool.lock() {
+            p.clear();
+            p.shrink_to_fit();
+        }
+    }
+
     /// The cotangent of the variable from that of the image: W g (x^ = W* z), or g.
     fn to_variable(&self, g: ArrayView1<C64>) -> Vec<C64> {
         match &self.wavelet {
@@ -668,8 +739,8 @@ const ALL_TERMS: Terms = Terms {
 /// Psi(y) = W* x_K(alpha y) / alpha with alpha = 1 / ||y|| (1 at y = 0), x_K the last of
 /// K = `settings.iterations` steps from x = 0, q = 0 (p = 0), steps tau = sigma = 1 / ||K||.
 pub struct ChambollePockMap {
-    pub objective: Objective,
-    pub settings: Settings,
+    objective: Objective,
+    settings: Settings,
     core: Core,
 }
 
@@ -679,7 +750,7 @@ struct CpTrace {
     ny: f64,
     ys: Vec<C64>,
     last: Vec<C64>,
-    segments: Vec<Segment>,
+    segments: Segments,
 }
 
 impl ChambollePockMap {
@@ -699,6 +770,21 @@ impl ChambollePockMap {
     pub fn with_tape_budget(mut self, bytes: usize) -> Self {
         self.core.tape_budget = bytes;
         self
+    }
+
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// The settings it was made with (fixed: the thresholds and steps are computed from
+    /// them once).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
+    pub fn release_memory(&self) {
+        self.core.release_memory();
     }
 
     /// (alpha, ||y||, alpha y), as `Recon::new` computes them.
@@ -801,8 +887,8 @@ impl ReconMap for ChambollePockMap {
 /// Chambolle-Pock steps on `objective`, psi_k = (ergodic average of restart k) / alpha_k,
 /// the image W* psi_n (or psi_n).
 pub struct FirenetMap {
-    pub objective: Objective,
-    pub settings: Settings,
+    objective: Objective,
+    settings: Settings,
     core: Core,
 }
 
@@ -815,7 +901,7 @@ struct FirenetTrace {
     /// psi_0..psi_n.
     psi: Vec<Vec<C64>>,
     /// Per restart: alpha_k y and the segments.
-    runs: Vec<(Vec<C64>, Vec<Segment>)>,
+    runs: Vec<(Vec<C64>, Segments)>,
 }
 
 impl FirenetMap {
@@ -843,6 +929,21 @@ impl FirenetMap {
     pub fn with_tape_budget(mut self, bytes: usize) -> Self {
         self.core.tape_budget = bytes;
         self
+    }
+
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// The settings it was made with (fixed: the thresholds and steps are computed from
+    /// them once).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
+    pub fn release_memory(&self) {
+        self.core.release_memory();
     }
 
     /// The forward pass; with a trace when `traced`.
@@ -1153,10 +1254,13 @@ mod tests {
         fd_error_with(map, &|y, g| map.apply_vjp(y).1(g), y, 0.0, rng)
     }
 
+    /// J^T g at y, as a function of (y, g).
+    type VjpAt<'a> = dyn Fn(ArrayView1<C64>, ArrayView1<C64>) -> Array1<C64> + 'a;
+
     /// [`fd_error`] with the VJP from `vjp(y, g)`, and `radial` y added to d.
     fn fd_error_with(
         map: &dyn ReconMap,
-        vjp: &dyn Fn(ArrayView1<C64>, ArrayView1<C64>) -> Array1<C64>,
+        vjp: &VjpAt<'_>,
         y: &Array1<C64>,
         radial: f64,
         rng: &mut Rng,
