@@ -20,6 +20,9 @@ use crate::rng::Rng;
 use ndarray::Array1;
 use serde::Serialize;
 
+/// The probability that a lesion is finely textured.
+pub const TEXTURED: f64 = 0.5;
+
 /// The largest training seed.
 pub const TRAIN_MAX: u64 = 8000;
 /// The largest validation seed; larger seeds draw held-out images.
@@ -52,6 +55,12 @@ pub struct Lesion {
     pub radius: f64,
     /// The intensity added at the centre (negative: darker).
     pub contrast: f64,
+    /// A fine texture: the contrast alternates in sign from pixel to pixel, (-1)^(row + col),
+    /// which moves the lesion's spectrum to the highest frequencies, the corners of k-space
+    /// that a variable-density mask barely samples (||A z|| / ||z|| about 0.06 for the
+    /// default mask, against 0.8 for a plain disc).
+    #[serde(default)]
+    pub texture: bool,
 }
 
 /// A drawn member of the family.
@@ -98,8 +107,11 @@ pub fn add_lesion(x: &mut Array1<f64>, n: usize, l: &Lesion) {
     for r in (r0 - reach).max(0)..=(r0 + reach).min(n as i64 - 1) {
         for c in (c0 - reach).max(0)..=(c0 + reach).min(n as i64 - 1) {
             let d = ((r as f64 - l.row).powi(2) + (c as f64 - l.col).powi(2)).sqrt();
-            let w = (l.radius + 0.5 - d).clamp(0.0, 1.0);
-            if w > 0.0 {
+            let mut w = (l.radius + 0.5 - d).clamp(0.0, 1.0);
+            if l.texture && (r + c) % 2 == 1 {
+                w = -w;
+            }
+            if w != 0.0 {
                 let v = &mut x[r as usize * n + c as usize];
                 *v = (*v + w * l.contrast).max(0.0);
             }
@@ -135,7 +147,12 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
         for _ in 0..40 {
             let row = rng.uniform_in(4.0, n as f64 - 5.0);
             let col = rng.uniform_in(4.0, n as f64 - 5.0);
-            let radius = rng.uniform_in(0.8, 2.0);
+            let texture = rng.uniform() < TEXTURED;
+            let radius = if texture {
+                rng.uniform_in(2.0, 3.5)
+            } else {
+                rng.uniform_in(0.8, 2.0)
+            };
             let size = rng.uniform_in(0.25, 0.6);
             let contrast = if rng.uniform() < 0.5 { size } else { -size };
             if image[row.round() as usize * n + col.round() as usize] > 0.2 {
@@ -144,6 +161,7 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
                     col,
                     radius,
                     contrast,
+                    texture,
                 });
                 break;
             }
@@ -228,7 +246,7 @@ mod tests {
                 seen += 1;
                 let (r, c) = (l.row - 16.0, l.col - 16.0);
                 assert!(r * r + c * c < (0.4f64 * 32.0).powi(2) + 2.0);
-                assert!((0.8..=2.0).contains(&l.radius));
+                assert!((0.8..=3.5).contains(&l.radius));
                 assert!((0.25..=0.6).contains(&l.contrast.abs()));
             }
         }
@@ -241,6 +259,7 @@ mod tests {
             col: 5.0,
             radius: 1.7,
             contrast: 0.3,
+            texture: false,
         };
         add_lesion(&mut x, 10, &l);
         assert!((x[55] - 0.8).abs() < 1e-15);

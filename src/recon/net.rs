@@ -36,6 +36,14 @@ pub struct NetShape {
     pub blocks: usize,
     pub depth: usize,
     pub channels: usize,
+    /// Data consistency after each block (false: a plain residual CNN on A* y, a
+    /// post-processing network).
+    #[serde(default = "yes")]
+    pub consistency: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl NetShape {
@@ -284,9 +292,13 @@ impl CascadeNet {
             let mut acts = Vec::new();
             let r = self.cnn(k, &h, n, tape.then_some(&mut acts));
             let u = from_channels(&(&h + &r));
-            // x+ = u - A* A u + A* y
-            let atau = a.adjoint(a.apply(u.view()).view());
-            x = &u - &atau + &aty;
+            x = if self.shape.consistency {
+                // x+ = u - A* A u + A* y
+                let atau = a.adjoint(a.apply(u.view()).view());
+                &u - &atau + &aty
+            } else {
+                u
+            };
             if tape {
                 acts_all.push(acts);
             }
@@ -310,9 +322,13 @@ impl CascadeNet {
         let mut gy = Array1::<C64>::zeros(a.dim_out());
         for k in (0..self.shape.blocks).rev() {
             // Data consistency: g_u = g_x - A* A g_x, g_y += A g_x.
-            let agx = a.apply(gx.view());
-            let gu = &gx - &a.adjoint(agx.view());
-            gy += &agx;
+            let gu = if self.shape.consistency {
+                let agx = a.apply(gx.view());
+                gy += &agx;
+                &gx - &a.adjoint(agx.view())
+            } else {
+                gx.clone()
+            };
             // Residual block: g_h = g_u + J_CNN^T g_u.
             let gu_c = to_channels(&gu);
             let mut gcur = gu_c.clone();
@@ -493,6 +509,7 @@ mod tests {
             blocks: 2,
             depth: 3,
             channels: 4,
+            consistency: true,
         };
         let mut net = CascadeNet::new(shape, &mut rng).unwrap();
         // Non-zero last layers and biases, so every term of the backward pass is exercised.
@@ -514,6 +531,7 @@ mod tests {
             blocks: 3,
             depth: 3,
             channels: 4,
+            consistency: true,
         };
         let net = CascadeNet::new(shape, &mut rng).unwrap();
         let (_, a, mut rng) = setup(8, 2);
@@ -576,7 +594,10 @@ mod tests {
         let cols = Array2::from_shape_simple_fn((c_in * k * k, n * n), || rng.normal());
         let lhs = (&im2col(&x, n, k) * &cols).sum();
         let rhs = (&x * &col2im(&cols, c_in, n, k)).sum();
-        assert!((lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0), "{lhs} vs {rhs}");
+        assert!(
+            (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
     }
 
     #[test]

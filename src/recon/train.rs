@@ -23,6 +23,18 @@ use crate::rng::Rng;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
+/// With or without data consistency between the blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    Cascade,
+    Residual,
+}
+
+impl Architecture {
+    pub const NAMES: &'static [&'static str] = &["cascade", "residual"];
+}
+
 /// Everything a training run depends on: the one validated type behind
 /// `barriers-lab train-recon` and the network file's header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +43,7 @@ pub struct TrainOptions {
     pub blocks: usize,
     pub depth: usize,
     pub channels: usize,
+    pub architecture: Architecture,
     pub mask: Pattern,
     pub rate: f64,
     /// The mask's seed.
@@ -54,10 +67,11 @@ impl Default for TrainOptions {
             blocks: 5,
             depth: 4,
             channels: 16,
-            mask: Pattern::Radial,
+            architecture: Architecture::Cascade,
+            mask: Pattern::VariableDensity,
             rate: 0.15,
             mask_seed: 1,
-            density: 1.0,
+            density: 2.0,
             noise: 0.01,
             steps: 2000,
             batch: 8,
@@ -91,6 +105,13 @@ impl Params for TrainOptions {
             unit: "",
             help: "Hidden channels of each convolution.",
             kind: Kind::Int { min: 1, max: 128 },
+        },
+        Field {
+            key: "architecture",
+            label: "Architecture",
+            unit: "",
+            help: "cascade: data consistency after each block (the measured coefficients kept); residual: a plain residual CNN on A* y.",
+            kind: Kind::Choice(Architecture::NAMES),
         },
         Field {
             key: "mask",
@@ -220,6 +241,7 @@ impl TrainOptions {
             blocks: self.blocks,
             depth: self.depth,
             channels: self.channels,
+            consistency: self.architecture == Architecture::Cascade,
         }
     }
 
@@ -413,12 +435,13 @@ mod tests {
             depth: 2,
             channels: 4,
             mask: Pattern::VariableDensity,
+            density: 1.0,
             rate: 0.3,
-            steps: 30,
+            steps: 80,
             batch: 4,
             lr: 3e-3,
             validation: 4,
-            eval_every: 15,
+            eval_every: 40,
             ..TrainOptions::default()
         }
     }
