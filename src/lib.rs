@@ -23,10 +23,12 @@
 //! - [`operators`]: the MRI model's linear operators (unitary FFT, A = P F, wavelets,
 //!   finite differences) with their adjoints, and the sampling patterns.
 //! - [`solvers`]: soft-thresholding, Chambolle-Pock for the square-root LASSO, FIRENET.
-//! - [`recon`]: the reconstruction maps (adjoint, wavelet and TV compressed sensing, FIRENET)
-//!   and image-quality metrics, and each map's vector-Jacobian product.
+//! - [`recon`]: the reconstruction maps (adjoint, wavelet and TV compressed sensing, FIRENET,
+//!   the trained network) and image-quality metrics, and each map's vector-Jacobian product.
 //! - [`instability`]: the instability test of Antun et al. (PNAS 2020), gradient ascent for
 //!   the perturbation a reconstruction map amplifies most.
+//! - [`kernel_awareness`]: details (nearly) in the kernel of A, and the lower bound
+//!   (||x - x'|| - 2 eta) / delta on the Lipschitz constant of any method accurate on both.
 //! - [`render`]: pixels for the page and the command line's PNG figures.
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!
@@ -51,6 +53,7 @@ pub mod classifier;
 pub mod data;
 pub mod demos;
 pub mod instability;
+pub mod kernel_awareness;
 pub mod models;
 pub mod nn;
 pub mod operators;
