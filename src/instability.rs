@@ -191,6 +191,8 @@ pub struct Snapshot {
     /// The same amplification for Gaussian noise r_g of norm ||r_j|| (one seeded direction,
     /// scaled to each snapshot's norm).
     pub noise_amplification: f64,
+    /// ||Psi(A(x + r_g) + e) - x|| / ||x|| for that Gaussian r_g.
+    pub noise_error: f64,
 }
 
 /// The largest amplification among iterates with ||r|| >= half the final ||r||.
@@ -370,8 +372,10 @@ impl InstabilityTest {
         }
         let noise_r = &self.noise * rec.r_norm;
         let (y, _) = self.measure(&noise_r);
-        let noise_change = norm2((&self.map.apply(y.view()) - &self.psi0).view());
+        let noise_out = self.map.apply(y.view());
+        let noise_change = norm2((&noise_out - &self.psi0).view());
         let xc = complex(self.x.view());
+        let noise_error = norm2((&noise_out - &xc).view()) / self.x_norm;
         self.snapshots.push(Snapshot {
             iteration: self.iterations,
             r: self.r.clone(),
@@ -383,6 +387,7 @@ impl InstabilityTest {
             amplification: rec.amplification,
             lipschitz: rec.lipschitz,
             noise_amplification: noise_change / rec.r_norm,
+            noise_error,
         });
     }
 

@@ -12,6 +12,7 @@ pub mod dimension;
 pub mod mri;
 pub mod toy;
 pub mod universal;
+pub mod unstable;
 
 use crate::params::{Field, Kind};
 

@@ -6,6 +6,7 @@
 
 mod args;
 mod attack;
+mod instability;
 mod output;
 mod recon;
 mod toy;
@@ -28,6 +29,7 @@ USAGE:
     barriers-lab dimension [--data mnist] [--n 200] [--json]
     barriers-lab recon --image colin27:75 --size 128 --mask variable-density --rate 0.25 --noise 0.01 --method firenet [--seed N] [--json] [--out DIR]
     barriers-lab train-recon [--steps N] [--seed N] [--out FILE] [--threads N] [--checkpoint STEP] [--json]
+    barriers-lab instability --method net|firenet|tv|cs-wavelet|adjoint --image family:9001 --budget 0.03 --iters 100 [--model-file FILE] [--json] [--out DIR]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -62,6 +64,11 @@ train-recon: train the reconstruction network (a cascade of small CNNs with data
     on Colin27 slices with small lesions at one sampling pattern and rate; writes a network
     file (default www/models/recon-net.brn) with its training log.
 
+instability: the instability test of one method on one image at the network's setting:
+    gradient ascent with momentum for the perturbation r (||r|| <= budget ||x||) it amplifies
+    most; prints psnr_clean, r_over_x, err_clean, err_perturbed, err_gaussian, amplification
+    and amplification_gaussian; --out writes the snapshots as PNG.
+
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
 EXAMPLE:
@@ -84,6 +91,7 @@ fn main() -> ExitCode {
             "universal" | "dimension" => Some(universal::help()),
             "recon" => Some(recon::help()),
             "train-recon" => Some(train_recon::help()),
+            "instability" => Some(instability::help()),
             _ => None,
         }
     };
@@ -100,6 +108,7 @@ fn main() -> ExitCode {
         Some("dimension") => universal::run_dimension(rest),
         Some("recon") => recon::run(rest),
         Some("train-recon") => train_recon::run(rest),
+        Some("instability") => instability::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",

@@ -46,7 +46,7 @@ fn image_file_sizes(path: &Path) -> Result<[Array1<f64>; 3], String> {
 }
 
 /// The image for `--image FILE`: a PNG or raw f32, at side n.
-fn image_file(path: &Path, n: usize) -> Result<Array1<f64>, String> {
+pub fn image_file(path: &Path, n: usize) -> Result<Array1<f64>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let named = |e: String| format!("{}: {e}", path.display());
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

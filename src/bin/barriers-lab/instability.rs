@@ -1,0 +1,148 @@
+//! `barriers-lab instability`: the instability test (Antun et al., PNAS 2020) of one method
+//! on one image, at the trained network's setting (its side, pattern, rate and mask).
+
+use crate::args::{self, UsageError};
+use crate::output::{create_dir, print, write_png};
+use crate::recon::image_file;
+use barriers_lab::data::images::shipped_data_dir;
+use barriers_lab::data::mri::load_slices;
+use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams};
+use barriers_lab::params;
+use barriers_lab::render::mri::{error_rgba, grey_scaled_rgba};
+use barriers_lab::render::raster::Canvas;
+use ndarray::Array1;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// The shipped network.
+pub const MODEL: &str = "www/models/recon-net.brn";
+
+pub fn help() -> String {
+    args::help::<UnstableParams>(
+        "barriers-lab instability options (also --image family:SEED|FILE, --model-file FILE, --json, --out DIR):",
+    )
+}
+
+/// The network's setting from `--model-file` or the shipped file.
+pub fn setting(parsed: &args::Parsed) -> Result<Setting, String> {
+    let path = parsed
+        .option("model-file")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(MODEL));
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let side = bytes_side(&bytes)?;
+    Setting::from_bytes(&bytes, side).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The side a network file was trained at (its header's info.side, 64 if absent).
+fn bytes_side(bytes: &[u8]) -> Result<usize, String> {
+    let (_, h) = barriers_lab::recon::net::CascadeNet::from_bytes(bytes)?;
+    Ok(h.info
+        .get("side")
+        .and_then(|v| v.as_u64())
+        .map_or(64, |s| s as usize))
+}
+
+/// `--image family:SEED` (or the state's image_seed) or `--image FILE`.
+pub fn case(
+    p: &mut UnstableParams,
+    parsed: &args::Parsed,
+    s: &Setting,
+) -> Result<Result<Case, String>, UsageError> {
+    let n = s.a.side();
+    let src = parsed.option("image");
+    if let Some(seed) = src.and_then(|v| v.strip_prefix("family:")) {
+        p.image_seed = seed.parse().map_err(|_| {
+            UsageError(format!(
+                "--image: expected family:SEED with SEED a whole number, got '{seed}'"
+            ))
+        })?;
+    }
+    Ok(match src {
+        Some(file) if !file.starts_with("family:") => image_file(Path::new(file), n)
+            .and_then(|x| Case::image(s, x, None, p.image_seed, p.noise)),
+        _ => load_slices(n, &shipped_data_dir())
+            .and_then(|sl| Case::family(s, &sl, p.image_seed, p.noise)),
+    })
+}
+
+pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
+    let (mut p, parsed) =
+        args::parse::<UnstableParams>(argv, &["json"], &["image", "model-file", "out"])?;
+    let s = match setting(&parsed) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let case = match case(&mut p, &parsed, &s)? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    params::validate(&p)?;
+    Ok(attack(
+        &p,
+        &s,
+        &case,
+        parsed.flag("json"),
+        parsed.option("out"),
+    ))
+}
+
+fn attack(
+    p: &UnstableParams,
+    s: &Setting,
+    case: &Case,
+    json: bool,
+    out: Option<&str>,
+) -> Result<(), String> {
+    let t0 = std::time::Instant::now();
+    let mut test = unstable::start(s, case, p.method, p)?;
+    while !test.done() {
+        test.step();
+    }
+    let report = test.report();
+    let sum = unstable::summarise(case, p.method, &report)?;
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let mut v = serde_json::to_value(&sum).map_err(|e| e.to_string())?;
+    v["ms"] = json!(ms);
+    v["image_seed"] = json!(p.image_seed);
+    v["held_out"] = json!(case.held_out());
+    v["rate"] = json!(s.a.rate());
+    v["state"] = json!(params::to_query(p));
+    print(&v, json);
+    if let Some(dir) = out {
+        let dir = Path::new(dir);
+        create_dir(dir)?;
+        let n = s.a.side();
+        let peak = case.x.fold(0.0f64, |a, v| a.max(*v));
+        let png = |name: String, rgba: Vec<u8>| {
+            write_png(
+                &dir.join(name),
+                &Canvas {
+                    width: n,
+                    height: n,
+                    rgba,
+                },
+            )
+        };
+        png("image.png".into(), grey_scaled_rgba(case.x.view(), peak))?;
+        let clean = report.clean_output.mapv(|z| z.norm());
+        png("recon.png".into(), grey_scaled_rgba(clean.view(), peak))?;
+        for (j, snap) in report.snapshots.iter().enumerate() {
+            let xr: Array1<f64> = &case.x + &snap.r;
+            let o = snap.output.mapv(|z| z.norm());
+            png(
+                format!("perturbed-{}.png", j + 1),
+                grey_scaled_rgba(xr.view(), peak),
+            )?;
+            png(
+                format!("recon-perturbed-{}.png", j + 1),
+                grey_scaled_rgba(o.view(), peak),
+            )?;
+            png(
+                format!("change-{}.png", j + 1),
+                error_rgba(o.view(), clean.view(), peak),
+            )?;
+        }
+    }
+    Ok(())
+}

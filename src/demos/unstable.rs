@@ -1,0 +1,436 @@
+//! The unstable network against the stable methods: one validated state, the experiment it
+//! sets up (the network's own sampling pattern, a member of its image family, noise) and the
+//! instability test run on any method.
+//!
+//! Everything happens at the network's setting: its side (64), pattern, rate and mask seed,
+//! read from its file's header, so the stable methods see exactly the measurements the
+//! network sees.
+
+use crate::data::family::{self, Member, VALIDATION_MAX};
+use crate::data::mri::MriSlices;
+use crate::instability::{InstabilityOptions, InstabilityReport, InstabilityTest};
+use crate::operators::sampling::SubsampledFourier;
+use crate::operators::wavelet::WaveletKind;
+use crate::operators::{complex, LinearOperator, C64};
+use crate::params::{Field, Kind, ParamError, Params};
+use crate::recon::map::ReconMap;
+use crate::recon::net::{CascadeNet, NetHeader, NetMap};
+use crate::recon::train::measure;
+use crate::recon::vjp::recon_map;
+use crate::recon::{Method, Objective, Settings};
+use crate::solvers::firenet::FirenetOptions;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The methods the demo compares: the trained network and the four of the MRI demo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Which {
+    Net,
+    Firenet,
+    Tv,
+    CsWavelet,
+    Adjoint,
+}
+
+impl Which {
+    pub const ALL: [Which; 5] = [
+        Which::Net,
+        Which::Firenet,
+        Which::Tv,
+        Which::CsWavelet,
+        Which::Adjoint,
+    ];
+    pub const NAMES: &'static [&'static str] = &["net", "firenet", "tv", "cs-wavelet", "adjoint"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// The stable method, if it is one.
+    pub fn method(self) -> Option<Method> {
+        match self {
+            Which::Net => None,
+            Which::Firenet => Some(Method::Firenet),
+            Which::Tv => Some(Method::Tv),
+            Which::CsWavelet => Some(Method::CsWavelet),
+            Which::Adjoint => Some(Method::Adjoint),
+        }
+    }
+}
+
+/// The demo's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnstableParams {
+    pub method: Which,
+    /// The family member (seeds above 9000 are held out of training and tuning).
+    pub image_seed: u64,
+    /// ||e|| / ||A x||.
+    pub noise: f64,
+    /// The instability test: ||r|| <= budget ||x||, and its ascent.
+    pub budget: f64,
+    pub iters: usize,
+    pub lambda: f64,
+    pub eta: f64,
+    pub gamma: f64,
+    pub attack_seed: u32,
+    /// The stable methods.
+    pub lambda_tv: f64,
+    pub lambda_w: f64,
+    pub wavelet: WaveletKind,
+    pub levels: usize,
+    pub cp_iters: usize,
+    pub restarts: usize,
+    pub inner: usize,
+    pub firenet_on: Objective,
+}
+
+impl Default for UnstableParams {
+    fn default() -> Self {
+        Self {
+            method: Which::Net,
+            image_seed: 9001,
+            noise: 0.01,
+            budget: 0.03,
+            iters: 100,
+            lambda: 0.01,
+            eta: 0.01,
+            gamma: 0.9,
+            attack_seed: 1,
+            lambda_tv: 0.01,
+            lambda_w: 0.01,
+            wavelet: WaveletKind::Db4,
+            levels: 3,
+            cp_iters: 300,
+            restarts: 6,
+            inner: 50,
+            firenet_on: Objective::Tv,
+        }
+    }
+}
+
+const fn float(min: f64, max: f64, step: f64, log: bool) -> Kind {
+    Kind::Float {
+        min,
+        max,
+        step,
+        log,
+    }
+}
+
+impl Params for UnstableParams {
+    const SCHEMA: &'static [Field] = &[
+        Field {
+            key: "method",
+            label: "Method",
+            unit: "",
+            help: "The reconstruction the instability test attacks.",
+            kind: Kind::Choice(Which::NAMES),
+        },
+        Field {
+            key: "image_seed",
+            label: "Image",
+            unit: "",
+            help: "The family member: seeds above 9000 are held out of training and tuning.",
+            kind: Kind::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+        },
+        Field {
+            key: "noise",
+            label: "Noise",
+            unit: "",
+            help: "||e|| / ||A x||, complex Gaussian, the same for every method.",
+            kind: float(0.0, 0.2, 0.001, false),
+        },
+        Field {
+            key: "budget",
+            label: "Perturbation budget",
+            unit: "",
+            help: "The largest ||r|| / ||x|| the test may use.",
+            kind: float(0.001, 0.2, 0.001, false),
+        },
+        Field {
+            key: "iters",
+            label: "Iterations",
+            unit: "",
+            help: "Gradient-ascent steps of the instability test (one forward and one backward pass each).",
+            kind: Kind::Int { min: 1, max: 2000 },
+        },
+        Field {
+            key: "lambda",
+            label: "λ (test)",
+            unit: "",
+            help: "The price of ||r||^2 in Q(r) = ||Psi(A(x + r)) - Psi(A x)||^2 - λ ||r||^2.",
+            kind: float(0.0, 10.0, 0.001, false),
+        },
+        Field {
+            key: "eta",
+            label: "Step η",
+            unit: "",
+            help: "The ascent's step size.",
+            kind: float(1e-6, 10.0, 1e-6, true),
+        },
+        Field {
+            key: "gamma",
+            label: "Momentum γ",
+            unit: "",
+            help: "The ascent's momentum.",
+            kind: float(0.0, 0.99, 0.01, false),
+        },
+        Field {
+            key: "attack_seed",
+            label: "Test seed",
+            unit: "",
+            help: "The random start of r and the Gaussian control.",
+            kind: Kind::Int {
+                min: 0,
+                max: u32::MAX as i64,
+            },
+        },
+        Field {
+            key: "lambda_tv",
+            label: "λ of TV",
+            unit: "",
+            help: "Weight of the total variation in the square-root LASSO.",
+            kind: float(1e-6, 1.0, 1e-6, true),
+        },
+        Field {
+            key: "lambda_w",
+            label: "λ of the wavelet l1",
+            unit: "",
+            help: "Weight of the wavelet l1 term in the square-root LASSO.",
+            kind: float(1e-6, 1.0, 1e-6, true),
+        },
+        Field {
+            key: "wavelet",
+            label: "Wavelet",
+            unit: "",
+            help: "The orthonormal wavelet of the l1 term.",
+            kind: Kind::Choice(WaveletKind::NAMES),
+        },
+        Field {
+            key: "levels",
+            label: "Wavelet levels",
+            unit: "",
+            help: "Scales of the wavelet transform.",
+            kind: Kind::Int { min: 1, max: 5 },
+        },
+        Field {
+            key: "cp_iters",
+            label: "Chambolle-Pock steps",
+            unit: "",
+            help: "Steps of the TV and wavelet reconstructions (each is a layer the test differentiates through).",
+            kind: Kind::Int { min: 1, max: 2000 },
+        },
+        Field {
+            key: "restarts",
+            label: "FIRENET restarts n",
+            unit: "",
+            help: "FIRENET's restarts.",
+            kind: Kind::Int { min: 1, max: 50 },
+        },
+        Field {
+            key: "inner",
+            label: "FIRENET steps per restart p",
+            unit: "",
+            help: "Primal-dual steps per restart.",
+            kind: Kind::Int { min: 1, max: 200 },
+        },
+        Field {
+            key: "firenet_on",
+            label: "FIRENET objective",
+            unit: "",
+            help: "FIRENET on the wavelet or the TV square-root LASSO.",
+            kind: Kind::Choice(Objective::NAMES),
+        },
+    ];
+
+    fn check(&self) -> Result<(), ParamError> {
+        if self.restarts * self.inner > 2000 {
+            return Err(ParamError::new(
+                Some("inner"),
+                format!(
+                    "FIRENET may have at most 2000 layers here, got {} x {}",
+                    self.restarts, self.inner
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl UnstableParams {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            wavelet: self.wavelet,
+            levels: self.levels,
+            lambda_wavelet: self.lambda_w,
+            lambda_tv: self.lambda_tv,
+            iterations: self.cp_iters,
+            firenet: FirenetOptions {
+                restarts: self.restarts,
+                inner: self.inner,
+                ..Default::default()
+            },
+            firenet_on: self.firenet_on,
+        }
+    }
+
+    pub fn instability_options(&self) -> InstabilityOptions {
+        let i = self.iters;
+        let mut snaps = vec![(i / 4).max(1), (i / 2).max(1), i];
+        snaps.dedup();
+        InstabilityOptions {
+            lambda: self.lambda,
+            eta: self.eta,
+            gamma: self.gamma,
+            iterations: i,
+            snapshots: snaps,
+            budget: Some(self.budget),
+            seed: self.attack_seed as u64,
+            ..InstabilityOptions::default()
+        }
+    }
+}
+
+/// The network and the measurement operator it was trained with.
+pub struct Setting {
+    pub net: Arc<CascadeNet>,
+    pub header: NetHeader,
+    pub a: Arc<SubsampledFourier>,
+}
+
+impl Setting {
+    /// From a network file's bytes; the side is the one it was trained at (64).
+    pub fn from_bytes(bytes: &[u8], side: usize) -> Result<Self, String> {
+        let (net, header) = CascadeNet::from_bytes(bytes)?;
+        let a = Arc::new(header.training.operator(side)?);
+        Ok(Self {
+            net: Arc::new(net),
+            header,
+            a,
+        })
+    }
+
+    /// A method as a reconstruction map on this setting's measurements.
+    pub fn map(&self, which: Which, p: &UnstableParams) -> Result<Arc<dyn ReconMap>, String> {
+        match which.method() {
+            None => Ok(Arc::new(NetMap {
+                net: self.net.clone(),
+                a: self.a.clone(),
+            })),
+            Some(m) => recon_map(m, &self.a, &p.settings()),
+        }
+    }
+}
+
+/// A family member (or any image of the setting's side) with its noise.
+pub struct Case {
+    pub x: Array1<f64>,
+    pub member: Option<Member>,
+    /// e, the noise of the clean measurements (kept under every perturbation).
+    pub e: Array1<C64>,
+}
+
+impl Case {
+    pub fn family(
+        setting: &Setting,
+        slices: &MriSlices,
+        seed: u64,
+        noise: f64,
+    ) -> Result<Self, String> {
+        if slices.side() != setting.a.side() {
+            return Err(format!(
+                "the family is drawn at {0} x {0}, the network works at {1} x {1}",
+                slices.side(),
+                setting.a.side()
+            ));
+        }
+        let m = family::draw(slices, seed)?;
+        Self::image(setting, m.image.clone(), Some(m), seed, noise)
+    }
+
+    pub fn image(
+        setting: &Setting,
+        x: Array1<f64>,
+        member: Option<Member>,
+        seed: u64,
+        noise: f64,
+    ) -> Result<Self, String> {
+        if x.len() != setting.a.dim_in() {
+            return Err(format!(
+                "the image has {} pixels; the network works at {} x {}",
+                x.len(),
+                setting.a.side(),
+                setting.a.side()
+            ));
+        }
+        let y = measure(&setting.a, &x, noise, seed as u32);
+        let e = &y - &setting.a.apply(complex(x.view()).view());
+        Ok(Self { x, member, e })
+    }
+
+    /// Whether the image is held out of training and tuning.
+    pub fn held_out(&self) -> bool {
+        self.member
+            .as_ref()
+            .is_some_and(|m| m.seed > VALIDATION_MAX)
+    }
+}
+
+/// What the command line and the page report of one instability test.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub method: String,
+    pub psnr_clean: f64,
+    pub r_over_x: f64,
+    pub err_clean: f64,
+    pub err_perturbed: f64,
+    pub err_gaussian: f64,
+    pub amplification: f64,
+    pub amplification_gaussian: f64,
+    pub lipschitz: f64,
+    pub iterations: usize,
+}
+
+/// Starts the instability test of `which` on a case.
+pub fn start(
+    setting: &Setting,
+    case: &Case,
+    which: Which,
+    p: &UnstableParams,
+) -> Result<InstabilityTest, String> {
+    let map = setting.map(which, p)?;
+    InstabilityTest::new(
+        map,
+        setting.a.clone(),
+        case.x.clone(),
+        Some(case.e.clone()),
+        p.instability_options(),
+    )
+}
+
+/// The summary of a finished test: the worst case found, the last snapshot, and the
+/// Gaussian control at its norm.
+pub fn summarise(case: &Case, which: Which, report: &InstabilityReport) -> Result<Summary, String> {
+    let last = report.snapshots.last().ok_or("the test kept no snapshot")?;
+    let worst = report.worst.clone().ok_or("the test found no worst case")?;
+    let clean = report.clean_output.mapv(|z| z.norm());
+    let psnr_clean = crate::recon::metrics::psnr(case.x.view(), clean.view());
+    Ok(Summary {
+        method: which.name().into(),
+        psnr_clean,
+        r_over_x: last.r_rel,
+        err_clean: report.clean_error,
+        err_perturbed: last.error,
+        err_gaussian: last.noise_error,
+        amplification: worst.amplification,
+        amplification_gaussian: last.noise_amplification,
+        lipschitz: last.lipschitz,
+        iterations: last.iteration,
+    })
+}
