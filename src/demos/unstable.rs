@@ -418,7 +418,7 @@ pub fn start(
 /// Gaussian control at its norm.
 pub fn summarise(case: &Case, which: Which, report: &InstabilityReport) -> Result<Summary, String> {
     let last = report.snapshots.last().ok_or("the test kept no snapshot")?;
-    let worst = report.worst.clone().ok_or("the test found no worst case")?;
+    let worst = report.worst.ok_or("the test found no worst case")?;
     let clean = report.clean_output.mapv(|z| z.norm());
     let psnr_clean = crate::recon::metrics::psnr(case.x.view(), clean.view());
     Ok(Summary {
