@@ -434,3 +434,156 @@ pub fn summarise(case: &Case, which: Which, report: &InstabilityReport) -> Resul
         iterations: last.iteration,
     })
 }
+
+/// One point of the more-samples curve: a method's mean PSNR over the images at one rate.
+#[derive(Clone, Debug, Serialize)]
+pub struct SamplesPoint {
+    pub rate: f64,
+    /// |Omega| / n^2 actually sampled.
+    pub sampled: f64,
+    pub method: String,
+    pub psnr: f64,
+}
+
+/// More samples can hurt: nested masks of the network's pattern and seed at each rate (a
+/// larger rate keeps every sample of a smaller one), each method's mean PSNR of |Psi(y)| on
+/// the family members `seeds`. The network keeps its weights; only its data-consistency
+/// steps (and every other method) see the new mask.
+pub fn samples_curve(
+    setting: &Setting,
+    slices: &MriSlices,
+    p: &UnstableParams,
+    rates: &[f64],
+    seeds: &[u64],
+    methods: &[Which],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<SamplesPoint>, String> {
+    let n = setting.a.side();
+    let members: Vec<Member> = seeds
+        .iter()
+        .map(|&s| family::draw(slices, s))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    let total = rates.len() * methods.len();
+    for (i, &rate) in rates.iter().enumerate() {
+        let mut opts = setting.header.training.clone();
+        opts.rate = rate;
+        let a = Arc::new(opts.operator(n)?);
+        let here = Setting {
+            net: setting.net.clone(),
+            header: setting.header.clone(),
+            a: a.clone(),
+        };
+        for (j, &w) in methods.iter().enumerate() {
+            let map = here.map(w, p)?;
+            let mut total_psnr = 0.0;
+            for m in &members {
+                let y = measure(&a, &m.image, p.noise, m.seed as u32);
+                let est = map.apply(y.view()).mapv(|z| z.norm());
+                total_psnr += crate::recon::metrics::psnr(m.image.view(), est.view());
+            }
+            out.push(SamplesPoint {
+                rate,
+                sampled: a.rate(),
+                method: w.name().into(),
+                psnr: total_psnr / members.len().max(1) as f64,
+            });
+            progress(i * methods.len() + j + 1, total);
+        }
+    }
+    Ok(out)
+}
+
+/// One method variant on the trade-off plot.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffPoint {
+    pub label: String,
+    pub method: String,
+    /// Mean PSNR of |Psi(A x + e)| over the clean held-out images.
+    pub psnr: f64,
+    /// The largest worst-case amplification the instability test found over the attacked
+    /// images, at ||r|| <= budget ||x||.
+    pub amplification: f64,
+    /// The state that opens this method's instability test.
+    pub state: UnstableParams,
+}
+
+/// The variants of the trade-off plot: FIRENET with fewer or more restarts, TV and wavelet
+/// square-root LASSO with smaller or larger lambda, and the network(s) given.
+pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
+    let mut v = Vec::new();
+    for restarts in [1, 2, 4, 6, 8] {
+        v.push((
+            format!("FIRENET n = {restarts}"),
+            UnstableParams {
+                method: Which::Firenet,
+                restarts,
+                ..p.clone()
+            },
+        ));
+    }
+    for scale in [0.3, 1.0, 3.0, 10.0] {
+        v.push((
+            format!("TV λ = {:.3}", p.lambda_tv * scale),
+            UnstableParams {
+                method: Which::Tv,
+                lambda_tv: p.lambda_tv * scale,
+                ..p.clone()
+            },
+        ));
+        v.push((
+            format!("wavelet λ = {:.3}", p.lambda_w * scale),
+            UnstableParams {
+                method: Which::CsWavelet,
+                lambda_w: p.lambda_w * scale,
+                ..p.clone()
+            },
+        ));
+    }
+    v.push((
+        "network".into(),
+        UnstableParams {
+            method: Which::Net,
+            ..p.clone()
+        },
+    ));
+    v
+}
+
+/// Computes one trade-off point: PSNR over `clean_seeds`, worst amplification over
+/// `attack_seeds`.
+pub fn tradeoff_point(
+    setting: &Setting,
+    slices: &MriSlices,
+    label: &str,
+    p: &UnstableParams,
+    clean_seeds: &[u64],
+    attack_seeds: &[u64],
+) -> Result<TradeoffPoint, String> {
+    let map = setting.map(p.method, p)?;
+    let mut total = 0.0;
+    for &s in clean_seeds {
+        let c = Case::family(setting, slices, s, p.noise)?;
+        let y = setting.a.apply(complex(c.x.view()).view()) + &c.e;
+        let est = map.apply(y.view()).mapv(|z| z.norm());
+        total += crate::recon::metrics::psnr(c.x.view(), est.view());
+    }
+    let mut amp = 0.0f64;
+    for &s in attack_seeds {
+        let c = Case::family(setting, slices, s, p.noise)?;
+        let mut t = start(setting, &c, p.method, p)?;
+        while !t.done() {
+            t.step();
+        }
+        if let Some(w) = t.worst() {
+            amp = amp.max(w.amplification);
+        }
+    }
+    Ok(TradeoffPoint {
+        label: label.into(),
+        method: p.method.name().into(),
+        psnr: total / clean_seeds.len().max(1) as f64,
+        amplification: amp,
+        state: p.clone(),
+    })
+}

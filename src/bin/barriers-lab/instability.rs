@@ -146,3 +146,149 @@ fn attack(
     }
     Ok(())
 }
+
+/// A count option, 1..=max.
+fn count(
+    parsed: &args::Parsed,
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, UsageError> {
+    match parsed.option(name) {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|v| (1..=max).contains(v))
+            .ok_or_else(|| UsageError(format!("--{name}: '{t}' is not 1 to {max}"))),
+    }
+}
+
+/// Held-out family seeds 9001, 9002, ...
+fn held_out(k: usize) -> Vec<u64> {
+    (0..k as u64)
+        .map(|i| barriers_lab::data::family::VALIDATION_MAX + 1 + i)
+        .collect()
+}
+
+pub fn samples_help() -> String {
+    args::help::<UnstableParams>(
+        "barriers-lab samples options (also --rates R1,R2,.. --images N --model-file FILE --json):",
+    )
+}
+
+/// `barriers-lab samples`: PSNR against sampling rate with nested masks.
+pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
+    let (p, parsed) = args::parse::<UnstableParams>(
+        argv,
+        &["json", "quiet"],
+        &["rates", "images", "model-file"],
+    )?;
+    let rates: Vec<f64> = match parsed.option("rates") {
+        None => (1..=12).map(|i| 0.05 * i as f64).collect(),
+        Some(t) => t
+            .split(',')
+            .map(|v| {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| *r > 0.0 && *r <= 1.0)
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                UsageError(format!("--rates: '{t}' is not a list of rates in (0, 1]"))
+            })?,
+    };
+    let k = count(&parsed, "images", 8, 100)?;
+    let quiet = parsed.flag("quiet");
+    Ok((|| {
+        let s = setting(&parsed)?;
+        let slices = load_slices(s.a.side(), &shipped_data_dir())?;
+        let methods = [
+            unstable::Which::Net,
+            unstable::Which::Firenet,
+            unstable::Which::Tv,
+        ];
+        let pts =
+            unstable::samples_curve(&s, &slices, &p, &rates, &held_out(k), &methods, |i, n| {
+                if !quiet {
+                    eprintln!("samples: {i}/{n}");
+                }
+            })?;
+        print(
+            &json!({"trained_rate": s.header.training.rate, "images": k, "points": pts, "state": params::to_query(&p)}),
+            parsed.flag("json"),
+        );
+        Ok(())
+    })())
+}
+
+pub fn tradeoff_help() -> String {
+    args::help::<UnstableParams>(
+        "barriers-lab tradeoff options (also --images N (clean), --attacked M, --checkpoint FILE (a less-trained network), --model-file FILE, --json):",
+    )
+}
+
+/// `barriers-lab tradeoff`: accuracy against worst-case amplification, one point per variant.
+pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
+    let (p, parsed) = args::parse::<UnstableParams>(
+        argv,
+        &["json", "quiet"],
+        &["images", "attacked", "checkpoint", "model-file"],
+    )?;
+    let k = count(&parsed, "images", 8, 100)?;
+    let m = count(&parsed, "attacked", 2, 20)?;
+    let quiet = parsed.flag("quiet");
+    Ok((|| {
+        let s = setting(&parsed)?;
+        let slices = load_slices(s.a.side(), &shipped_data_dir())?;
+        let variants = unstable::tradeoff_variants(&p);
+        let mut pts = Vec::new();
+        for (i, (label, v)) in variants.iter().enumerate() {
+            pts.push(unstable::tradeoff_point(
+                &s,
+                &slices,
+                label,
+                v,
+                &held_out(k),
+                &held_out(m),
+            )?);
+            if !quiet {
+                eprintln!("tradeoff: {}/{} {label}", i + 1, variants.len());
+            }
+        }
+        if let Some(file) = parsed.option("checkpoint") {
+            let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let c = Setting::from_bytes(&bytes, s.a.side())?;
+            if c.a.indices() != s.a.indices() {
+                return Err(format!(
+                    "{file} was trained at another mask than the network"
+                ));
+            }
+            let v = UnstableParams {
+                method: unstable::Which::Net,
+                ..p.clone()
+            };
+            let steps = c
+                .header
+                .info
+                .get("steps_done")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            let label = format!("network after {steps} steps");
+            pts.push(unstable::tradeoff_point(
+                &c,
+                &slices,
+                &label,
+                &v,
+                &held_out(k),
+                &held_out(m),
+            )?);
+        }
+        print(
+            &json!({"images": k, "attacked": m, "budget": p.budget, "points": pts}),
+            parsed.flag("json"),
+        );
+        Ok(())
+    })())
+}

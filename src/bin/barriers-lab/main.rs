@@ -30,6 +30,8 @@ USAGE:
     barriers-lab recon --image colin27:75 --size 128 --mask variable-density --rate 0.25 --noise 0.01 --method firenet [--seed N] [--json] [--out DIR]
     barriers-lab train-recon [--steps N] [--seed N] [--out FILE] [--threads N] [--checkpoint STEP] [--json]
     barriers-lab instability --method net|firenet|tv|cs-wavelet|adjoint --image family:9001 --budget 0.03 --iters 100 [--model-file FILE] [--json] [--out DIR]
+    barriers-lab samples [--rates 0.05,0.1,..] [--images N] [--json]
+    barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -69,6 +71,13 @@ instability: the instability test of one method on one image at the network's se
     most; prints psnr_clean, r_over_x, err_clean, err_perturbed, err_gaussian, amplification
     and amplification_gaussian; --out writes the snapshots as PNG.
 
+samples: more samples can hurt: mean PSNR of the network, FIRENET and TV on held-out images
+    against the sampling rate, with nested masks of the network's pattern.
+
+tradeoff: the stability-accuracy trade-off: for FIRENET with fewer or more restarts, TV and
+    wavelet square-root LASSO with smaller or larger lambda and the network (and --checkpoint),
+    mean PSNR on clean held-out images against the worst amplification found.
+
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
 EXAMPLE:
@@ -92,6 +101,8 @@ fn main() -> ExitCode {
             "recon" => Some(recon::help()),
             "train-recon" => Some(train_recon::help()),
             "instability" => Some(instability::help()),
+            "samples" => Some(instability::samples_help()),
+            "tradeoff" => Some(instability::tradeoff_help()),
             _ => None,
         }
     };
@@ -109,6 +120,8 @@ fn main() -> ExitCode {
         Some("recon") => recon::run(rest),
         Some("train-recon") => train_recon::run(rest),
         Some("instability") => instability::run(rest),
+        Some("samples") => instability::run_samples(rest),
+        Some("tradeoff") => instability::run_tradeoff(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
