@@ -547,3 +547,201 @@ fn recon_refuses_bad_arguments_with_status_2() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+/// A tiny network trained in a second, for the commands that need one.
+fn tiny_network(dir: &std::path::Path) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("tiny.brn").display().to_string();
+    let v = json(&[
+        "train-recon",
+        "--steps",
+        "4",
+        "--blocks",
+        "1",
+        "--depth",
+        "2",
+        "--channels",
+        "2",
+        "--batch",
+        "2",
+        "--validation",
+        "2",
+        "--eval_every",
+        "2",
+        "--out",
+        &path,
+        "--json",
+        "--quiet",
+        "--checkpoint",
+        "2",
+    ]);
+    assert_eq!(v["steps"], 4);
+    assert!(v["validation_psnr"].as_f64().unwrap() > 10.0, "{v}");
+    assert!(dir.join("tiny-2.brn").exists(), "the checkpoint is written");
+    path
+}
+
+#[test]
+fn instability_samples_and_tradeoff_report_their_numbers() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-instab-{}", std::process::id()));
+    let model = tiny_network(&dir);
+    let fig = dir.join("fig");
+    let fig_s = fig.display().to_string();
+    let net = json(&[
+        "instability",
+        "--model-file",
+        &model,
+        "--method",
+        "net",
+        "--image",
+        "family:9003",
+        "--budget",
+        "0.03",
+        "--iters",
+        "40",
+        "--json",
+        "--out",
+        &fig_s,
+    ]);
+    for key in [
+        "psnr_clean",
+        "r_over_x",
+        "err_clean",
+        "err_perturbed",
+        "err_gaussian",
+        "amplification",
+        "amplification_gaussian",
+    ] {
+        assert!(net[key].as_f64().unwrap().is_finite(), "{key}: {net}");
+    }
+    assert_eq!(net["held_out"], true);
+    assert!(net["r_over_x"].as_f64().unwrap() <= 0.03 + 1e-12);
+    for f in [
+        "image.png",
+        "recon.png",
+        "perturbed-3.png",
+        "recon-perturbed-3.png",
+        "change-3.png",
+    ] {
+        assert!(fig.join(f).exists(), "{f}");
+    }
+    // The same state gives the same numbers.
+    let again = json(&[
+        "instability",
+        "--model-file",
+        &model,
+        "--method",
+        "net",
+        "--image",
+        "family:9003",
+        "--budget",
+        "0.03",
+        "--iters",
+        "40",
+        "--json",
+    ]);
+    assert_eq!(again["amplification"], net["amplification"]);
+    // The adjoint is 1-Lipschitz: its amplification never exceeds 1.
+    let adj = json(&[
+        "instability",
+        "--model-file",
+        &model,
+        "--method",
+        "adjoint",
+        "--iters",
+        "40",
+        "--json",
+    ]);
+    assert!(
+        adj["amplification"].as_f64().unwrap() <= 1.0 + 1e-12,
+        "{adj}"
+    );
+    let s = json(&[
+        "samples",
+        "--model-file",
+        &model,
+        "--rates",
+        "0.1,0.4",
+        "--images",
+        "2",
+        "--cp_iters",
+        "30",
+        "--restarts",
+        "2",
+        "--inner",
+        "10",
+        "--json",
+        "--quiet",
+    ]);
+    let pts = s["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 6, "2 rates x 3 methods");
+    let tv: Vec<f64> = pts
+        .iter()
+        .filter(|p| p["method"] == "tv")
+        .map(|p| p["psnr"].as_f64().unwrap())
+        .collect();
+    assert!(
+        tv[1] > tv[0],
+        "TV improves with four times the samples: {tv:?}"
+    );
+    let checkpoint = dir.join("tiny-2.brn").display().to_string();
+    let t = json(&[
+        "tradeoff",
+        "--model-file",
+        &model,
+        "--checkpoint",
+        &checkpoint,
+        "--images",
+        "1",
+        "--attacked",
+        "1",
+        "--iters",
+        "5",
+        "--cp_iters",
+        "20",
+        "--restarts",
+        "1",
+        "--inner",
+        "5",
+        "--json",
+        "--quiet",
+    ]);
+    let pts = t["points"].as_array().unwrap();
+    assert!(pts.len() >= 15, "{}", pts.len());
+    assert!(pts
+        .iter()
+        .all(|p| p["psnr"].as_f64().unwrap().is_finite()
+            && p["amplification"].as_f64().unwrap() >= 0.0));
+    assert!(pts.last().unwrap()["label"]
+        .as_str()
+        .unwrap()
+        .contains("after 2 steps"));
+    for args in [
+        &["instability", "--model-file", "/nonexistent.brn"][..],
+        &["instability", "--model-file", &model, "--method", "unet"],
+        &["instability", "--model-file", &model, "--budget", "NaN"],
+        &["instability", "--model-file", &model, "--image", "family:x"],
+        &[
+            "instability",
+            "--model-file",
+            &model,
+            "--image",
+            "/nonexistent.png",
+        ],
+        &["samples", "--model-file", &model, "--rates", "0,2"],
+        &["tradeoff", "--model-file", &model, "--images", "0"],
+        &["train-recon", "--mask", "painted"],
+        &["train-recon", "--blocks", "0"],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -59,8 +59,11 @@ pub fn case(
         })?;
     }
     Ok(match src {
-        Some(file) if !file.starts_with("family:") => image_file(Path::new(file), n)
-            .and_then(|x| Case::image(s, x, None, p.image_seed, p.noise)),
+        Some(file) if !file.starts_with("family:") => {
+            let x =
+                image_file(Path::new(file), n).map_err(|e| UsageError(format!("--image: {e}")))?;
+            Case::image(s, x, None, p.image_seed, p.noise)
+        }
         _ => load_slices(n, &shipped_data_dir())
             .and_then(|sl| Case::family(s, &sl, p.image_seed, p.noise)),
     })
@@ -69,10 +72,7 @@ pub fn case(
 pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     let (mut p, parsed) =
         args::parse::<UnstableParams>(argv, &["json"], &["image", "model-file", "out"])?;
-    let s = match setting(&parsed) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
+    let s = setting(&parsed).map_err(|e| UsageError(format!("--model-file: {e}")))?;
     let case = match case(&mut p, &parsed, &s)? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
