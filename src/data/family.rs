@@ -119,6 +119,22 @@ pub fn add_lesion(x: &mut Array1<f64>, n: usize, l: &Lesion) {
     }
 }
 
+/// The smallest intensity under a lesion's footprint (radius + 1/2 around its centre).
+fn footprint_min(x: &Array1<f64>, n: usize, row: f64, col: f64, radius: f64) -> f64 {
+    let reach = (radius + 1.0).ceil() as i64;
+    let (r0, c0) = (row.round() as i64, col.round() as i64);
+    let mut m = f64::INFINITY;
+    for r in (r0 - reach).max(0)..=(r0 + reach).min(n as i64 - 1) {
+        for c in (c0 - reach).max(0)..=(c0 + reach).min(n as i64 - 1) {
+            let d = ((r as f64 - row).powi(2) + (c as f64 - col).powi(2)).sqrt();
+            if d < radius + 0.5 {
+                m = m.min(x[r as usize * n + c as usize]);
+            }
+        }
+    }
+    m
+}
+
 /// Draws member `seed` of the family at the stack's side.
 pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
     let n = slices.side();
@@ -153,9 +169,15 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
             } else {
                 rng.uniform_in(0.8, 2.0)
             };
-            let size = rng.uniform_in(0.25, 0.6);
-            let contrast = if rng.uniform() < 0.5 { size } else { -size };
-            if image[row.round() as usize * n + col.round() as usize] > 0.2 {
+            let mut size = rng.uniform_in(0.25, 0.6);
+            let sign = if rng.uniform() < 0.5 { 1.0 } else { -1.0 };
+            if texture {
+                // No darker than black: the texture's amplitude is at most the darkest tissue
+                // under it, so that it stays zero-mean (and barely seen).
+                size = size.min(footprint_min(&image, n, row, col, radius));
+            }
+            let contrast = sign * size;
+            if image[row.round() as usize * n + col.round() as usize] > 0.2 && size > 0.1 {
                 lesions.push(Lesion {
                     row,
                     col,
@@ -247,7 +269,12 @@ mod tests {
                 let (r, c) = (l.row - 16.0, l.col - 16.0);
                 assert!(r * r + c * c < (0.4f64 * 32.0).powi(2) + 2.0);
                 assert!((0.8..=3.5).contains(&l.radius));
-                assert!((0.25..=0.6).contains(&l.contrast.abs()));
+                if l.texture {
+                    // Zero-mean: nothing was clipped at black.
+                    assert!((0.1..=0.6).contains(&l.contrast.abs()));
+                } else {
+                    assert!((0.25..=0.6).contains(&l.contrast.abs()));
+                }
             }
         }
         assert!(seen > 30, "about 1.5 lesions per image: {seen}");

@@ -587,3 +587,129 @@ pub fn tradeoff_point(
         state: p.clone(),
     })
 }
+
+/// How much of a detail z added to x a method keeps: the component of the change it makes,
+/// kept = <Re(Psi(A(x + z) + e) - Psi(A x + e)), z> / ||z||^2 (1: all of it, 0: erased; the
+/// adjoint keeps the measured part, ||A z||^2 / ||z||^2), with the same noise e for both.
+#[derive(Clone, Debug, Serialize)]
+pub struct Kept {
+    pub method: String,
+    pub kept: f64,
+    /// ||A z|| / ||z||: how much of the detail the scanner sees.
+    pub visible: f64,
+}
+
+pub fn detail_kept(
+    setting: &Setting,
+    maps: &[(Which, Arc<dyn ReconMap>)],
+    x: &Array1<f64>,
+    z: &Array1<f64>,
+    e: &Array1<C64>,
+) -> Result<Vec<Kept>, String> {
+    let a = &setting.a;
+    if x.len() != a.dim_in() || z.len() != x.len() {
+        return Err("the image, the detail and the operator do not fit together".into());
+    }
+    let zz = z.dot(z);
+    if zz == 0.0 {
+        return Err("the detail is zero".into());
+    }
+    let y = a.apply(complex(x.view()).view()) + e;
+    let az = a.apply(complex(z.view()).view());
+    let y2 = &y + &az;
+    let visible = (az.iter().map(|c| c.norm_sqr()).sum::<f64>() / zz).sqrt();
+    Ok(maps
+        .iter()
+        .map(|(w, m)| {
+            let d = &m.apply(y2.view()) - &m.apply(y.view());
+            let kept = d.iter().zip(z).map(|(c, v)| c.re * v).sum::<f64>() / zz;
+            Kept {
+                method: w.name().into(),
+                kept,
+                visible,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::family::{add_lesion, Lesion};
+    use crate::data::mri::shepp_logan;
+    use crate::recon::train::TrainOptions;
+    use crate::rng::Rng;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// An untrained network at 32 x 32 (it is the adjoint), with its setting.
+    fn setting() -> Setting {
+        let opts = TrainOptions {
+            blocks: 1,
+            depth: 2,
+            channels: 2,
+            ..TrainOptions::default()
+        };
+        let net = CascadeNet::new(opts.shape(), &mut Rng::new(1)).unwrap();
+        let header = NetHeader {
+            shape: net.shape,
+            n_params: net.n_params(),
+            training: opts,
+            info: Default::default(),
+        };
+        Setting::from_bytes(&net.to_bytes(&header), 32).unwrap()
+    }
+
+    /// The adjoint keeps exactly the measured part of a detail, ||A z||^2 / ||z||^2 (to
+    /// 1e-12), and so does the untrained network, which is the adjoint.
+    #[test]
+    fn detail_kept_by_the_adjoint_is_its_measured_part() {
+        let s = setting();
+        let x = shepp_logan(32).unwrap();
+        for texture in [false, true] {
+            // The lesion on a flat grey background, minus the background (nothing clipped).
+            let mut z = Array1::from_elem(32 * 32, 1.0);
+            let l = Lesion {
+                row: 14.3,
+                col: 17.8,
+                radius: 2.5,
+                contrast: 0.5,
+                texture,
+            };
+            add_lesion(&mut z, 32, &l);
+            z -= 1.0;
+            let p = UnstableParams::default();
+            let maps = vec![
+                (Which::Adjoint, s.map(Which::Adjoint, &p).unwrap()),
+                (Which::Net, s.map(Which::Net, &p).unwrap()),
+            ];
+            let e = Array1::zeros(s.a.dim_out());
+            let k = detail_kept(&s, &maps, &x, &z, &e).unwrap();
+            let want = k[0].visible.powi(2);
+            for row in &k {
+                assert!((row.kept - want).abs() < 1e-12, "{row:?} vs {want}");
+            }
+            if texture {
+                assert!(
+                    k[0].visible < 0.2,
+                    "a textured lesion is barely seen: {}",
+                    k[0].visible
+                );
+            } else {
+                assert!(k[0].visible > 0.5, "a plain one is seen: {}", k[0].visible);
+            }
+        }
+    }
+
+    #[test]
+    fn params_defaults_validate_and_variants_cover_the_methods() {
+        crate::params::validate(&UnstableParams::default()).unwrap();
+        let v = tradeoff_variants(&UnstableParams::default());
+        for w in [Which::Firenet, Which::Tv, Which::CsWavelet, Which::Net] {
+            assert!(v.iter().any(|(_, p)| p.method == w), "{w:?}");
+        }
+        for (_, p) in &v {
+            crate::params::validate(p).unwrap();
+        }
+    }
+}
