@@ -26,6 +26,9 @@ pub struct BenchAssets {
     pub cnn: Vec<u8>,
     /// The Colin27 stack at 128 x 128 (gunzipped).
     pub colin27_128: Vec<u8>,
+    /// The Colin27 stack at 64 x 64 (gunzipped) and the trained reconstruction network.
+    pub colin27_64: Vec<u8>,
+    pub recon_net: Vec<u8>,
 }
 
 /// One timed kernel.
@@ -140,6 +143,7 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     ]);
     kernels.extend(mri_kernels(assets)?);
     kernels.extend(instability_kernels(assets)?);
+    kernels.extend(network_kernels(assets)?);
     Ok(kernels)
 }
 
@@ -211,6 +215,66 @@ fn instability_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             run: Box::new(move || firenet128.step()),
         },
     ])
+}
+
+/// The trained network at its setting (64 x 64, its mask), on held-out family member 9001 at
+/// 1 % noise: one forward and backward pass (the measurement VJP and the weight gradients of
+/// the loss), and one instability-test step (budget 0.03) on the network, FIRENET 6 x 50 on
+/// TV, TV (300 Chambolle-Pock steps) and the adjoint, with the demo's defaults.
+fn network_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
+    use crate::data::mri::decode_slices;
+    use crate::demos::unstable::{start, Case, Setting, UnstableParams, Which};
+    use crate::instability::MAX_ITERATIONS;
+    use crate::operators::{complex, LinearOperator};
+
+    let setting = Setting::from_bytes(&assets.recon_net, 64)?;
+    let slices = decode_slices(64, &assets.colin27_64)?;
+    let p = UnstableParams {
+        iters: MAX_ITERATIONS,
+        ..UnstableParams::default()
+    };
+    let case = Case::family(&setting, &slices, 9001, p.noise)?;
+    let y = setting.a.apply(complex(case.x.view()).view()) + &case.e;
+    let (net, a, x) = (setting.net.clone(), setting.a.clone(), case.x.clone());
+    let mut grads = net.zero_grads();
+    let mut kernels = vec![Kernel {
+        name: "net_forward_backward_64",
+        description: "the trained network: one forward and backward pass (loss, weight gradients, measurement VJP), 64 x 64",
+        run: Box::new(move || {
+            black_box(net.loss_and_grad(&a, y.view(), x.view(), &mut grads));
+        }),
+    }];
+    let tests = [
+        (
+            Which::Net,
+            "instab_step_net_64",
+            "one instability-test step (forward, VJP, update) on the trained network, 64 x 64",
+        ),
+        (
+            Which::Firenet,
+            "instab_step_firenet_6x50_64",
+            "the same on FIRENET 6 x 50 (TV) at the network's setting",
+        ),
+        (
+            Which::Tv,
+            "instab_step_tv_300_64",
+            "the same on TV, 300 Chambolle-Pock steps, at the network's setting",
+        ),
+        (
+            Which::Adjoint,
+            "instab_step_adjoint_net_64",
+            "the same on the adjoint at the network's setting",
+        ),
+    ];
+    for (w, name, description) in tests {
+        let mut t = start(&setting, &case, w, &p)?;
+        kernels.push(Kernel {
+            name,
+            description,
+            run: Box::new(move || t.step()),
+        });
+    }
+    Ok(kernels)
 }
 
 /// The MRI kernels: the 2-D FFT, the adjoint reconstruction, FIRENET, one Chambolle-Pock
@@ -435,6 +499,8 @@ impl BenchAssets {
             mlp: read(models.join("mnist-mlp.blm"))?,
             cnn: read(models.join("mnist-cnn.blm"))?,
             colin27_128: crate::data::images::read_gz(&data.join("colin27_axial_128_u8.bin.gz"))?,
+            colin27_64: crate::data::images::read_gz(&data.join("colin27_axial_64_u8.bin.gz"))?,
+            recon_net: read(models.join("recon-net.brn"))?,
         })
     }
 }

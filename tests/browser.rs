@@ -96,6 +96,8 @@ fn benchmark_harness_refuses_bad_assets() {
         vec![],
         vec![],
         vec![],
+        vec![],
+        vec![],
         String::new()
     )
     .is_err());

@@ -336,7 +336,8 @@ mod tests {
         let flat = Array1::from_elem(n * n, 1.0);
         let b = blur(&flat, n, 1.0);
         assert!((b[8 * n + 8] - 1.0).abs() < 1e-12);
-        let checker = Array1::from_shape_fn(n * n, |p| if (p / n + p % n) % 2 == 0 { 1.0 } else { -1.0 });
+        let checker =
+            Array1::from_shape_fn(n * n, |p| if (p / n + p % n) % 2 == 0 { 1.0 } else { -1.0 });
         let bc = blur(&checker, n, 1.0);
         // exp(-pi^2 / 2) = 0.0072 for the continuous Gaussian; the sampled one is close.
         assert!(bc[8 * n + 8].abs() < 0.01, "{}", bc[8 * n + 8]);

@@ -183,7 +183,8 @@ impl ToyDemo {
 
 /// Runs the benchmark kernels (see [`crate::bench`]) whose name contains `filter` ("" for
 /// all) with `performance.now()` and returns the measurements as JSON. The page passes the
-/// gunzipped MNIST bytes, the MLP and CNN model files and the gunzipped Colin27 stack.
+/// gunzipped MNIST bytes, the MLP and CNN model files, the gunzipped Colin27 stacks (128 and
+/// 64) and the reconstruction network's file.
 #[wasm_bindgen]
 // One argument per asset crosses the JavaScript boundary as a typed array each.
 #[allow(clippy::too_many_arguments)]
@@ -195,6 +196,8 @@ pub fn bench_run(
     mlp: Vec<u8>,
     cnn: Vec<u8>,
     colin27_128: Vec<u8>,
+    colin27_64: Vec<u8>,
+    recon_net: Vec<u8>,
     filter: String,
 ) -> Result<String, JsError> {
     let assets = bench::BenchAssets {
@@ -203,6 +206,8 @@ pub fn bench_run(
         mlp,
         cnn,
         colin27_128,
+        colin27_64,
+        recon_net,
     };
     let perf = web_sys::window()
         .and_then(|w| w.performance())
