@@ -26,6 +26,20 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A usage error: exit status 2 and a one-line message on stderr.
+fn refuses(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    err
+}
+
 const TOY: &[&str] = &[
     "toy", "--data", "moons", "--model", "mlp", "--hidden", "16,16", "--seed", "7", "--epochs",
     "300", "--point", "0.5,0.25",
@@ -323,10 +337,7 @@ fn image_commands_refuse_bad_arguments_with_status_2() {
         &["train", "--model", "resnet"],
         &["train", "--epochs", "1000"],
     ] {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        refuses(args);
     }
 }
 
@@ -536,15 +547,7 @@ fn recon_refuses_bad_arguments_with_status_2() {
         &["recon", "--mask-file", "/nonexistent.png"],
         &["recon", "--image", "/nonexistent.png"],
     ] {
-        let out = run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        refuses(args);
     }
 }
 
@@ -733,15 +736,7 @@ fn instability_samples_and_tradeoff_report_their_numbers() {
         &["train-recon", "--mask", "painted"],
         &["train-recon", "--blocks", "0"],
     ] {
-        let out = run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        refuses(args);
     }
     std::fs::remove_dir_all(&dir).ok();
 }

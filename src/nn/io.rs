@@ -13,6 +13,7 @@
 use crate::nn::layers::Shape;
 use crate::nn::network::{LayerSpec, Network};
 use crate::rng::Rng;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &str = "barriers-lab-model 1\n";
@@ -37,6 +38,75 @@ pub fn round_to_f32(net: &mut Network) {
     }
 }
 
+/// The bytes of a file in the lab's weight-file layout: the magic line, one line of JSON
+/// (the header), then every parameter as little-endian f32, slice after slice.
+pub fn write_weights(magic: &str, header: &impl Serialize, params: &[&[f64]]) -> Vec<u8> {
+    let count: usize = params.iter().map(|s| s.len()).sum();
+    let mut out = Vec::with_capacity(magic.len() + 512 + 4 * count);
+    out.extend_from_slice(magic.as_bytes());
+    out.extend_from_slice(
+        serde_json::to_string(header)
+            .expect("header serialises")
+            .as_bytes(),
+    );
+    out.push(b'\n');
+    for s in params {
+        for &v in *s {
+            out.extend_from_slice(&(v as f32).to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Splits a file in that layout into its header (parsed) and its weight bytes; `what`
+/// names the kind of file in the messages.
+pub fn read_header<'a, H: DeserializeOwned>(
+    bytes: &'a [u8],
+    magic: &str,
+    what: &str,
+) -> Result<(H, &'a [u8]), String> {
+    let rest = bytes.strip_prefix(magic.as_bytes()).ok_or_else(|| {
+        format!(
+            "not a Barriers Lab {what} (its first line should be '{}')",
+            magic.trim_end()
+        )
+    })?;
+    let nl = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| format!("the {what}'s header line is not terminated"))?;
+    let header = serde_json::from_slice(&rest[..nl])
+        .map_err(|e| format!("the {what}'s header is not valid: {e}"))?;
+    Ok((header, &rest[nl + 1..]))
+}
+
+/// Fills the parameter slices from the weight bytes: exactly one f32 per parameter, each
+/// finite.
+pub fn read_weights(params: Vec<&mut [f64]>, data: &[u8], what: &str) -> Result<(), String> {
+    let count: usize = params.iter().map(|s| s.len()).sum();
+    if data.len() != 4 * count {
+        return Err(format!(
+            "expected {} bytes of weights, found {}",
+            4 * count,
+            data.len()
+        ));
+    }
+    let mut values = data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64);
+    for s in params {
+        for v in s.iter_mut() {
+            *v = values.next().expect("length checked");
+            if !v.is_finite() {
+                return Err(format!(
+                    "the {what} holds a weight that is not a finite number"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The bytes of a model file for `net` (weights rounded to f32).
 pub fn to_bytes(net: &Network, info: serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
     let header = ModelHeader {
@@ -45,34 +115,12 @@ pub fn to_bytes(net: &Network, info: serde_json::Map<String, serde_json::Value>)
         n_params: net.n_params(),
         info,
     };
-    let mut out = Vec::with_capacity(MAGIC.len() + 256 + 4 * header.n_params);
-    out.extend_from_slice(MAGIC.as_bytes());
-    out.extend_from_slice(
-        serde_json::to_string(&header)
-            .expect("header serialises")
-            .as_bytes(),
-    );
-    out.push(b'\n');
-    for s in net.param_slices() {
-        for &v in s {
-            out.extend_from_slice(&(v as f32).to_le_bytes());
-        }
-    }
-    out
+    write_weights(MAGIC, &header, &net.param_slices())
 }
 
 /// Reads a model file; every way it can be malformed is an error with a message.
 pub fn from_bytes(bytes: &[u8]) -> Result<(Network, ModelHeader), String> {
-    let rest = bytes
-        .strip_prefix(MAGIC.as_bytes())
-        .ok_or("not a Barriers Lab model file (its first line should be 'barriers-lab-model 1')")?;
-    let nl = rest
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or("the model file's header line is not terminated")?;
-    let header: ModelHeader = serde_json::from_slice(&rest[..nl])
-        .map_err(|e| format!("the model file's header is not valid: {e}"))?;
-    let data = &rest[nl + 1..];
+    let (header, data): (ModelHeader, _) = read_header(bytes, MAGIC, "model file")?;
     // Build the architecture (weights are overwritten below), checking that it fits together.
     let mut net = Network::from_spec(header.input, &header.layers, &mut Rng::new(0))?;
     if net.n_params() != header.n_params {
@@ -82,28 +130,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, ModelHeader), String> {
             net.n_params()
         ));
     }
-    if data.len() != 4 * header.n_params {
-        return Err(format!(
-            "expected {} bytes of weights, found {}",
-            4 * header.n_params,
-            data.len()
-        ));
-    }
-    let mut values = data
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64);
-    for s in net.param_slices_mut() {
-        for v in s.iter_mut() {
-            *v = values.next().expect("length checked");
-        }
-    }
-    if net
-        .param_slices()
-        .iter()
-        .any(|s| s.iter().any(|v| !v.is_finite()))
-    {
-        return Err("the model file holds a weight that is not a finite number".into());
-    }
+    read_weights(net.param_slices_mut(), data, "model file")?;
     Ok((net, header))
 }
 

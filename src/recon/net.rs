@@ -21,6 +21,7 @@
 //! the residual block g_x = g_u + J_CNN^T g_u; and g_y += A g_{x_0} for the first step.
 
 use super::map::{ReconMap, Vjp};
+use crate::nn::io::{read_header, read_weights, write_weights};
 use crate::nn::layers::{Conv2d, ParamGrad};
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::{LinearOperator, C64};
@@ -396,34 +397,13 @@ impl CascadeNet {
     /// f32 little-endian values      every parameter, in param_slices order
     /// ```
     pub fn to_bytes(&self, header: &NetHeader) -> Vec<u8> {
-        let mut out = Vec::with_capacity(MAGIC.len() + 512 + 4 * self.n_params());
-        out.extend_from_slice(MAGIC.as_bytes());
-        out.extend_from_slice(
-            serde_json::to_string(header)
-                .expect("header serialises")
-                .as_bytes(),
-        );
-        out.push(b'\n');
-        for s in self.param_slices() {
-            for &v in s {
-                out.extend_from_slice(&(v as f32).to_le_bytes());
-            }
-        }
-        out
+        write_weights(MAGIC, header, &self.param_slices())
     }
 
     /// Reads a network file; every way it can be malformed is an error with a message.
     pub fn from_bytes(bytes: &[u8]) -> Result<(Self, NetHeader), String> {
-        let rest = bytes.strip_prefix(MAGIC.as_bytes()).ok_or(
-            "not a Barriers Lab reconstruction network (its first line should be \
-             'barriers-lab-recon-net 1')",
-        )?;
-        let nl = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or("the network file's header line is not terminated")?;
-        let header: NetHeader = serde_json::from_slice(&rest[..nl])
-            .map_err(|e| format!("the network file's header is not valid: {e}"))?;
+        const WHAT: &str = "reconstruction network file";
+        let (header, data): (NetHeader, _) = read_header(bytes, MAGIC, WHAT)?;
         let mut net = CascadeNet::new(header.shape, &mut Rng::new(0))?;
         if net.n_params() != header.n_params {
             return Err(format!(
@@ -432,29 +412,7 @@ impl CascadeNet {
                 net.n_params()
             ));
         }
-        let data = &rest[nl + 1..];
-        if data.len() != 4 * header.n_params {
-            return Err(format!(
-                "expected {} bytes of weights, found {}",
-                4 * header.n_params,
-                data.len()
-            ));
-        }
-        let mut values = data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64);
-        for s in net.param_slices_mut() {
-            for v in s.iter_mut() {
-                *v = values.next().expect("length checked");
-            }
-        }
-        if net
-            .param_slices()
-            .iter()
-            .any(|s| s.iter().any(|v| !v.is_finite()))
-        {
-            return Err("the network file holds a weight that is not a finite number".into());
-        }
+        read_weights(net.param_slices_mut(), data, WHAT)?;
         Ok((net, header))
     }
 }

@@ -772,16 +772,6 @@ impl ChambollePockMap {
         self
     }
 
-    pub fn objective(&self) -> Objective {
-        self.objective
-    }
-
-    /// The settings it was made with (fixed: the thresholds and steps are computed from
-    /// them once).
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
     pub fn release_memory(&self) {
         self.core.release_memory();
@@ -929,16 +919,6 @@ impl FirenetMap {
     pub fn with_tape_budget(mut self, bytes: usize) -> Self {
         self.core.tape_budget = bytes;
         self
-    }
-
-    pub fn objective(&self) -> Objective {
-        self.objective
-    }
-
-    /// The settings it was made with (fixed: the thresholds and steps are computed from
-    /// them once).
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// Frees the tapes kept for reuse (up to the budget's worth, held between calls).
