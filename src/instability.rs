@@ -66,6 +66,13 @@ pub struct InstabilityOptions {
     /// The iteration counts at which r is kept, increasing, in 1..=iterations (three, like the
     /// papers' r_1 < r_2 < r_3).
     pub snapshots: Vec<usize>,
+    /// With a budget: the ball's radius grows linearly over the first `ramp` iterations,
+    /// ||r_k|| <= budget ||x|| min(1, k / ramp) (0: the full budget from the start). Under a
+    /// fixed budget the ascent reaches the sphere within a few tens of steps, after which
+    /// snapshots all have the same norm; with a ramp of 3/4 of the iterations, snapshots
+    /// after 1/4, 1/2 and all of them are the ascent's perturbations at 1/3, 2/3 and all of
+    /// the budget: r_1 < r_2 < r_3.
+    pub ramp: usize,
     /// If set, ||r|| <= budget ||x|| after every step (e.g. 0.03 or 0.05).
     pub budget: Option<f64>,
     /// Seeds r_0 and the Gaussian control.
@@ -81,6 +88,7 @@ impl Default for InstabilityOptions {
             tau: 1e-5,
             iterations: 100,
             snapshots: vec![25, 50, 100],
+            ramp: 0,
             budget: None,
             seed: 1,
         }
@@ -141,6 +149,12 @@ impl InstabilityOptions {
                     self.snapshots[i - 1]
                 ));
             }
+        }
+        if self.ramp > self.iterations {
+            return Err(format!(
+                "the ramp ({}) must not be longer than the iterations ({})",
+                self.ramp, self.iterations
+            ));
         }
         if let Some(b) = self.budget {
             finite("the budget", b)?;
@@ -324,10 +338,16 @@ impl InstabilityTest {
         Ok(test)
     }
 
-    /// r onto the budget's ball.
+    /// r_{k+1} (k = the steps taken so far) onto the budget's ball, ramped.
     fn project(&mut self) {
         if let Some(b) = self.opts.budget {
-            let radius = b * self.x_norm;
+            let ramp = self.opts.ramp;
+            let scale = if ramp == 0 {
+                1.0
+            } else {
+                ((self.iterations + 1) as f64 / ramp as f64).min(1.0)
+            };
+            let radius = b * scale * self.x_norm;
             let n = self.r.dot(&self.r).sqrt();
             if n > radius {
                 self.r *= radius / n;
@@ -765,6 +785,42 @@ mod tests {
             last.amplification, last.noise_amplification, rep.worst
         );
         assert!((last.r_rel - 0.03).abs() < 1e-12, "{}", last.r_rel);
+    }
+
+    /// A ramped budget: ||r_k|| <= budget ||x|| min(1, k / ramp) at every iterate, and
+    /// snapshots after 1/4, 1/2 and all of the iterations, with a ramp of 3/4 of them, sit at
+    /// 1/3, 2/3 and all of the budget (the ascent on a linear map reaches the ball at once).
+    #[test]
+    fn a_ramped_budget_gives_growing_snapshots() {
+        let (map, a, x, _) = linear_problem();
+        let x_norm = x.dot(&x).sqrt();
+        let opts = InstabilityOptions {
+            budget: Some(0.05),
+            iterations: 100,
+            snapshots: vec![25, 50, 100],
+            ramp: 75,
+            tau: 1e-2,
+            ..Default::default()
+        };
+        let rep = run(map.clone(), a.clone(), x.clone(), None, opts).unwrap();
+        for h in &rep.history {
+            let cap = 0.05 * (h.iteration as f64 / 75.0).min(1.0);
+            assert!(
+                h.r_norm <= cap * x_norm * (1.0 + 1e-12) || h.iteration == 0,
+                "{h:?}"
+            );
+        }
+        let rels: Vec<f64> = rep.snapshots.iter().map(|s| s.r_rel).collect();
+        for (r, want) in rels.iter().zip([0.05 / 3.0, 0.1 / 3.0, 0.05]) {
+            assert!((r - want).abs() < 1e-12, "{rels:?}");
+        }
+        let long = InstabilityOptions {
+            iterations: 10,
+            snapshots: vec![10],
+            ramp: 11,
+            ..Default::default()
+        };
+        assert!(run(map, a, x, None, long).is_err());
     }
 
     fn settings_16() -> Settings {

@@ -18,7 +18,7 @@
 use super::mri::{MriSlices, GAP, HELD_OUT, TUNING};
 use crate::rng::Rng;
 use ndarray::Array1;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The width (pixels) of the Gaussian blur applied to every slice before lesions are added:
 /// it removes the anatomy's finest detail, so that the corners of k-space hold only the
@@ -169,8 +169,9 @@ fn footprint_min(x: &Array1<f64>, n: usize, row: f64, col: f64, radius: f64) -> 
     m
 }
 
-/// Draws member `seed` of the family at the stack's side.
-pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
+/// The slice of a seed's split, blurred by [`BASE_BLUR`] and, for training seeds, moved;
+/// with the generator that goes on to draw the lesions.
+fn base(slices: &MriSlices, seed: u64) -> Result<(Split, usize, Array1<f64>, Rng), String> {
     let n = slices.side();
     let split = split_of(seed);
     let mut rng = Rng::new(seed ^ 0x6661_6d69_6c79);
@@ -181,7 +182,7 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
     };
     let slice = range.start() + rng.below(range.end() - range.start() + 1);
     let base = blur(&slices.slice(slice)?, n, BASE_BLUR);
-    let mut image = if split == Split::Train {
+    let image = if split == Split::Train {
         let flip = rng.uniform() < 0.5;
         let zoom = rng.uniform_in(0.85, 1.1);
         let (dr, dc) = (rng.uniform_in(-3.0, 3.0), rng.uniform_in(-3.0, 3.0));
@@ -190,6 +191,113 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
     } else {
         base
     };
+    Ok((split, slice, image, rng))
+}
+
+/// Which family: lesions anywhere in the head, or textured lesions at four known sites.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FamilyKind {
+    #[default]
+    Lesions,
+    Sites,
+}
+
+impl FamilyKind {
+    pub const NAMES: &'static [&'static str] = &["lesions", "sites"];
+}
+
+/// The four sites of the `sites` family, as fractions of the side: (10, 10), (10, 21),
+/// (21, 10) and (21, 21) at 32 x 32, inside the head of every slice.
+pub const SITES: [(f64, f64); 4] = [
+    (10.0 / 32.0, 10.0 / 32.0),
+    (10.0 / 32.0, 21.0 / 32.0),
+    (21.0 / 32.0, 10.0 / 32.0),
+    (21.0 / 32.0, 21.0 / 32.0),
+];
+/// The probability that a site holds a lesion.
+pub const SITE_PROBABILITY: f64 = 0.5;
+/// The textured lesions' radius at 32 x 32 (scaled with the side).
+pub const SITE_RADIUS: f64 = 2.5;
+/// The range of their amplitude.
+pub const SITE_CONTRAST: (f64, f64) = (0.15, 0.3);
+
+/// Draws member `seed` of a family.
+pub fn draw_kind(kind: FamilyKind, slices: &MriSlices, seed: u64) -> Result<Member, String> {
+    match kind {
+        FamilyKind::Lesions => draw(slices, seed),
+        FamilyKind::Sites => draw_sites(slices, seed),
+    }
+}
+
+/// Member `seed` of the `sites` family: the slice of [`draw`] (blurred, moved for training)
+/// with, at each of the four [`SITES`], a finely textured lesion (a checkerboard disc, see
+/// [`Lesion::texture`]) with probability [`SITE_PROBABILITY`]. A screening question with four
+/// yes/no answers that the measurements barely see: the regime in which a trained network
+/// beats the stable methods by deciding from faint traces, as a classifier does.
+pub fn draw_sites(slices: &MriSlices, seed: u64) -> Result<Member, String> {
+    let n = slices.side();
+    // The sites' generator is its own (base's is not used further), so that the base image
+    // matches `draw`'s.
+    let (split, slice, mut image, _) = base(slices, seed)?;
+    let mut rng = Rng::new(seed ^ 0x5173);
+    let mut lesions = Vec::new();
+    for (fr, fc) in SITES {
+        if rng.uniform() < SITE_PROBABILITY {
+            lesions.push(Lesion {
+                row: fr * n as f64,
+                col: fc * n as f64,
+                radius: SITE_RADIUS * n as f64 / 32.0,
+                contrast: rng.uniform_in(SITE_CONTRAST.0, SITE_CONTRAST.1),
+                texture: true,
+            });
+        }
+    }
+    for l in &lesions {
+        add_lesion(&mut image, n, l);
+    }
+    Ok(Member {
+        seed,
+        split,
+        slice,
+        image,
+        lesions,
+    })
+}
+
+/// The texture amplitude at each of the [`SITES`] of an n x n image: the least-squares c
+/// in x = c s + b over the pixels a site's lesion fully covers (distance < radius - 1/2),
+/// s = (-1)^(row + col), b a constant: c = sum (s - mean s) x / sum (s - mean s) s. A site's
+/// lesion of contrast c on a flat background gives exactly c; smooth anatomy (blurred)
+/// about 0. Comparing it between x + r and Psi(A(x + r)) shows a lesion a method invented or
+/// erased.
+pub fn site_textures(x: &Array1<f64>, n: usize) -> [f64; 4] {
+    let radius = SITE_RADIUS * n as f64 / 32.0;
+    let mut out = [0.0; 4];
+    for (k, (fr, fc)) in SITES.iter().enumerate() {
+        let (row, col) = (fr * n as f64, fc * n as f64);
+        let mut pix = Vec::new();
+        for r in 0..n {
+            for c in 0..n {
+                let d = ((r as f64 - row).powi(2) + (c as f64 - col).powi(2)).sqrt();
+                if d < radius - 0.5 {
+                    let sign = if (r + c) % 2 == 0 { 1.0 } else { -1.0 };
+                    pix.push((sign, x[r * n + c]));
+                }
+            }
+        }
+        let mean = pix.iter().map(|p| p.0).sum::<f64>() / pix.len().max(1) as f64;
+        let num: f64 = pix.iter().map(|(s, v)| (s - mean) * v).sum();
+        let den: f64 = pix.iter().map(|(s, _)| (s - mean) * s).sum();
+        out[k] = if den > 0.0 { num / den } else { 0.0 };
+    }
+    out
+}
+
+/// Draws member `seed` of the family at the stack's side.
+pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
+    let n = slices.side();
+    let (split, slice, mut image, mut rng) = base(slices, seed)?;
     // Lesions go where the head is (intensity above 0.2 at the centre), at most 40 tries each.
     let count = rng.below(4);
     let mut lesions = Vec::with_capacity(count);
@@ -327,6 +435,62 @@ mod tests {
         assert!((x[56] - 0.8).abs() < 1e-15);
         assert!((x[57] - 0.56).abs() < 1e-12, "{}", x[57]);
         assert!((x[58] - 0.5).abs() < 1e-15);
+    }
+
+    /// Sites members: the same base image as `draw`, a textured lesion at each site with
+    /// probability 1/2, and site_textures reads each lesion's contrast back (exactly on a flat
+    /// image, and to 0.02 on the blurred synthetic slice, whose texture is ~0).
+    #[test]
+    fn sites_members_and_their_textures() {
+        let s = stack(32);
+        let mut present = 0;
+        for seed in [
+            8500u64, 8501, 9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008,
+        ] {
+            let m = draw_sites(&s, seed).unwrap();
+            let plain = draw(&s, seed).unwrap();
+            assert_eq!((m.split, m.slice), (plain.split, plain.slice));
+            let mut base = blur(&s.slice(m.slice).unwrap(), 32, BASE_BLUR);
+            for l in &m.lesions {
+                add_lesion(&mut base, 32, l);
+            }
+            assert_eq!(base, m.image, "the blurred slice plus the sites' lesions");
+            let tex = site_textures(&m.image, 32);
+            for (k, (fr, fc)) in SITES.iter().enumerate() {
+                let l = m
+                    .lesions
+                    .iter()
+                    .find(|l| l.row == fr * 32.0 && l.col == fc * 32.0);
+                match l {
+                    Some(l) => {
+                        present += 1;
+                        assert!(l.texture && l.radius == SITE_RADIUS);
+                        assert!((SITE_CONTRAST.0..SITE_CONTRAST.1).contains(&l.contrast));
+                        assert!((tex[k] - l.contrast).abs() < 0.02, "{tex:?} {l:?}");
+                    }
+                    None => assert!(tex[k].abs() < 0.02, "{tex:?}"),
+                }
+            }
+            base.fill(0.5);
+            let l = Lesion {
+                row: 10.0,
+                col: 21.0,
+                radius: SITE_RADIUS,
+                contrast: 0.2,
+                texture: true,
+            };
+            add_lesion(&mut base, 32, &l);
+            let t = site_textures(&base, 32);
+            assert!((t[1] - 0.2).abs() < 1e-12 && t[0].abs() < 1e-12, "{t:?}");
+        }
+        assert!(
+            (10..=30).contains(&present),
+            "about half of 40 sites: {present}"
+        );
+        assert_eq!(
+            draw_kind(FamilyKind::Sites, &s, 9003).unwrap(),
+            draw_sites(&s, 9003).unwrap()
+        );
     }
 
     /// The blur keeps the mean of an interior image and kills the Nyquist checkerboard.

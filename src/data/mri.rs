@@ -130,6 +130,48 @@ impl MriSlices {
         self.count
     }
 
+    /// The stack at half the side: each pixel the mean of a 2 x 2 block, rounded to a byte
+    /// (the 32 x 32 stack of the dense network is made so from the shipped 64 one).
+    pub fn halved(&self) -> Result<MriSlices, String> {
+        if self.side % 2 != 0 {
+            return Err(format!("a {0} x {0} stack cannot be halved", self.side));
+        }
+        let (n, h) = (self.side, self.side / 2);
+        let mut pixels = Vec::with_capacity(self.count * h * h);
+        for k in 0..self.count {
+            let s = &self.pixels[k * n * n..(k + 1) * n * n];
+            for r in 0..h {
+                for c in 0..h {
+                    let sum = s[2 * r * n + 2 * c] as u32
+                        + s[2 * r * n + 2 * c + 1] as u32
+                        + s[(2 * r + 1) * n + 2 * c] as u32
+                        + s[(2 * r + 1) * n + 2 * c + 1] as u32;
+                    pixels.push(((sum as f64) / 4.0).round() as u8);
+                }
+            }
+        }
+        Ok(MriSlices {
+            side: h,
+            count: self.count,
+            pixels,
+        })
+    }
+
+    /// The stack at side `n`: itself, or halved as often as it takes.
+    pub fn at_side(&self, n: usize) -> Result<MriSlices, String> {
+        let mut s = self.clone();
+        while s.side > n && s.side % 2 == 0 {
+            s = s.halved()?;
+        }
+        if s.side != n {
+            return Err(format!(
+                "the {0} x {0} slices cannot be brought to {1} x {1} by halving",
+                self.side, n
+            ));
+        }
+        Ok(s)
+    }
+
     /// Slice `index` as side^2 values in [0, 1] (byte / 255).
     pub fn slice(&self, index: usize) -> Result<Array1<f64>, String> {
         if index >= self.count {

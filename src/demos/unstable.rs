@@ -2,11 +2,11 @@
 //! sets up (the network's own sampling pattern, a member of its image family, noise) and the
 //! instability test run on any method.
 //!
-//! Everything happens at the network's setting: its side (64), pattern, rate and mask seed,
-//! read from its file's header, so the stable methods see exactly the measurements the
-//! network sees.
+//! Everything happens at the network's setting: its side, image family, pattern, rate and
+//! mask seed, read from its file's header, so the stable methods see exactly the
+//! measurements the network sees.
 
-use crate::data::family::{self, Member, VALIDATION_MAX};
+use crate::data::family::{self, FamilyKind, Member, VALIDATION_MAX};
 use crate::data::mri::MriSlices;
 use crate::instability::{InstabilityOptions, InstabilityReport, InstabilityTest};
 use crate::operators::sampling::SubsampledFourier;
@@ -14,7 +14,7 @@ use crate::operators::wavelet::WaveletKind;
 use crate::operators::{complex, LinearOperator, C64};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::recon::map::ReconMap;
-use crate::recon::net::{CascadeNet, NetHeader, NetMap};
+use crate::recon::net::{NetHeader, ReconNet};
 use crate::recon::train::measure;
 use crate::recon::vjp::recon_map;
 use crate::recon::{Method, Objective, Settings};
@@ -85,6 +85,26 @@ pub struct UnstableParams {
     pub restarts: usize,
     pub inner: usize,
     pub firenet_on: Objective,
+    /// The page only (what it shows; the command line ignores them).
+    pub view: View,
+    /// The method the page feeds the found perturbation to.
+    pub transfer_to: Which,
+    /// The detail of the kernel and structural views: its centre (column, row) as fractions
+    /// of the side (row = fraction x side, as the family's sites), or none.
+    pub detail: Option<[f64; 2]>,
+    /// Its radius (pixels) and contrast, and whether it is finely textured.
+    pub detail_radius: f64,
+    pub detail_amp: f64,
+    pub detail_texture: DetailKind,
+    /// ||A z|| / ||A w|| of the kernel view's z (0: z in the kernel of A).
+    pub delta: f64,
+    /// The more-samples view: the rate whose reconstructions are shown, and the number of
+    /// held-out images of the curve.
+    pub show_rate: f64,
+    pub samples_images: usize,
+    /// The trade-off view: test iterations per variant and clean images for the PSNR.
+    pub tradeoff_iters: usize,
+    pub tradeoff_images: usize,
 }
 
 impl Default for UnstableParams {
@@ -93,7 +113,7 @@ impl Default for UnstableParams {
             method: Which::Net,
             image_seed: 9001,
             noise: 0.01,
-            budget: 0.03,
+            budget: 0.05,
             iters: 100,
             lambda: 0.01,
             eta: 0.01,
@@ -107,6 +127,17 @@ impl Default for UnstableParams {
             restarts: 6,
             inner: 50,
             firenet_on: Objective::Tv,
+            view: View::Test,
+            transfer_to: Which::Tv,
+            detail: Some([0.3125, 0.3125]),
+            detail_radius: 2.5,
+            detail_amp: 0.25,
+            detail_texture: DetailKind::Textured,
+            delta: 0.0,
+            show_rate: 0.15,
+            samples_images: 3,
+            tradeoff_iters: 15,
+            tradeoff_images: 3,
         }
     }
 }
@@ -247,6 +278,83 @@ impl Params for UnstableParams {
             help: "FIRENET on the wavelet or the TV square-root LASSO.",
             kind: Kind::Choice(Objective::NAMES),
         },
+        Field {
+            key: "view",
+            label: "View",
+            unit: "",
+            help: "What the page shows: the instability test, kernel awareness, a structural change, more samples, or the trade-off plot.",
+            kind: Kind::Choice(View::NAMES),
+        },
+        Field {
+            key: "transfer_to",
+            label: "Transfer to",
+            unit: "",
+            help: "The method the found perturbation is fed to.",
+            kind: Kind::Choice(Which::NAMES),
+        },
+        Field {
+            key: "detail",
+            label: "Detail at",
+            unit: "",
+            help: "Where the detail (a small lesion) sits: column, row as fractions of the side; none for no detail.",
+            kind: Kind::Point { min: 0.0, max: 1.0 },
+        },
+        Field {
+            key: "detail_radius",
+            label: "Detail radius",
+            unit: "pixels",
+            help: "The lesion's radius.",
+            kind: float(0.5, 8.0, 0.1, false),
+        },
+        Field {
+            key: "detail_amp",
+            label: "Detail contrast",
+            unit: "",
+            help: "The intensity the lesion adds at its centre (a textured one alternates its sign from pixel to pixel).",
+            kind: float(0.05, 1.0, 0.01, false),
+        },
+        Field {
+            key: "detail_texture",
+            label: "Detail kind",
+            unit: "",
+            help: "A finely textured lesion (its spectrum in the k-space corners the mask barely samples) or a plain soft disc.",
+            kind: Kind::Choice(DetailKind::NAMES),
+        },
+        Field {
+            key: "delta",
+            label: "δ = ‖A z‖ / ‖A w‖",
+            unit: "",
+            help: "How much of the detail the scanner sees: 0 puts z exactly in the kernel of A (identical measurements), 1 is the whole detail.",
+            kind: float(0.0, 1.0, 0.01, false),
+        },
+        Field {
+            key: "show_rate",
+            label: "Rate shown",
+            unit: "",
+            help: "The sampling rate whose reconstructions the more-samples view shows (nested masks of the network's pattern).",
+            kind: float(0.05, 0.6, 0.05, false),
+        },
+        Field {
+            key: "samples_images",
+            label: "Images (curve)",
+            unit: "",
+            help: "Held-out images (family:9001 and on) the more-samples curve averages over.",
+            kind: Kind::Int { min: 1, max: 8 },
+        },
+        Field {
+            key: "tradeoff_iters",
+            label: "Test iterations (trade-off)",
+            unit: "",
+            help: "Instability-test iterations for each point of the trade-off plot.",
+            kind: Kind::Int { min: 1, max: 500 },
+        },
+        Field {
+            key: "tradeoff_images",
+            label: "Clean images (trade-off)",
+            unit: "",
+            help: "Held-out images (family:9001 and on) the trade-off plot's PSNR averages over.",
+            kind: Kind::Int { min: 1, max: 8 },
+        },
     ];
 
     fn check(&self) -> Result<(), ParamError> {
@@ -281,6 +389,8 @@ impl UnstableParams {
     }
 
     pub fn instability_options(&self) -> InstabilityOptions {
+        // The budget ramps up over 3/4 of the iterations, so the snapshots after 1/4, 1/2 and
+        // all of them are the ascent's perturbations at about 1/3, 2/3 and all of it.
         let i = self.iters;
         let mut snaps = vec![(i / 4).max(1), (i / 2).max(1), i];
         snaps.dedup();
@@ -290,6 +400,7 @@ impl UnstableParams {
             gamma: self.gamma,
             iterations: i,
             snapshots: snaps,
+            ramp: 3 * i / 4,
             budget: Some(self.budget),
             seed: self.attack_seed as u64,
             ..InstabilityOptions::default()
@@ -299,32 +410,47 @@ impl UnstableParams {
 
 /// The network and the measurement operator it was trained with.
 pub struct Setting {
-    pub net: Arc<CascadeNet>,
+    pub net: ReconNet,
     pub header: NetHeader,
     pub a: Arc<SubsampledFourier>,
 }
 
 impl Setting {
-    /// From a network file's bytes; the side is the one it was trained at (64).
-    pub fn from_bytes(bytes: &[u8], side: usize) -> Result<Self, String> {
-        let (net, header) = CascadeNet::from_bytes(bytes)?;
-        let a = Arc::new(header.training.operator(side)?);
-        Ok(Self {
-            net: Arc::new(net),
-            header,
-            a,
-        })
+    /// From a network file's bytes, at the side it was trained at.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let (net, header) = ReconNet::from_bytes(bytes)?;
+        let a = Arc::new(header.training.operator(header.training.side)?);
+        Ok(Self { net, header, a })
+    }
+
+    /// The image side.
+    pub fn side(&self) -> usize {
+        self.a.side()
+    }
+
+    /// The network's image family.
+    pub fn family(&self) -> FamilyKind {
+        self.header.training.family
     }
 
     /// A method as a reconstruction map on this setting's measurements.
     pub fn map(&self, which: Which, p: &UnstableParams) -> Result<Arc<dyn ReconMap>, String> {
         match which.method() {
-            None => Ok(Arc::new(NetMap {
-                net: self.net.clone(),
-                a: self.a.clone(),
-            })),
+            None => self.net.map(&self.a),
             Some(m) => recon_map(m, &self.a, &p.settings()),
         }
+    }
+
+    /// A member of the network's family (slices at any side that halves to the setting's).
+    pub fn draw(&self, slices: &MriSlices, seed: u64) -> Result<Member, String> {
+        if slices.side() != self.side() {
+            return Err(format!(
+                "the family is drawn at {0} x {0}, the network works at {1} x {1}",
+                slices.side(),
+                self.side()
+            ));
+        }
+        family::draw_kind(self.family(), slices, seed)
     }
 }
 
@@ -343,14 +469,7 @@ impl Case {
         seed: u64,
         noise: f64,
     ) -> Result<Self, String> {
-        if slices.side() != setting.a.side() {
-            return Err(format!(
-                "the family is drawn at {0} x {0}, the network works at {1} x {1}",
-                slices.side(),
-                setting.a.side()
-            ));
-        }
-        let m = family::draw(slices, seed)?;
+        let m = setting.draw(slices, seed)?;
         Self::image(setting, m.image.clone(), Some(m), seed, noise)
     }
 
@@ -435,6 +554,64 @@ pub fn summarise(case: &Case, which: Which, report: &InstabilityReport) -> Resul
     })
 }
 
+/// A perturbation found for one method, fed to another (the page's "transfer" button).
+#[derive(Clone, Debug, Serialize)]
+pub struct Transfer {
+    pub method: String,
+    /// ||r|| / ||x||.
+    pub r_rel: f64,
+    /// ||Psi(A(x + r) + e) - Psi(A x + e)|| / ||r||.
+    pub amplification: f64,
+    /// ||Psi(A(x + r) + e) - x|| / ||x||.
+    pub err_perturbed: f64,
+    /// ||Psi(A x + e) - x|| / ||x||.
+    pub err_clean: f64,
+    /// Psi(A(x + r) + e).
+    #[serde(skip)]
+    pub output: Array1<C64>,
+    /// Psi(A x + e).
+    #[serde(skip)]
+    pub clean_output: Array1<C64>,
+}
+
+/// Applies `which` to the case's image with and without the perturbation r (same noise e).
+pub fn transfer(
+    setting: &Setting,
+    case: &Case,
+    which: Which,
+    p: &UnstableParams,
+    r: &Array1<f64>,
+) -> Result<Transfer, String> {
+    if r.len() != case.x.len() {
+        return Err(format!(
+            "the perturbation has {} pixels, the image {}",
+            r.len(),
+            case.x.len()
+        ));
+    }
+    let r_norm = r.dot(r).sqrt();
+    if !r_norm.is_finite() || r_norm == 0.0 {
+        return Err("the perturbation must be finite and not zero".into());
+    }
+    let map = setting.map(which, p)?;
+    let a = &setting.a;
+    let y0 = a.apply(complex(case.x.view()).view()) + &case.e;
+    let y = &y0 + &a.apply(complex(r.view()).view());
+    let clean_output = map.apply(y0.view());
+    let output = map.apply(y.view());
+    let xc = complex(case.x.view());
+    let x_norm = case.x.dot(&case.x).sqrt();
+    Ok(Transfer {
+        method: which.name().into(),
+        r_rel: r_norm / x_norm,
+        amplification: crate::operators::norm2((&output - &clean_output).view()) / r_norm,
+        err_perturbed: crate::operators::norm2((&output - &xc).view()) / x_norm,
+        err_clean: crate::operators::norm2((&clean_output - &xc).view()) / x_norm,
+        output,
+        clean_output,
+    })
+}
+
 /// One point of the more-samples curve: a method's mean PSNR over the images at one rate.
 #[derive(Clone, Debug, Serialize)]
 pub struct SamplesPoint {
@@ -447,8 +624,9 @@ pub struct SamplesPoint {
 
 /// More samples can hurt: nested masks of the network's pattern and seed at each rate (a
 /// larger rate keeps every sample of a smaller one), each method's mean PSNR of |Psi(y)| on
-/// the family members `seeds`. The network keeps its weights; only its data-consistency
-/// steps (and every other method) see the new mask.
+/// the family members `seeds`. The network keeps its weights: a cascade's data-consistency
+/// steps see the new mask; the dense network reads the samples at its own positions (zero
+/// where a smaller mask lacks them) and cannot use the others.
 pub fn samples_curve(
     setting: &Setting,
     slices: &MriSlices,
@@ -458,22 +636,15 @@ pub fn samples_curve(
     methods: &[Which],
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Vec<SamplesPoint>, String> {
-    let n = setting.a.side();
     let members: Vec<Member> = seeds
         .iter()
-        .map(|&s| family::draw(slices, s))
+        .map(|&s| setting.draw(slices, s))
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     let total = rates.len() * methods.len();
     for (i, &rate) in rates.iter().enumerate() {
-        let mut opts = setting.header.training.clone();
-        opts.rate = rate;
-        let a = Arc::new(opts.operator(n)?);
-        let here = Setting {
-            net: setting.net.clone(),
-            header: setting.header.clone(),
-            a: a.clone(),
-        };
+        let here = at_rate(setting, rate)?;
+        let a = here.a.clone();
         for (j, &w) in methods.iter().enumerate() {
             let map = here.map(w, p)?;
             let mut total_psnr = 0.0;
@@ -632,6 +803,71 @@ pub fn detail_kept(
         .collect())
 }
 
+// ---------------------------------------------------------------------------------------
+// The page's own pieces (www/unstable.html): its views, its detail, the setting at another
+// rate.
+
+/// What the page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    Test,
+    Kernel,
+    Structure,
+    Samples,
+    Tradeoff,
+}
+
+impl View {
+    pub const NAMES: &'static [&'static str] =
+        &["test", "kernel", "structure", "samples", "tradeoff"];
+}
+
+/// The page's detail: a finely textured lesion or a plain soft disc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DetailKind {
+    Textured,
+    Plain,
+}
+
+impl DetailKind {
+    pub const NAMES: &'static [&'static str] = &["textured", "plain"];
+}
+
+/// The detail w the state places on x: the lesion added to x (intensities kept at or above
+/// zero, as in the family) minus x, so that x + w is the image with the lesion. None when
+/// the state has no detail.
+pub fn state_detail(p: &UnstableParams, x: &Array1<f64>, n: usize) -> Option<Array1<f64>> {
+    let [fc, fr] = p.detail?;
+    let mut with = x.clone();
+    family::add_lesion(
+        &mut with,
+        n,
+        &family::Lesion {
+            row: fr * n as f64,
+            col: fc * n as f64,
+            radius: p.detail_radius,
+            contrast: p.detail_amp,
+            texture: p.detail_texture == DetailKind::Textured,
+        },
+    );
+    Some(with - x)
+}
+
+/// The setting with the network's pattern and mask seed at another rate (nested: a larger
+/// rate keeps every sample of a smaller one), the network unchanged, as [`samples_curve`]
+/// builds it.
+pub fn at_rate(setting: &Setting, rate: f64) -> Result<Setting, String> {
+    let mut opts = setting.header.training.clone();
+    opts.rate = rate;
+    Ok(Setting {
+        net: setting.net.clone(),
+        header: setting.header.clone(),
+        a: Arc::new(opts.operator(setting.side())?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,16 +884,14 @@ mod tests {
             blocks: 1,
             depth: 2,
             channels: 2,
+            side: 32,
+            architecture: crate::recon::train::Architecture::Cascade,
             ..TrainOptions::default()
         };
-        let net = CascadeNet::new(opts.shape(), &mut Rng::new(1)).unwrap();
-        let header = NetHeader {
-            shape: net.shape,
-            n_params: net.n_params(),
-            training: opts,
-            info: Default::default(),
-        };
-        Setting::from_bytes(&net.to_bytes(&header), 32).unwrap()
+        let a = opts.operator(opts.side).unwrap();
+        let net = ReconNet::new(&opts, &a, &mut Rng::new(1)).unwrap();
+        let header = net.header(&opts, Default::default());
+        Setting::from_bytes(&net.to_bytes(&header)).unwrap()
     }
 
     /// The adjoint keeps exactly the measured part of a detail, ||A z||^2 / ||z||^2 (to
@@ -699,6 +933,41 @@ mod tests {
                 assert!(k[0].visible > 0.5, "a plain one is seen: {}", k[0].visible);
             }
         }
+    }
+
+    /// Fed back to the method that found it, a snapshot's perturbation gives the snapshot's
+    /// numbers (to rounding); fed to the adjoint, its amplification is ||A* A r|| / ||r||,
+    /// at most 1.
+    #[test]
+    fn transfer_reproduces_the_snapshot_and_bounds_the_adjoint() {
+        let s = setting();
+        let x = shepp_logan(32).unwrap();
+        let case = Case::image(&s, x, None, 3, 0.01).unwrap();
+        let p = UnstableParams {
+            method: Which::Tv,
+            iters: 6,
+            cp_iters: 20,
+            ..UnstableParams::default()
+        };
+        let mut t = start(&s, &case, Which::Tv, &p).unwrap();
+        while !t.done() {
+            t.step();
+        }
+        let snap = t.snapshots().last().unwrap().clone();
+        let tr = transfer(&s, &case, Which::Tv, &p, &snap.r).unwrap();
+        assert!((tr.amplification - snap.amplification).abs() < 1e-12 * snap.amplification);
+        assert!((tr.err_perturbed - snap.error).abs() < 1e-12);
+        assert!((tr.r_rel - snap.r_rel).abs() < 1e-15);
+        let adj = transfer(&s, &case, Which::Adjoint, &p, &snap.r).unwrap();
+        let ar = s.a.adjoint(s.a.apply(complex(snap.r.view()).view()).view());
+        let want = crate::operators::norm2(ar.view()) / snap.r.dot(&snap.r).sqrt();
+        assert!(
+            (adj.amplification - want).abs() < 1e-12,
+            "{adj:?} vs {want}"
+        );
+        assert!(adj.amplification <= 1.0 + 1e-12);
+        assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(4)).is_err());
+        assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(32 * 32)).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! against 32.0 for the average). FIRENET follows the authors' scheme exactly (its own
 //! rescaling, ergodic averages).
 
+pub mod dense;
 pub mod map;
 pub mod metrics;
 pub mod net;

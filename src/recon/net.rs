@@ -20,7 +20,9 @@
 //! for data consistency, g_u = (I - A* A) g_x (the map is self-adjoint) and g_y += A g_x; for
 //! the residual block g_x = g_u + J_CNN^T g_u; and g_y += A g_{x_0} for the first step.
 
+use super::dense::{DenseMap, DenseNet};
 use super::map::{ReconMap, Vjp};
+use super::train::Architecture;
 use crate::nn::io::{read_header, read_weights, write_weights};
 use crate::nn::layers::{Conv2d, ParamGrad};
 use crate::operators::sampling::SubsampledFourier;
@@ -388,7 +390,66 @@ pub struct NetHeader {
     pub info: serde_json::Map<String, serde_json::Value>,
 }
 
-impl CascadeNet {
+/// A trained reconstruction network of either kind, as a network file holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReconNet {
+    Cascade(Arc<CascadeNet>),
+    Dense(Arc<DenseNet>),
+}
+
+impl ReconNet {
+    /// A fresh network for a run's options at side n with its operator `a`.
+    pub fn new(
+        opts: &super::train::TrainOptions,
+        a: &SubsampledFourier,
+        rng: &mut Rng,
+    ) -> Result<Self, String> {
+        Ok(match opts.architecture {
+            Architecture::Dense => Self::Dense(Arc::new(DenseNet::new(
+                a.side(),
+                a.indices(),
+                opts.hidden,
+                rng,
+            )?)),
+            _ => Self::Cascade(Arc::new(CascadeNet::new(opts.shape(), rng)?)),
+        })
+    }
+
+    pub fn n_params(&self) -> usize {
+        match self {
+            Self::Cascade(c) => c.n_params(),
+            Self::Dense(d) => d.n_params(),
+        }
+    }
+
+    pub fn param_slices(&self) -> Vec<&[f64]> {
+        match self {
+            Self::Cascade(c) => c.param_slices(),
+            Self::Dense(d) => d.net.param_slices(),
+        }
+    }
+
+    pub fn param_slices_mut(&mut self) -> Vec<&mut [f64]> {
+        match self {
+            Self::Cascade(c) => Arc::make_mut(c).param_slices_mut(),
+            Self::Dense(d) => Arc::make_mut(d).net.param_slices_mut(),
+        }
+    }
+
+    /// The header that describes this network, trained with `training`.
+    pub fn header(
+        &self,
+        training: &super::train::TrainOptions,
+        info: serde_json::Map<String, serde_json::Value>,
+    ) -> NetHeader {
+        NetHeader {
+            shape: training.shape(),
+            n_params: self.n_params(),
+            training: training.clone(),
+            info,
+        }
+    }
+
     /// A network file:
     ///
     /// ```text
@@ -396,6 +457,10 @@ impl CascadeNet {
     /// {...}\n                       one line of JSON, the NetHeader
     /// f32 little-endian values      every parameter, in param_slices order
     /// ```
+    ///
+    /// The header's training options say which kind it is (`architecture`), and for the
+    /// dense network, the side and mask (`side`, `mask`, `rate`, `mask_seed`, `density`) that
+    /// fix its input positions.
     pub fn to_bytes(&self, header: &NetHeader) -> Vec<u8> {
         write_weights(MAGIC, header, &self.param_slices())
     }
@@ -404,16 +469,50 @@ impl CascadeNet {
     pub fn from_bytes(bytes: &[u8]) -> Result<(Self, NetHeader), String> {
         const WHAT: &str = "reconstruction network file";
         let (header, data): (NetHeader, _) = read_header(bytes, MAGIC, WHAT)?;
-        let mut net = CascadeNet::new(header.shape, &mut Rng::new(0))?;
+        header.training.validate()?;
+        let a = header.training.operator(header.training.side)?;
+        let mut net = match header.training.architecture {
+            Architecture::Dense => Self::Dense(Arc::new(DenseNet::new(
+                a.side(),
+                a.indices(),
+                header.training.hidden,
+                &mut Rng::new(0),
+            )?)),
+            _ => {
+                if header.shape != header.training.shape() {
+                    return Err("the header's shape and training options disagree".into());
+                }
+                Self::Cascade(Arc::new(CascadeNet::new(header.shape, &mut Rng::new(0))?))
+            }
+        };
         if net.n_params() != header.n_params {
             return Err(format!(
-                "the header says {} parameters but the shape has {}",
+                "the header says {} parameters but the network has {}",
                 header.n_params,
                 net.n_params()
             ));
         }
         read_weights(net.param_slices_mut(), data, WHAT)?;
         Ok((net, header))
+    }
+
+    /// Psi(y) for the measurements of operator a.
+    pub fn apply(&self, a: &SubsampledFourier, y: ArrayView1<C64>) -> Result<Array1<C64>, String> {
+        Ok(match self {
+            Self::Cascade(c) => c.forward(a, y, false).0,
+            Self::Dense(d) => d.apply_with(&d.lookup(a)?, y).mapv(|v| C64::new(v, 0.0)),
+        })
+    }
+
+    /// The network as a reconstruction map on the measurements of operator a.
+    pub fn map(&self, a: &Arc<SubsampledFourier>) -> Result<Arc<dyn ReconMap>, String> {
+        Ok(match self {
+            Self::Cascade(c) => Arc::new(NetMap {
+                net: c.clone(),
+                a: a.clone(),
+            }),
+            Self::Dense(d) => Arc::new(DenseMap::new(d.clone(), a)?),
+        })
     }
 }
 
@@ -558,33 +657,58 @@ mod tests {
         );
     }
 
+    /// Both kinds of network survive a file round trip (weights rounded to f32), and every
+    /// malformed file is an error with a message.
     #[test]
     fn file_round_trip_and_errors() {
+        use super::super::train::TrainOptions;
         let (net, _, _) = setup(8, 6);
-        let header = NetHeader {
-            shape: net.shape,
-            n_params: net.n_params(),
-            training: Default::default(),
-            info: Default::default(),
+        let cascade = TrainOptions {
+            blocks: 2,
+            depth: 3,
+            channels: 4,
+            side: 16,
+            architecture: Architecture::Cascade,
+            ..TrainOptions::default()
         };
-        let bytes = net.to_bytes(&header);
-        let (back, h) = CascadeNet::from_bytes(&bytes).unwrap();
-        assert_eq!(h, header);
-        for (a, b) in back.param_slices().iter().zip(net.param_slices()) {
-            for (u, v) in a.iter().zip(b) {
-                assert_eq!(*u, *v as f32 as f64);
+        let dense = TrainOptions {
+            architecture: Architecture::Dense,
+            hidden: 6,
+            side: 16,
+            ..TrainOptions::default()
+        };
+        let a = dense.operator(16).unwrap();
+        let nets = [
+            (ReconNet::Cascade(Arc::new(net)), cascade),
+            (ReconNet::new(&dense, &a, &mut Rng::new(3)).unwrap(), dense),
+        ];
+        for (net, opts) in nets {
+            let header = net.header(&opts, Default::default());
+            let bytes = net.to_bytes(&header);
+            let (back, h) = ReconNet::from_bytes(&bytes).unwrap();
+            assert_eq!(h, header);
+            assert_eq!(std::mem::discriminant(&back), std::mem::discriminant(&net));
+            for (a, b) in back.param_slices().iter().zip(net.param_slices()) {
+                for (u, v) in a.iter().zip(b) {
+                    assert_eq!(*u, *v as f32 as f64);
+                }
             }
+            assert!(ReconNet::from_bytes(b"hello")
+                .unwrap_err()
+                .contains("not a Barriers Lab"));
+            assert!(ReconNet::from_bytes(&bytes[..bytes.len() - 4])
+                .unwrap_err()
+                .contains("bytes of weights"));
+            let mut nan = bytes.clone();
+            let k = nan.len() - 4;
+            nan[k..].copy_from_slice(&f32::NAN.to_le_bytes());
+            assert!(ReconNet::from_bytes(&nan).unwrap_err().contains("finite"));
+            let mut other = header.clone();
+            other.n_params += 1;
+            assert!(ReconNet::from_bytes(&net.to_bytes(&other))
+                .unwrap_err()
+                .contains("parameters"));
         }
-        assert!(CascadeNet::from_bytes(b"hello")
-            .unwrap_err()
-            .contains("not a Barriers Lab"));
-        assert!(CascadeNet::from_bytes(&bytes[..bytes.len() - 4])
-            .unwrap_err()
-            .contains("bytes of weights"));
-        let mut nan = bytes.clone();
-        let k = nan.len() - 4;
-        nan[k..].copy_from_slice(&f32::NAN.to_le_bytes());
-        assert!(CascadeNet::from_bytes(&nan).unwrap_err().contains("finite"));
     }
 
     /// The weight gradient of the loss against central differences, a few coordinates of

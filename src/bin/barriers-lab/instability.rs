@@ -5,7 +5,7 @@ use crate::args::{self, UsageError};
 use crate::output::{create_dir, print, write_png};
 use crate::recon::image_file;
 use barriers_lab::data::images::shipped_data_dir;
-use barriers_lab::data::mri::load_slices;
+use barriers_lab::data::mri::{load_slices, MriSlices};
 use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams};
 use barriers_lab::params;
 use barriers_lab::render::mri::{error_rgba, grey_scaled_rgba};
@@ -30,17 +30,12 @@ pub fn setting(parsed: &args::Parsed) -> Result<Setting, String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(MODEL));
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let side = bytes_side(&bytes)?;
-    Setting::from_bytes(&bytes, side).map_err(|e| format!("{}: {e}", path.display()))
+    Setting::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The side a network file was trained at (its header's info.side, 64 if absent).
-fn bytes_side(bytes: &[u8]) -> Result<usize, String> {
-    let (_, h) = barriers_lab::recon::net::CascadeNet::from_bytes(bytes)?;
-    Ok(h.info
-        .get("side")
-        .and_then(|v| v.as_u64())
-        .map_or(64, |s| s as usize))
+/// The shipped 64 x 64 slices, halved to the setting's side.
+pub fn slices_for(s: &Setting) -> Result<MriSlices, String> {
+    load_slices(64, &shipped_data_dir())?.at_side(s.side())
 }
 
 /// `--image family:SEED` (or the state's image_seed) or `--image FILE`.
@@ -64,8 +59,7 @@ pub fn case(
                 image_file(Path::new(file), n).map_err(|e| UsageError(format!("--image: {e}")))?;
             Case::image(s, x, None, p.image_seed, p.noise)
         }
-        _ => load_slices(n, &shipped_data_dir())
-            .and_then(|sl| Case::family(s, &sl, p.image_seed, p.noise)),
+        _ => slices_for(s).and_then(|sl| Case::family(s, &sl, p.image_seed, p.noise)),
     })
 }
 
@@ -203,7 +197,7 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     let quiet = parsed.flag("quiet");
     Ok((|| {
         let s = setting(&parsed)?;
-        let slices = load_slices(s.a.side(), &shipped_data_dir())?;
+        let slices = slices_for(&s)?;
         let methods = [
             unstable::Which::Net,
             unstable::Which::Firenet,
@@ -241,7 +235,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     let quiet = parsed.flag("quiet");
     Ok((|| {
         let s = setting(&parsed)?;
-        let slices = load_slices(s.a.side(), &shipped_data_dir())?;
+        let slices = slices_for(&s)?;
         let variants = unstable::tradeoff_variants(&p);
         let mut pts = Vec::new();
         for (i, (label, v)) in variants.iter().enumerate() {
@@ -259,7 +253,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         }
         if let Some(file) = parsed.option("checkpoint") {
             let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
-            let c = Setting::from_bytes(&bytes, s.a.side())?;
+            let c = Setting::from_bytes(&bytes)?;
             if c.a.indices() != s.a.indices() {
                 return Err(format!(
                     "{file} was trained at another mask than the network"

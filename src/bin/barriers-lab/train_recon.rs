@@ -6,13 +6,13 @@ use crate::output::print;
 use barriers_lab::data::images::shipped_data_dir;
 use barriers_lab::data::mri::load_slices;
 use barriers_lab::params;
-use barriers_lab::recon::net::{CascadeNet, NetHeader};
+use barriers_lab::recon::net::{NetHeader, ReconNet};
 use barriers_lab::recon::train::{train, TrainOptions};
 use serde_json::{json, Map};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The side the family is drawn at.
+/// The shipped slices the family is drawn from (halved for smaller sides).
 const SIDE: usize = 64;
 
 pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
@@ -47,7 +47,7 @@ pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     ))
 }
 
-fn write(path: &Path, net: &CascadeNet, header: &NetHeader) -> Result<(), String> {
+fn write(path: &Path, net: &ReconNet, header: &NetHeader) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -57,14 +57,13 @@ fn write(path: &Path, net: &CascadeNet, header: &NetHeader) -> Result<(), String
 }
 
 fn header(
-    net: &CascadeNet,
+    net: &ReconNet,
     p: &TrainOptions,
     steps: usize,
     log: &[serde_json::Value],
     seconds: f64,
 ) -> NetHeader {
     let mut info = Map::new();
-    info.insert("side".into(), json!(SIDE));
     info.insert("steps_done".into(), json!(steps));
     info.insert("seconds".into(), json!(seconds));
     info.insert("log".into(), json!(log));
@@ -72,12 +71,7 @@ fn header(
         "command".into(),
         json!(format!("barriers-lab train-recon {}", params::to_cli(p))),
     );
-    NetHeader {
-        shape: p.shape(),
-        n_params: net.n_params(),
-        training: p.clone(),
-        info,
-    }
+    net.header(p, info)
 }
 
 fn run_training(
@@ -88,7 +82,7 @@ fn run_training(
     as_json: bool,
     quiet: bool,
 ) -> Result<(), String> {
-    let slices = load_slices(SIDE, &shipped_data_dir())?;
+    let slices = load_slices(SIDE, &shipped_data_dir())?.at_side(p.side)?;
     let start = Instant::now();
     let mut log = Vec::new();
     let mut last_psnr = f64::NAN;
