@@ -422,3 +422,248 @@ fn mri_page_refuses_bad_input() {
     e.set_query(&link).unwrap();
     assert_eq!(e.query(), link);
 }
+
+// ---------------------------------------------------------------------------------------
+// The unstable-network page's binding, on the shipped network and Colin27 slices.
+
+use barriers_lab::wasm::UnstableDemo;
+
+const RECON_NET: &[u8] = include_bytes!("../www/models/recon-net.brn");
+/// Short stable methods (the defaults are exercised natively).
+const UNSTABLE_QUICK: &str = "cp_iters=30&restarts=2&inner=15";
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn unstable_demo(query: &str) -> UnstableDemo {
+    let mut d = UnstableDemo::new();
+    d.set_query(query).unwrap();
+    let needs = json(&d.needs());
+    assert_eq!(needs[0]["kind"], "network", "{needs}");
+    assert_eq!(needs[0]["file"], "recon-net.brn");
+    d.load_network(RECON_NET).unwrap();
+    let needs = json(&d.needs());
+    assert_eq!(needs[0]["kind"], "slices", "{needs}");
+    assert_eq!(
+        needs[0]["side"], 64,
+        "the family is drawn from the shipped 64 x 64 stack"
+    );
+    d.load_slices(
+        64,
+        &gunzip(include_bytes!("../www/data/colin27_axial_64_u8.bin.gz")),
+    )
+    .unwrap();
+    assert_eq!(d.needs(), "[]");
+    d
+}
+
+/// Steps a job to its end; returns the number of steps.
+fn to_end(mut step: impl FnMut() -> Vec<f64>) -> usize {
+    let mut n = 0;
+    while step()[2] == 0.0 {
+        n += 1;
+        assert!(n < 100_000, "the job does not end");
+    }
+    n
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("not a finite number: {v}"))
+}
+
+#[wasm_bindgen_test]
+fn unstable_page_refuses_bad_input_without_panicking() {
+    let mut d = UnstableDemo::new();
+    assert!(d.test_prepare().is_err(), "nothing loaded");
+    assert!(d.info().is_err());
+    assert!(
+        d.load_slices(64, &[0; 100]).is_err(),
+        "slices before the network"
+    );
+    assert!(d.load_network(b"not a network").is_err());
+    assert!(d.load_network(&[]).is_err());
+    assert!(
+        d.load_network(&RECON_NET[..RECON_NET.len() / 2]).is_err(),
+        "a cut file"
+    );
+    let before = d.query();
+    for bad in [
+        "budget=5",
+        "budget=NaN",
+        "view=slides",
+        "detail=2,0.5",
+        "detail=0.5",
+        "delta=-0.1",
+        "show_rate=inf",
+        "samples_images=0",
+        "tradeoff_iters=0",
+        "transfer_to=unet",
+        "detail_texture=spotted",
+        "restarts=50&inner=100",
+        "bogus=1",
+    ] {
+        assert!(d.set_query(bad).is_err(), "{bad} was accepted");
+    }
+    assert!(d.set_state_json("{\"iters\": \"many\"}").is_err());
+    assert_eq!(d.query(), before, "a refused link changes nothing");
+    let mut d = unstable_demo(UNSTABLE_QUICK);
+    assert!(
+        d.load_slices(64, &[0; 10]).is_err(),
+        "a stack of the wrong length"
+    );
+    assert!(d.test_picture("truth").is_err(), "no test yet");
+    assert!(d.transfer().is_err(), "no finished test to transfer");
+    assert!(d.detail_prepare().is_err(), "the test view has no detail");
+    d.set_query(&format!("iters=3&{UNSTABLE_QUICK}")).unwrap();
+    d.test_prepare().unwrap();
+    for bad in ["r:7", "r:x", "out", "diff:-1", "kspace"] {
+        assert!(d.test_picture(bad).is_err(), "{bad}");
+    }
+    d.set_query(&format!("view=kernel&{UNSTABLE_QUICK}"))
+        .unwrap();
+    d.detail_prepare().unwrap();
+    assert!(d.detail_picture("out:unet").is_err());
+    assert!(d.detail_picture("out:tv").is_err(), "not computed yet");
+}
+
+#[wasm_bindgen_test]
+fn unstable_short_instability_run_gives_finite_increasing_snapshots() {
+    let mut d = unstable_demo(&format!("iters=12&budget=0.2&{UNSTABLE_QUICK}"));
+    let info = json(&d.info().unwrap());
+    let n = info["side"].as_u64().unwrap() as usize;
+    assert!(!d.test_prepare().unwrap());
+    let steps = to_end(|| d.test_step().unwrap());
+    assert_eq!(steps, 11, "one call per gradient step");
+    assert!(
+        d.test_prepare().unwrap(),
+        "the same state: the finished test is kept"
+    );
+    let r = json(&d.test_result().unwrap());
+    assert_eq!(r["iterations"], 12);
+    let snaps = r["snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 3);
+    let norms: Vec<f64> = snaps.iter().map(|s| f(&s["r_rel"])).collect();
+    assert!(
+        norms[0] > 0.0 && norms[0] < norms[1] && norms[1] < norms[2] && norms[2] <= 0.2 + 1e-12,
+        "r_1 < r_2 < r_3 <= budget: {norms:?}"
+    );
+    for s in snaps {
+        for k in [
+            "error",
+            "amplification",
+            "lipschitz",
+            "noise_amplification",
+            "noise_error",
+        ] {
+            assert!(f(&s[k]).is_finite(), "{k}: {s}");
+        }
+    }
+    let sum = &r["summary"];
+    let worst = f(&sum["amplification"]);
+    assert!(
+        worst >= f(&snaps[2]["amplification"]) * (1.0 - 1e-12),
+        "{r}"
+    );
+    assert!(worst > f(&sum["amplification_gaussian"]), "{r}");
+    for p in ["truth", "clean", "r:0", "xr:1", "out:2", "diff:2"] {
+        assert_eq!(d.test_picture(p).unwrap().len(), 4 * n * n, "{p}");
+    }
+    // The perturbation fed to the adjoint (a projection: at most 1) and back to the network.
+    d.set_query(&format!(
+        "iters=12&budget=0.2&{UNSTABLE_QUICK}&transfer_to=adjoint"
+    ))
+    .unwrap();
+    assert!(
+        d.test_prepare().unwrap(),
+        "the transfer target does not rerun the test"
+    );
+    let t = json(&d.transfer().unwrap());
+    assert!(f(&t["amplification"]) <= 1.0 + 1e-12, "{t}");
+    d.set_query(&format!(
+        "iters=12&budget=0.2&{UNSTABLE_QUICK}&transfer_to=net"
+    ))
+    .unwrap();
+    let t = json(&d.transfer().unwrap());
+    let own = f(&snaps[2]["amplification"]);
+    assert!((f(&t["amplification"]) - own).abs() < 1e-9 * own, "{t}");
+    assert_eq!(d.transfer_picture("out").unwrap().len(), 4 * n * n);
+}
+
+#[wasm_bindgen_test]
+fn unstable_kernel_and_structure_views() {
+    let mut d = unstable_demo(&format!("view=kernel&delta=0&{UNSTABLE_QUICK}"));
+    d.detail_prepare().unwrap();
+    assert_eq!(to_end(|| d.detail_step().unwrap()), 4, "five methods");
+    let k = json(&d.detail_result().unwrap());
+    let z = f(&k["z_norm"]);
+    assert!(z > 0.0 && f(&k["az_norm"]) < 1e-12 * z, "{k}");
+    let rows = k["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in rows {
+        assert!(
+            f(&row["gap"]) < 1e-9,
+            "the same measurements, the same output: {row}"
+        );
+    }
+    assert_eq!(
+        d.detail_picture("out:tv").unwrap(),
+        d.detail_picture("out2:tv").unwrap()
+    );
+    // Half the detail's visible part: ||A z|| = delta ||A w||.
+    d.set_query(&format!("view=kernel&delta=0.5&{UNSTABLE_QUICK}"))
+        .unwrap();
+    d.detail_prepare().unwrap();
+    to_end(|| d.detail_step().unwrap());
+    let k = json(&d.detail_result().unwrap());
+    let (az, aw) = (f(&k["az_norm"]), f(&k["aw_norm"]));
+    assert!((az - 0.5 * aw).abs() < 1e-12 * aw, "{k}");
+    // The structural change: the adjoint keeps exactly the part the scanner sees.
+    d.set_query(&format!(
+        "view=structure&detail_texture=plain&{UNSTABLE_QUICK}"
+    ))
+    .unwrap();
+    d.detail_prepare().unwrap();
+    to_end(|| d.detail_step().unwrap());
+    let s = json(&d.detail_result().unwrap());
+    let rows = s["rows"].as_array().unwrap();
+    let adjoint = rows.iter().find(|r| r["method"] == "adjoint").unwrap();
+    let seen = f(&adjoint["visible"]);
+    assert!((f(&adjoint["kept"]) - seen * seen).abs() < 1e-9, "{s}");
+}
+
+#[wasm_bindgen_test]
+fn unstable_samples_curve_and_tradeoff_points() {
+    let quick =
+        "samples_images=1&tradeoff_iters=2&tradeoff_images=1&cp_iters=10&restarts=1&inner=10";
+    let mut d = unstable_demo(&format!("view=samples&{quick}"));
+    assert!(!d.samples_prepare().unwrap());
+    to_end(|| d.samples_step().unwrap());
+    let c = json(&d.samples_result().unwrap());
+    let pts = c["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 36, "12 rates x 3 methods");
+    assert!(pts.iter().all(|p| f(&p["psnr"]).is_finite()));
+    let r = json(&d.rate_images().unwrap());
+    assert_eq!(r["psnr"].as_array().unwrap().len(), 3);
+    assert!(d.rate_picture("out:net").is_ok());
+    assert!(d.rate_picture("out:adjoint").is_err(), "not on the curve");
+    d.set_query(&format!("view=tradeoff&{quick}")).unwrap();
+    assert!(!d.tradeoff_prepare().unwrap());
+    to_end(|| d.tradeoff_step().unwrap());
+    let t = json(&d.tradeoff_result().unwrap());
+    let pts = t["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 14);
+    // A point's link opens its instability test, which finds the point's amplification.
+    let net = pts.iter().find(|p| p["label"] == "network").unwrap();
+    d.set_query(net["query"].as_str().unwrap()).unwrap();
+    assert!(d.query().contains("view=test"));
+    d.test_prepare().unwrap();
+    to_end(|| d.test_step().unwrap());
+    let r = json(&d.test_result().unwrap());
+    assert_eq!(
+        f(&r["summary"]["amplification"]),
+        f(&net["amplification"]),
+        "{r}"
+    );
+}

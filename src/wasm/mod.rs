@@ -10,14 +10,18 @@
 //! - [`images`]: the image demos (attacks, universal perturbations, dimension), sharing the
 //!   loaded data sets and models.
 //! - [`mri`]: the MRI page (sampling, reconstructions, the kernel view, convergence).
+//! - [`unstable`]: the unstable-network page (the instability test, kernel awareness, a
+//!   structural change, more samples, the trade-off plot).
 
 pub mod images;
 pub mod mri;
 pub mod toy;
+pub mod unstable;
 
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
 pub use mri::MriDemo;
 pub use toy::{bench_run, DecisionFrame, ToyDemo};
+pub use unstable::UnstableDemo;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,155 @@
+// The unstable-network page's worker: owns the network, the slices and the state (Rust,
+// through wasm), runs the current view's job a step at a time (the instability test, the
+// kernel and structural views, the more-samples curve, the trade-off plot) with progress and
+// Cancel, and posts its numbers (JSON) and pictures (RGBA). No math here.
+
+import init, { UnstableDemo } from '../pkg/barriers_lab.js';
+import { post, message, fetchBytes, runJob, serve } from './worker-common.js';
+
+const SAMPLES = ['net', 'firenet', 'tv'];
+
+let infoSent = false;
+
+/** Fetches the network, then the slices at its side (the demo says which), once. */
+async function ensureLoaded(demo) {
+  for (let i = 0; ; i++) {
+    const needs = JSON.parse(demo.needs());
+    if (!needs.length) break;
+    if (i > 2) throw new Error('the network and the slices could not be loaded');
+    const n = needs[0];
+    if (n.kind === 'network') {
+      post({ type: 'progress', done: 0, total: 2, what: 'Loading the network' });
+      demo.load_network(await fetchBytes(`../models/${n.file}`, false));
+    } else {
+      post({ type: 'progress', done: 1, total: 2, what: `Loading the ${n.side} x ${n.side} MRI slices` });
+      demo.load_slices(n.side, await fetchBytes(`../data/${n.file}`, true));
+    }
+    post({ type: 'progress', done: 0, total: 0 });
+  }
+  if (!infoSent) {
+    post({ type: 'info', info: JSON.parse(demo.info()) });
+    infoSent = true;
+  }
+}
+
+/** Posts a result with its pictures (RGBA by name, their buffers transferred). */
+function send(type, result, names, get, extra = {}) {
+  /** @type {Record<string, Uint8Array>} */
+  const pics = {};
+  for (const n of names) pics[n] = get(n);
+  post({ type, result, pictures: pics, ...extra }, Object.values(pics).map((p) => /** @type {ArrayBuffer} */ (p.buffer)));
+}
+
+/** Posts the test's numbers and pictures (`running`: it goes on after this). */
+function postTest(demo, running) {
+  const r = JSON.parse(demo.test_result());
+  const names = ['truth', 'clean', ...r.snapshots.flatMap((_, j) => [`r:${j}`, `xr:${j}`, `out:${j}`, `diff:${j}`])];
+  send('test', r, names, (n) => demo.test_picture(n), { running });
+}
+
+/** The instability test: runs (or resumes) it, then the transfer. */
+async function showTest(demo, stale) {
+  let finished = demo.test_prepare();
+  postTest(demo, !finished);
+  if (!finished) {
+    let last = [0, 0, 0, NaN];
+    finished = await runJob(
+      'Instability test',
+      () => {
+        last = Array.from(demo.test_step());
+        return last;
+      },
+      { onChunk: () => post({ type: 'test-progress', iteration: last[0], planned: last[1], amplification: last[3] }), stop: stale },
+    );
+    if (stale()) return false;
+    postTest(demo, false);
+    if (!finished) return false;
+  }
+  send('transfer', JSON.parse(demo.transfer()), ['clean', 'out', 'diff'], (n) => demo.transfer_picture(n));
+  return true;
+}
+
+function postDetail(demo) {
+  const r = JSON.parse(demo.detail_result());
+  const names = ['x', 'x2'];
+  if (r.detail) names.push('w', 'z');
+  for (const row of r.rows) names.push(`out:${row.method}`, `out2:${row.method}`, `change:${row.method}`);
+  send('detail', r, names, (n) => demo.detail_picture(n));
+}
+
+/** The kernel view or the structural change: one method at a time. */
+async function showDetail(demo, stale) {
+  let finished = demo.detail_prepare();
+  postDetail(demo);
+  if (!finished) {
+    finished = await runJob('Reconstructing with every method', () => Array.from(demo.detail_step()), { onChunk: () => postDetail(demo), stop: stale });
+  }
+  return finished;
+}
+
+function postSamples(demo) {
+  post({ type: 'samples', result: JSON.parse(demo.samples_result()) });
+}
+
+/** The more-samples view: the images at the rate shown first, then the curve. */
+async function showSamples(demo, stale) {
+  const rate = JSON.parse(demo.rate_images());
+  send('rate', rate, ['x', ...SAMPLES.map((m) => `out:${m}`)], (n) => demo.rate_picture(n));
+  let finished = demo.samples_prepare();
+  postSamples(demo);
+  if (!finished) {
+    finished = await runJob('More samples: reconstructing at 12 rates', () => Array.from(demo.samples_step()), { onChunk: () => postSamples(demo), stop: stale });
+    postSamples(demo);
+  }
+  return finished;
+}
+
+/** The trade-off plot: every variant's PSNR and instability test. */
+async function showTradeoff(demo, stale) {
+  let finished = demo.tradeoff_prepare();
+  const postIt = () => post({ type: 'tradeoff', result: JSON.parse(demo.tradeoff_result()) });
+  postIt();
+  if (!finished) {
+    let last = 0;
+    finished = await runJob('Trade-off: testing every variant', () => Array.from(demo.tradeoff_step()), {
+      onChunk: () => {
+        if (performance.now() - last > 250) {
+          last = performance.now();
+          postIt();
+        }
+      },
+      stop: stale,
+    });
+    postIt();
+  }
+  return finished;
+}
+
+const VIEWS = { test: showTest, kernel: showDetail, structure: showDetail, samples: showSamples, tradeoff: showTradeoff };
+
+/** @param {UnstableDemo} demo */
+async function compute(demo, stale) {
+  const state = JSON.parse(demo.state_json());
+  const query = demo.query();
+  post({ type: 'state', state, query });
+  try {
+    await ensureLoaded(demo);
+    const finished = await VIEWS[state.view](demo, stale);
+    if (!stale()) post({ type: 'shown', query, view: state.view, finished });
+  } catch (e) {
+    // The view says what went wrong instead of staying blank.
+    post({ type: 'error', source: 'internal', message: message(e) });
+    post({ type: 'failed', query, view: state.view, message: message(e) });
+  }
+}
+
+serve({
+  init,
+  make: () => new UnstableDemo(),
+  schema: () => UnstableDemo.schema(),
+  compute,
+  handlers: {
+    run: (_msg, _demo, { refresh }) => refresh(),
+    pick: (msg, demo, { apply }) => apply('control', () => demo.set_query(msg.query)),
+  },
+});
