@@ -303,6 +303,11 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
         Fourier2d::planned(64, true),
     );
     let d128 = Fourier2d::planned(128, false);
+    let (d32, s32) = (Fourier2d::planned(32, false), Fourier2d::planned(32, true));
+    let (mut bd32, mut bs32) = (
+        complex_gaussian(32 * 32, &mut Rng::new(1)).to_vec(),
+        complex_gaussian(32 * 32, &mut Rng::new(1)).to_vec(),
+    );
     let (mut b256, mut b128, mut b64, mut bd128) =
         (buf.clone(), buf128.clone(), buf64.clone(), buf128.clone());
     let default = MriParams::default();
@@ -389,6 +394,16 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             name: "fft2_scalar_64",
             description: "fft2_64 with rustfft's portable scalar planner",
             run: Box::new(move || s64.forward_inplace(&mut b64)),
+        },
+        Kernel {
+            name: "fft2_default_32",
+            description: "unitary 2-D FFT of a 32 x 32 complex image, rustfft's default planner (SIMD in WebAssembly)",
+            run: Box::new(move || d32.forward_inplace(&mut bd32)),
+        },
+        Kernel {
+            name: "fft2_scalar_32",
+            description: "the same with the portable scalar planner",
+            run: Box::new(move || s32.forward_inplace(&mut bs32)),
         },
         Kernel {
             name: "fft2_default_128",

@@ -45,7 +45,7 @@ pub fn fft_to_centred(k: usize, n: usize) -> usize {
 
 /// Sizes at which rustfft's WebAssembly SIMD kernels are slower than its scalar code, so
 /// the scalar planner is used there (measured by `npm run bench -- fft2` in Chromium).
-pub const SCALAR_IN_WASM: [usize; 1] = [128];
+pub const SCALAR_IN_WASM: [usize; 2] = [32, 128];
 
 /// The unitary 2-D DFT on n x n images.
 #[derive(Clone)]
@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn scalar_and_default_planners_agree() {
         let mut rng = Rng::new(13);
-        for n in [64, 128, 256] {
+        for n in [32, 64, 128, 256] {
             let x = complex_gaussian(n * n, &mut rng);
             let a = Fourier2d::planned(n, true).apply(x.view());
             let b = Fourier2d::planned(n, false).apply(x.view());
