@@ -108,6 +108,29 @@ pub struct Member {
     pub lesions: Vec<Lesion>,
 }
 
+impl Member {
+    /// The member made of a base image with its lesions added.
+    fn with_lesions(
+        seed: u64,
+        split: Split,
+        slice: usize,
+        mut image: Array1<f64>,
+        n: usize,
+        lesions: Vec<Lesion>,
+    ) -> Self {
+        for l in &lesions {
+            add_lesion(&mut image, n, l);
+        }
+        Self {
+            seed,
+            split,
+            slice,
+            image,
+            lesions,
+        }
+    }
+}
+
 /// Bilinear sample of an n x n image at (r, c), zero outside.
 fn bilinear(x: &[f64], n: usize, r: f64, c: f64) -> f64 {
     let (r0, c0) = (r.floor(), c.floor());
@@ -239,7 +262,7 @@ pub fn draw_sites(slices: &MriSlices, seed: u64) -> Result<Member, String> {
     let n = slices.side();
     // The sites' generator is its own (base's is not used further), so that the base image
     // matches `draw`'s.
-    let (split, slice, mut image, _) = base(slices, seed)?;
+    let (split, slice, image, _) = base(slices, seed)?;
     let mut rng = Rng::new(seed ^ 0x5173);
     let mut lesions = Vec::new();
     for (fr, fc) in SITES {
@@ -253,16 +276,7 @@ pub fn draw_sites(slices: &MriSlices, seed: u64) -> Result<Member, String> {
             });
         }
     }
-    for l in &lesions {
-        add_lesion(&mut image, n, l);
-    }
-    Ok(Member {
-        seed,
-        split,
-        slice,
-        image,
-        lesions,
-    })
+    Ok(Member::with_lesions(seed, split, slice, image, n, lesions))
 }
 
 /// The texture amplitude at each of the [`SITES`] of an n x n image: the least-squares c
@@ -297,7 +311,7 @@ pub fn site_textures(x: &Array1<f64>, n: usize) -> [f64; 4] {
 /// Draws member `seed` of the family at the stack's side.
 pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
     let n = slices.side();
-    let (split, slice, mut image, mut rng) = base(slices, seed)?;
+    let (split, slice, image, mut rng) = base(slices, seed)?;
     // Lesions go where the head is (intensity above 0.2 at the centre), at most 40 tries each.
     let count = rng.below(4);
     let mut lesions = Vec::with_capacity(count);
@@ -331,16 +345,7 @@ pub fn draw(slices: &MriSlices, seed: u64) -> Result<Member, String> {
             }
         }
     }
-    for l in &lesions {
-        add_lesion(&mut image, n, l);
-    }
-    Ok(Member {
-        seed,
-        split,
-        slice,
-        image,
-        lesions,
-    })
+    Ok(Member::with_lesions(seed, split, slice, image, n, lesions))
 }
 
 #[cfg(test)]

@@ -196,10 +196,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn re_inner(a: &Array1<C64>, b: &Array1<C64>) -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(u, v)| u.re * v.re + u.im * v.im)
-            .sum()
+        crate::recon::map::re_inner(a.view(), b.view())
     }
 
     fn operator(n: usize, rate: f64) -> SubsampledFourier {

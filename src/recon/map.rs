@@ -10,6 +10,15 @@
 use crate::operators::C64;
 use ndarray::{Array1, ArrayView1};
 
+/// The real inner product of complex vectors, <u, v> = Re sum conj(u_i) v_i, the convention
+/// of every vector-Jacobian product here.
+pub fn re_inner(u: ArrayView1<C64>, v: ArrayView1<C64>) -> f64 {
+    u.iter()
+        .zip(v)
+        .map(|(a, b)| a.re * b.re + a.im * b.im)
+        .sum()
+}
+
 /// The backward pass of one evaluation: g (a cotangent of the output) -> J^T g.
 pub type Vjp<'a> = Box<dyn Fn(ArrayView1<C64>) -> Array1<C64> + 'a>;
 

@@ -41,10 +41,11 @@ test('the instability test runs with progress and shows three snapshots and the 
   for (const j of [0, 1, 2]) {
     const r = await value(page, `snap-r-${j}`);
     expect(r, `||r_${j + 1}|| / ||x||`).toBeGreaterThan(0);
-    // r_1 and r_2 are the first iterates past 1/3 and 2/3 of the budget, r_3 the last.
+    // The allowed norm ramps up over 18 of the 24 iterations: r_1 (after 6) is within 1/3 of
+    // the budget, r_2 (after 12) within 2/3, r_3 on the sphere.
     expect(r).toBeGreaterThan(previous);
-    expect(r).toBeGreaterThanOrEqual(budget * [1 / 3, 2 / 3, 1][j] * (1 - 1e-9));
-    expect(r).toBeLessThanOrEqual(budget * (1 + 1e-9));
+    expect(r).toBeLessThanOrEqual(budget * [1 / 3, 2 / 3, 1][j] * (1 + 1e-9));
+    if (j === 2) expect(r).toBeGreaterThan(0.99 * budget);
     previous = r;
     for (const id of [`snap-amp-${j}`, `snap-error-${j}`, `snap-gauss-amp-${j}`, `snap-gauss-error-${j}`]) expect(Number.isFinite(await value(page, id)), id).toBe(true);
     await expectDrawn(page, [`t-xr-${j}`, `t-out-${j}`]);

@@ -3,7 +3,7 @@
 // what the worker computed. Plots map values to pixels (log axes); no other math here.
 
 import { buildControls, formatValue } from './controls.js';
-import { $, connect, showError, hideError, readChosenFile, blit, saveBytes } from './page.js';
+import { $, connect, showError, hideError, readChosenFile, blit, saveBytes, setUpCanvas } from './page.js';
 
 const GROUPS = {
   'controls-image': ['image', 'slice', 'size'],
@@ -257,16 +257,6 @@ function drawKernel(msg) {
   ];
   $('kernel-facts').innerHTML = rows.map(([a, b]) => `<dt>${a}</dt><dd>${b}</dd>`).join('');
   $('kernel-facts').dataset.diff = String(diff);
-}
-
-function setUpCanvas(c) {
-  const dpr = window.devicePixelRatio || 1;
-  c.width = Math.max(1, Math.round(c.clientWidth * dpr));
-  c.height = Math.max(1, Math.round(c.clientHeight * dpr));
-  const ctx = c.getContext('2d');
-  ctx.clearRect(0, 0, c.width, c.height);
-  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-  return { ctx, dpr };
 }
 
 /** Two log-scale panels against inner iterations: the objective gap f - f*, and the error. */

@@ -196,3 +196,14 @@ export function shown(link, query) {
   demo.dataset.query = query;
   demo.dataset.drawn = query;
 }
+
+/** A plot canvas sized to its CSS box at the device pixel ratio, cleared, with the plots' font. */
+export function setUpCanvas(c) {
+  const dpr = window.devicePixelRatio || 1;
+  c.width = Math.max(1, Math.round(c.clientWidth * dpr));
+  c.height = Math.max(1, Math.round(c.clientHeight * dpr));
+  const ctx = c.getContext('2d');
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+  return { ctx, dpr };
+}

@@ -4,7 +4,7 @@
 // pixels. No other math here.
 
 import { buildControls } from './controls.js';
-import { $, connect, blit } from './page.js';
+import { $, connect, blit, setUpCanvas } from './page.js';
 
 const GROUPS = {
   'controls-image': ['image_seed', 'noise'],
@@ -334,16 +334,6 @@ function drawDetail(msg) {
 }
 
 // ------------------------------------------------------------------ plots
-
-function setUpCanvas(c) {
-  const dpr = window.devicePixelRatio || 1;
-  c.width = Math.max(1, Math.round(c.clientWidth * dpr));
-  c.height = Math.max(1, Math.round(c.clientHeight * dpr));
-  const ctx = c.getContext('2d');
-  ctx.clearRect(0, 0, c.width, c.height);
-  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-  return { ctx, dpr };
-}
 
 /** Tick values from lo to hi about `count` apart, at 1, 2 or 5 times a power of ten. */
 function ticks(lo, hi, count = 5) {
