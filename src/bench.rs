@@ -218,8 +218,10 @@ fn instability_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
 }
 
 /// The trained network at its setting (32 x 32, its mask), on held-out family member 9001 at
-/// 1 % noise: one forward and backward pass (the loss and its weight gradients), and one instability-test step (budget 0.03) on the network, FIRENET 6 x 50 on
-/// TV, TV (300 Chambolle-Pock steps) and the adjoint, with the demo's defaults.
+/// 1 % noise: one forward and backward pass (the loss and its weight gradients), and one
+/// instability-test step on the network, FIRENET 6 x 50 on TV, TV and the Db4 wavelet
+/// square-root LASSO (300 Chambolle-Pock steps each) and the adjoint, with the demo's
+/// defaults.
 fn network_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     use crate::data::mri::decode_slices;
     use crate::demos::unstable::{start, Case, Setting, UnstableParams, Which};
@@ -258,6 +260,11 @@ fn network_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             Which::Tv,
             "instab_step_net_tv_300",
             "the same on TV, 300 Chambolle-Pock steps, at the network's setting",
+        ),
+        (
+            Which::CsWavelet,
+            "instab_step_net_wavelet_300",
+            "the same on the Daubechies-4 square-root LASSO, 300 Chambolle-Pock steps, at the network's setting",
         ),
         (
             Which::Adjoint,
