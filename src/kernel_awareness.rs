@@ -102,41 +102,53 @@ pub fn assess(
     };
     let (y, y2) = (measure(x), measure(&x2));
     let delta = norm2((&y2 - &y).view());
-    let z_norm = z.dot(z).sqrt();
-    let (xc, x2c) = (complex(x.view()), complex(x2.view()));
     Ok(maps
         .iter()
         .map(|m| {
             let (o, o2) = (m.apply(y.view()), m.apply(y2.view()));
-            let error = norm2((&o - &xc).view());
-            let error_detail = norm2((&o2 - &x2c).view());
-            let eta = error.max(error_detail);
-            let gap = norm2((&o2 - &o).view());
-            let margin = z_norm - 2.0 * eta;
-            let bound = (margin > 0.0).then(|| {
-                if delta > 0.0 {
-                    margin / delta
-                } else {
-                    f64::INFINITY
-                }
-            });
-            Awareness {
-                method: m.name(),
-                error,
-                error_detail,
-                eta,
-                gap,
-                delta,
-                z_norm,
-                bound,
-                ratio: if delta > 0.0 {
-                    gap / delta
-                } else {
-                    f64::INFINITY
-                },
-            }
+            awareness(m.name(), x, z, &o, &o2, delta)
         })
         .collect())
+}
+
+/// One method's numbers from its outputs o = Psi(y) and o2 = Psi(y') for x and x' = x + z,
+/// with delta = ||y' - y||.
+pub fn awareness(
+    method: String,
+    x: &Array1<f64>,
+    z: &Array1<f64>,
+    o: &Array1<C64>,
+    o2: &Array1<C64>,
+    delta: f64,
+) -> Awareness {
+    let z_norm = z.dot(z).sqrt();
+    let error = norm2((o - &complex(x.view())).view());
+    let error_detail = norm2((o2 - &complex((x + z).view())).view());
+    let eta = error.max(error_detail);
+    let gap = norm2((o2 - o).view());
+    let margin = z_norm - 2.0 * eta;
+    let bound = (margin > 0.0).then(|| {
+        if delta > 0.0 {
+            margin / delta
+        } else {
+            f64::INFINITY
+        }
+    });
+    Awareness {
+        method,
+        error,
+        error_detail,
+        eta,
+        gap,
+        delta,
+        z_norm,
+        bound,
+        ratio: if delta > 0.0 {
+            gap / delta
+        } else {
+            f64::INFINITY
+        },
+    }
 }
 
 #[cfg(test)]

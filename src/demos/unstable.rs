@@ -791,16 +791,124 @@ pub fn detail_kept(
     let visible = (az.iter().map(|c| c.norm_sqr()).sum::<f64>() / zz).sqrt();
     Ok(maps
         .iter()
-        .map(|(w, m)| {
-            let d = &m.apply(y2.view()) - &m.apply(y.view());
-            let kept = d.iter().zip(z).map(|(c, v)| c.re * v).sum::<f64>() / zz;
-            Kept {
-                method: w.name().into(),
-                kept,
-                visible,
-            }
+        .map(|(w, m)| Kept {
+            method: w.name().into(),
+            kept: kept_fraction(&m.apply(y.view()), &m.apply(y2.view()), z),
+            visible,
         })
         .collect())
+}
+
+/// <Re(out2 - out), z> / ||z||^2: how much of the detail z the change of output keeps.
+fn kept_fraction(out: &Array1<C64>, out2: &Array1<C64>, z: &Array1<f64>) -> f64 {
+    let d = out2 - out;
+    d.iter().zip(z).map(|(c, v)| c.re * v).sum::<f64>() / z.dot(z)
+}
+
+/// The kernel and structural views of one state: the detail w on the image (None: none
+/// placed), what is added, z (w pushed towards the kernel of A until ||A z|| = delta ||A w||
+/// in the kernel view, w itself in the structural one), and the measurements of x and of
+/// x + z with the case's noise.
+pub struct DetailCase {
+    pub w: Option<Array1<f64>>,
+    pub z: Array1<f64>,
+    pub y: Array1<C64>,
+    pub y2: Array1<C64>,
+    pub sizes: Option<DetailSizes>,
+}
+
+/// The sizes of a placed detail.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct DetailSizes {
+    pub w_norm: f64,
+    pub aw_norm: f64,
+    /// ||A w|| / ||w||: how much of the detail the scanner sees.
+    pub visible: f64,
+    pub z_norm: f64,
+    pub az_norm: f64,
+}
+
+pub fn detail_case(
+    setting: &Setting,
+    case: &Case,
+    p: &UnstableParams,
+    kernel: bool,
+) -> Result<DetailCase, String> {
+    let a = &setting.a;
+    let y = a.apply(complex(case.x.view()).view()) + &case.e;
+    let w = state_detail(p, &case.x, setting.side());
+    let (z, sizes) = match &w {
+        None => (Array1::zeros(case.x.len()), None),
+        Some(w) => {
+            let w_norm = w.dot(w).sqrt();
+            if w_norm == 0.0 {
+                return Err("the detail adds nothing there (the image is black under it): place it inside the head".into());
+            }
+            let aw_norm = crate::operators::norm2(a.apply(complex(w.view()).view()).view());
+            let z = if kernel {
+                crate::kernel_awareness::near_kernel_detail(w, a, p.delta * aw_norm)?
+            } else {
+                w.clone()
+            };
+            let sizes = DetailSizes {
+                w_norm,
+                aw_norm,
+                visible: aw_norm / w_norm,
+                z_norm: z.dot(&z).sqrt(),
+                az_norm: crate::operators::norm2(a.apply(complex(z.view()).view()).view()),
+            };
+            (z, Some(sizes))
+        }
+    };
+    let y2 = &y + &a.apply(complex(z.view()).view());
+    Ok(DetailCase { w, z, y, y2, sizes })
+}
+
+/// One method on a detail case: Psi(y), Psi(y'), its relative error on x, and the kernel
+/// view's numbers or the structural view's kept fraction, all from those two outputs.
+pub struct DetailOutputs {
+    pub out: Array1<C64>,
+    pub out2: Array1<C64>,
+    pub rel_error: f64,
+    pub awareness: Option<crate::kernel_awareness::Awareness>,
+    /// ||Psi(y') - x'|| / ||x'|| (the kernel view).
+    pub rel_error_detail: Option<f64>,
+    pub kept: Option<f64>,
+}
+
+pub fn detail_outputs(
+    setting: &Setting,
+    case: &Case,
+    d: &DetailCase,
+    which: Which,
+    p: &UnstableParams,
+    kernel: bool,
+) -> Result<DetailOutputs, String> {
+    let map = setting.map(which, p)?;
+    let out = map.apply(d.y.view());
+    let out2 = map.apply(d.y2.view());
+    let x = &case.x;
+    let x_norm = x.dot(x).sqrt();
+    let rel_error = crate::operators::norm2((&out - &complex(x.view())).view()) / x_norm;
+    let (mut awareness, mut rel_error_detail, mut kept) = (None, None, None);
+    if kernel {
+        let delta = crate::operators::norm2((&d.y2 - &d.y).view());
+        let a =
+            crate::kernel_awareness::awareness(which.name().into(), x, &d.z, &out, &out2, delta);
+        let x2 = x + &d.z;
+        rel_error_detail = Some(a.error_detail / x2.dot(&x2).sqrt());
+        awareness = Some(a);
+    } else if d.w.is_some() {
+        kept = Some(kept_fraction(&out, &out2, &d.z));
+    }
+    Ok(DetailOutputs {
+        out,
+        out2,
+        rel_error,
+        awareness,
+        rel_error_detail,
+        kept,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -223,7 +223,7 @@ mod tests {
     /// (a sign, a swapped re/im, a missing factor is O(1)).
     #[test]
     fn measurement_vjp_matches_finite_differences() {
-        let (net, a, mut rng) = setup();
+        let (net, _, mut rng) = setup();
         // On its own mask, and on a larger one (extra samples ignored, its own gradients
         // placed where the larger mask holds them).
         for b in [operator(8, 0.3), operator(8, 0.6)] {
@@ -247,7 +247,6 @@ mod tests {
                 );
             }
         }
-        let _ = a;
     }
 
     /// On a larger nested mask the network reads exactly its own samples: same output as on

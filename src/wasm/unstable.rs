@@ -15,11 +15,10 @@ use crate::data::family::{FamilyKind, SITES};
 use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
 use crate::demos::mri::modulus;
 use crate::demos::unstable::{
-    self, at_rate, state_detail, Case, SamplesPoint, Setting, Summary, TradeoffPoint, Transfer,
-    UnstableParams, View, Which,
+    self, at_rate, Case, SamplesPoint, Setting, Summary, TradeoffPoint, Transfer, UnstableParams,
+    View, Which,
 };
 use crate::instability::{InstabilityTest, Snapshot};
-use crate::kernel_awareness::{assess, near_kernel_detail};
 use crate::operators::{complex, norm2, LinearOperator, C64};
 use crate::params;
 use crate::recon::metrics::psnr;
@@ -205,18 +204,15 @@ struct DetailJob {
     view: View,
     params: UnstableParams,
     case: Case,
-    /// The detail w and what is added, z (w itself for the structural change).
-    w: Option<Array1<f64>>,
-    z: Array1<f64>,
-    y: Array1<C64>,
-    y2: Array1<C64>,
+    /// The detail, what is added and the measurements.
+    dc: unstable::DetailCase,
     facts: Value,
     rows: Vec<DetailRow>,
 }
 
 impl DetailJob {
     fn done(&self) -> bool {
-        self.w.is_none() || self.rows.len() == Which::ALL.len()
+        self.dc.w.is_none() || self.rows.len() == Which::ALL.len()
     }
 }
 
@@ -631,50 +627,26 @@ impl UnstableDemo {
         }
         self.detail = None;
         let (s, sl) = self.ready()?;
-        let n = s.side();
         let case = Case::family(s, sl, p.image_seed, p.noise).map_err(js_error)?;
-        let y = s.a.apply(complex(case.x.view()).view()) + &case.e;
+        let dc = unstable::detail_case(s, &case, &p, p.view == View::Kernel).map_err(js_error)?;
         let x_norm = case.x.dot(&case.x).sqrt();
-        let w = state_detail(&p, &case.x, n);
-        let mut facts = json!({ "view": p.view, "x_norm": x_norm, "peak": peak(&case.x), "detail": w.is_some() });
-        let z = match &w {
-            None => Array1::zeros(case.x.len()),
-            Some(w) => {
-                let w_norm = w.dot(w).sqrt();
-                if w_norm == 0.0 {
-                    return Err(JsError::new(
-                        "the detail adds nothing there (the image is black under it): place it inside the head",
-                    ));
-                }
-                let aw = norm2(s.a.apply(complex(w.view()).view()).view());
-                let z = if p.view == View::Kernel {
-                    near_kernel_detail(w, &s.a, p.delta * aw).map_err(js_error)?
-                } else {
-                    w.clone()
-                };
-                let z_norm = z.dot(&z).sqrt();
-                let az = norm2(s.a.apply(complex(z.view()).view()).view());
-                facts["w_norm"] = num(w_norm);
-                facts["aw_norm"] = num(aw);
-                facts["visible"] = num(aw / w_norm);
-                facts["z_norm"] = num(z_norm);
-                facts["az_norm"] = num(az);
-                facts["delta"] = num(p.delta);
-                facts["z_scale"] = num(largest(&z));
-                facts["w_scale"] = num(largest(w));
-                z
-            }
-        };
-        let y2 = &y + &s.a.apply(complex(z.view()).view());
+        let mut facts = json!({ "view": p.view, "x_norm": x_norm, "peak": peak(&case.x), "detail": dc.w.is_some() });
+        if let (Some(w), Some(sz)) = (&dc.w, dc.sizes) {
+            facts["w_norm"] = num(sz.w_norm);
+            facts["aw_norm"] = num(sz.aw_norm);
+            facts["visible"] = num(sz.visible);
+            facts["z_norm"] = num(sz.z_norm);
+            facts["az_norm"] = num(sz.az_norm);
+            facts["delta"] = num(p.delta);
+            facts["z_scale"] = num(largest(&dc.z));
+            facts["w_scale"] = num(largest(w));
+        }
         self.detail = Some(DetailJob {
             key: k,
             view: p.view,
             params: p,
             case,
-            w,
-            z,
-            y,
-            y2,
+            dc,
             facts,
             rows: Vec::new(),
         });
@@ -692,32 +664,23 @@ impl UnstableDemo {
                 .as_ref()
                 .ok_or_else(|| JsError::new("the network file has not been loaded"))?;
             let which = Which::ALL[d.rows.len()];
-            let map = s.map(which, &d.params).map_err(js_error)?;
-            let out = map.apply(d.y.view());
-            let out2 = map.apply(d.y2.view());
-            let x_norm = d.case.x.dot(&d.case.x).sqrt();
-            let numbers = if d.view == View::Kernel {
-                let a = assess(&[map.as_ref()], &s.a, &d.case.x, &d.z, Some(&d.case.e))
-                    .map_err(js_error)?
-                    .remove(0);
-                json!({
+            let kernel = d.view == View::Kernel;
+            let o = unstable::detail_outputs(s, &d.case, &d.dc, which, &d.params, kernel)
+                .map_err(js_error)?;
+            let numbers = match (&o.awareness, o.kept) {
+                (Some(a), _) => json!({
                     "error": num(a.error), "error_detail": num(a.error_detail), "eta": num(a.eta),
-                    "rel_error": num(a.error / x_norm),
-                    "rel_error_detail": num(a.error_detail / (&d.case.x + &d.z).mapv(|v| v * v).sum().sqrt()),
+                    "rel_error": num(o.rel_error),
+                    "rel_error_detail": o.rel_error_detail.map(num),
                     "gap": num(a.gap), "delta": num(a.delta), "z_norm": num(a.z_norm),
                     "bound": a.bound.map(num), "ratio": num(a.ratio),
-                })
-            } else {
-                let w = d.w.as_ref().expect("a detail job with rows has a detail");
-                let k = unstable::detail_kept(s, &[(which, map.clone())], &d.case.x, w, &d.case.e)
-                    .map_err(js_error)?
-                    .remove(0);
-                let xc = complex(d.case.x.view());
-                json!({
-                    "kept": num(k.kept), "visible": num(k.visible),
-                    "rel_error": num(norm2((&out - &xc).view()) / x_norm),
-                })
+                }),
+                (None, kept) => json!({
+                    "kept": kept.map(num), "visible": d.facts["visible"].clone(),
+                    "rel_error": num(o.rel_error),
+                }),
             };
+            let (out, out2) = (o.out, o.out2);
             let row = DetailRow {
                 which,
                 out,
@@ -727,7 +690,11 @@ impl UnstableDemo {
             self.detail.as_mut().expect("checked").rows.push(row);
         }
         let d = self.detail.as_ref().expect("checked");
-        let total = if d.w.is_some() { Which::ALL.len() } else { 0 };
+        let total = if d.dc.w.is_some() {
+            Which::ALL.len()
+        } else {
+            0
+        };
         Ok(progress(d.rows.len(), total, d.done()))
     }
 
@@ -786,19 +753,20 @@ impl UnstableDemo {
                 .ok_or_else(|| JsError::new(&format!("'{m}' has not been computed yet")))
         };
         let w = || {
-            d.w.as_ref()
+            d.dc.w
+                .as_ref()
                 .ok_or_else(|| JsError::new("no detail has been placed"))
         };
         Ok(match which.split_once(':') {
             None if which == "x" => grey_scaled_rgba(x.view(), pk),
-            None if which == "x2" => grey_scaled_rgba((x + &d.z).view(), pk),
+            None if which == "x2" => grey_scaled_rgba((x + &d.dc.z).view(), pk),
             None if which == "w" => {
                 let w = w()?;
                 diverging_rgba(w.view(), n, diverging_scale(w.view()))
             }
             None if which == "z" => {
                 w()?;
-                diverging_rgba(d.z.view(), n, diverging_scale(w()?.view()))
+                diverging_rgba(d.dc.z.view(), n, diverging_scale(w()?.view()))
             }
             Some(("out", m)) => grey_scaled_rgba(modulus(&row(m)?.out).view(), pk),
             Some(("out2", m)) => grey_scaled_rgba(modulus(&row(m)?.out2).view(), pk),
