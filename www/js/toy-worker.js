@@ -3,6 +3,7 @@
 // posts frames for the page to draw. It does no math itself.
 
 import init, { ToyDemo } from '../pkg/barriers_lab.js';
+import { exposeMemory } from './worker-common.js';
 
 /** Side of the decision map in pixels (the benchmark's size). */
 const MAP_SIZE = 200;
@@ -174,5 +175,6 @@ self.onmessage = (ev) => {
 };
 
 init()
+  .then((wasm) => exposeMemory(wasm))
   .then(() => post({ type: 'ready', schema: JSON.parse(ToyDemo.schema()), colours: JSON.parse(ToyDemo.class_colours_json()) }))
   .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));

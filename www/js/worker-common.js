@@ -2,6 +2,15 @@
 // (gzip undone by the browser's DecompressionStream), and running long jobs in short steps
 // with progress and cancel. No math here.
 
+/**
+ * Keeps the module's memory where tests and benchmarks can read its size from the worker
+ * (`self.wasmMemory.buffer.byteLength`: WebAssembly memory only grows, so this is the peak).
+ * @param {{memory: WebAssembly.Memory}} wasm the exports `init()` resolves to
+ */
+export function exposeMemory(wasm) {
+  /** @type {any} */ (self).wasmMemory = wasm.memory;
+}
+
 /** @param {any} msg @param {Transferable[]} [transfer] */
 export function post(msg, transfer = []) {
   self.postMessage(msg, transfer);
@@ -158,7 +167,8 @@ export function serve({ init, make, schema, compute, handlers = {}, cancelOnChan
     }
   };
   init()
-    .then(() => {
+    .then((wasm) => {
+      exposeMemory(wasm);
       demo = make();
       post({ type: 'ready', schema: JSON.parse(schema()) });
     })
