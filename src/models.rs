@@ -44,6 +44,12 @@ pub struct Recipe {
 impl ImageModel {
     pub const ALL: [ImageModel; 3] = [ImageModel::Linear, ImageModel::Mlp, ImageModel::Cnn];
     pub const NAMES: &'static [&'static str] = &["linear", "mlp", "cnn"];
+    /// What a menu shows for each name.
+    pub const LABELS: &'static [&'static str] = &[
+        "Linear (softmax)",
+        "MLP (2 hidden layers)",
+        "CNN (2 conv layers)",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -277,14 +283,14 @@ impl Params for TrainParams {
             label: "Data set",
             unit: "",
             help: "The image data set.",
-            kind: Kind::Choice(ImageDataset::NAMES),
+            kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
         },
         Field {
             key: "model",
             label: "Model",
             unit: "",
             help: "Softmax-linear, MLP d-128-64-10, or the small CNN.",
-            kind: Kind::Choice(ImageModel::NAMES),
+            kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
         },
         Field {
             key: "seed",

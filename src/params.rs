@@ -25,15 +25,17 @@ use std::fmt;
 pub enum Kind {
     /// A whole number in min..=max.
     Int { min: i64, max: i64 },
-    /// A finite number in min..=max; `log` asks the page for a logarithmic slider.
+    /// A finite number in min..=max; `log` asks the page for a logarithmic slider over
+    /// [`log_ladder`]'s values (from max(min, step), with 0 first if min is 0).
     Float {
         min: f64,
         max: f64,
         step: f64,
         log: bool,
     },
-    /// One of a fixed list of names.
-    Choice(&'static [&'static str]),
+    /// One of a fixed list of names (what links, files and the command line use), each with
+    /// the words a menu shows for it (same length, same order).
+    Choice(&'static [&'static str], &'static [&'static str]),
     /// A list of whole numbers, each in min..=max, of length min_len..=max_len.
     IntList {
         min_len: usize,
@@ -52,7 +54,8 @@ pub enum Kind {
 pub struct Field {
     pub key: &'static str,
     pub label: &'static str,
-    /// The unit shown next to the value ("" for none).
+    /// The unit shown next to the value ("" for none). "%" marks a fraction that the page
+    /// shows in percent (the value itself stays a fraction: 0.25 reads "25 %").
     pub unit: &'static str,
     pub help: &'static str,
     pub kind: Kind,
@@ -138,7 +141,7 @@ pub fn check_value(f: &Field, v: &Value) -> Result<(), ParamError> {
                 format!("expected a number from {min} to {max}, got {}", describe(v)),
             )),
         },
-        Kind::Choice(options) => match v.as_str() {
+        Kind::Choice(options, _) => match v.as_str() {
             Some(s) if options.contains(&s) => Ok(()),
             _ => Err(ParamError::at(
                 key,
@@ -275,6 +278,48 @@ pub fn validate<P: Params>(p: &P) -> Result<(), ParamError> {
     p.check()
 }
 
+/// Checks a schema against itself and its defaults: keys unique, a menu label for every
+/// option, ranges in order, and the defaults valid. Every demo's tests call it.
+pub fn check_schema<P: Params>() -> Result<(), String> {
+    for (i, f) in P::SCHEMA.iter().enumerate() {
+        if P::SCHEMA[..i].iter().any(|g| g.key == f.key) {
+            return Err(format!("{}: declared twice", f.key));
+        }
+        let ok = match f.kind {
+            Kind::Choice(names, labels) => !names.is_empty() && names.len() == labels.len(),
+            Kind::Int { min, max } => min <= max,
+            Kind::Float {
+                min,
+                max,
+                step,
+                log,
+            } => {
+                min <= max
+                    && if log {
+                        log_ladder(min, max, step).len() > 1
+                    } else {
+                        step > 0.0
+                    }
+            }
+            Kind::IntList {
+                min_len,
+                max_len,
+                min,
+                max,
+            } => min_len <= max_len && min <= max,
+            Kind::Point { min, max } => min <= max,
+            Kind::Token { .. } => true,
+        };
+        if !ok {
+            return Err(format!(
+                "{}: its kind is inconsistent ({:?})",
+                f.key, f.kind
+            ));
+        }
+    }
+    validate(&P::default()).map_err(|e| format!("the defaults are refused: {e}"))
+}
+
 /// Turns one `key=value` text into the JSON value its field's kind calls for.
 pub fn parse_text(f: &Field, text: &str) -> Result<Value, ParamError> {
     let key = f.key;
@@ -299,7 +344,7 @@ pub fn parse_text(f: &Field, text: &str) -> Result<Value, ParamError> {
     let v = match f.kind {
         Kind::Int { .. } => int(t)?,
         Kind::Float { .. } => float(t)?,
-        Kind::Choice(_) | Kind::Token { .. } => Value::String(t.to_owned()),
+        Kind::Choice(..) | Kind::Token { .. } => Value::String(t.to_owned()),
         Kind::IntList { .. } => {
             if t.is_empty() {
                 Value::Array(vec![])
@@ -368,6 +413,82 @@ pub fn from_query<P: Params>(query: &str) -> Result<P, ParamError> {
         decoded.push((percent_decode(k)?, percent_decode(v)?));
     }
     from_pairs(decoded.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Builds the state from a link, keeping every key it can read: a pair that cannot be
+/// decoded, an unknown key, a repeated key (the first stays) or a refused value is dropped,
+/// its default kept, and named in the returned messages. A rule between keys that fails drops
+/// the key it names; one that names none gives the defaults. Never fails: a link with one typo
+/// still shows the rest of its figure.
+pub fn from_query_lenient<P: Params>(query: &str) -> (P, Vec<ParamError>) {
+    let q = query
+        .strip_prefix('#')
+        .or_else(|| query.strip_prefix('?'))
+        .unwrap_or(query);
+    let mut obj = Map::new();
+    let mut dropped = Vec::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let pair = percent_decode(k).and_then(|k| Ok((k, percent_decode(v)?)));
+        let value = pair.and_then(|(k, v)| {
+            if obj.contains_key(&k) {
+                return Err(ParamError::at(&k, "given twice (the first is kept)"));
+            }
+            Ok((k.clone(), parse_pair::<P>(&k, &v)?))
+        });
+        match value {
+            Ok((k, v)) => {
+                obj.insert(k, v);
+            }
+            Err(e) => dropped.push(e),
+        }
+    }
+    loop {
+        match from_object::<P>(obj.clone()) {
+            Ok(p) => return (p, dropped),
+            Err(e) => {
+                let culprit = e.key.clone().filter(|k| obj.contains_key(k));
+                dropped.push(e);
+                match culprit {
+                    Some(k) => {
+                        obj.remove(&k);
+                    }
+                    None => return (P::default(), dropped),
+                }
+            }
+        }
+    }
+}
+
+/// The values a logarithmic slider offers from `lo` = max(min, step) to `max`: ten per decade
+/// (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten), with `lo` and `max` themselves,
+/// and 0 first when `min` is 0. Each is the f64 nearest its short decimal, so it reads back
+/// exactly from a link.
+pub fn log_ladder(min: f64, max: f64, step: f64) -> Vec<f64> {
+    const MANTISSAS: [&str; 10] = ["1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8"];
+    let lo = if min > 0.0 { min } else { step };
+    let mut out = Vec::new();
+    if min <= 0.0 {
+        out.push(0.0);
+    }
+    if !(lo > 0.0 && lo <= max && max.is_finite()) {
+        return out;
+    }
+    out.push(lo);
+    let first = lo.log10().floor() as i32;
+    let last = max.log10().ceil() as i32;
+    for e in first..=last {
+        for m in MANTISSAS {
+            let v: f64 = format!("{m}e{e}").parse().expect("a decimal number");
+            if v > lo * (1.0 + 1e-9) && v < max * (1.0 - 1e-9) {
+                out.push(v);
+            }
+        }
+    }
+    if max > lo {
+        out.push(max);
+    }
+    out
 }
 
 /// The state as a URL hash (without the '#'), every key in schema order, so a link fixes
@@ -447,9 +568,15 @@ pub fn schema_json<P: Params>() -> String {
             let extra = match f.kind {
                 Kind::Int { min, max } => json!({ "kind": "int", "min": min, "max": max }),
                 Kind::Float { min, max, step, log } => {
-                    json!({ "kind": "float", "min": min, "max": max, "step": step, "log": log })
+                    let mut o = json!({ "kind": "float", "min": min, "max": max, "step": step, "log": log });
+                    if log {
+                        o["values"] = json!(log_ladder(min, max, step));
+                    }
+                    o
                 }
-                Kind::Choice(options) => json!({ "kind": "choice", "options": options }),
+                Kind::Choice(options, labels) => {
+                    json!({ "kind": "choice", "options": options, "labels": labels })
+                }
                 Kind::IntList { min_len, max_len, min, max } => {
                     json!({ "kind": "intlist", "min_len": min_len, "max_len": max_len, "min": min, "max": max })
                 }
@@ -563,7 +690,7 @@ mod tests {
                 label: "mode",
                 unit: "",
                 help: "",
-                kind: Kind::Choice(&["a", "b"]),
+                kind: Kind::Choice(&["a", "b"], &["Option A", "Option B"]),
             },
             Field {
                 key: "widths",
@@ -698,6 +825,52 @@ mod tests {
     }
 
     #[test]
+    fn a_lenient_link_drops_only_what_it_cannot_read() {
+        let lenient = |q: &str| {
+            let (p, errs) = from_query_lenient::<Demo>(q);
+            (p, errs.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+        };
+        // One bad value: the others stay.
+        let (p, errs) = lenient("count=7&rate=NaN&mode=b");
+        assert_eq!((p.count, p.rate, p.mode.as_str()), (7, 0.1, "b"));
+        assert_eq!(errs, ["rate: expected a finite number, got 'NaN'"]);
+        // Unknown keys, bad escapes and repeats are dropped and named; the first of a repeat stays.
+        let (p, errs) = lenient("colour=red&count=3&count=4&at=%zz&widths=8,8");
+        assert_eq!((p.count, p.at, p.widths.clone()), (3, None, vec![8, 8]));
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("colour: unknown parameter"));
+        assert_eq!(errs[1], "count: given twice (the first is kept)");
+        assert!(errs[2].contains("bad percent escape"));
+        // A rule between keys drops the key it names, and keeps the rest.
+        let (p, errs) = lenient("mode=b&count=60&rate=0.5");
+        assert_eq!((p.count, p.rate, p.mode.as_str()), (10, 0.5, "b"));
+        assert_eq!(errs, ["count: mode b allows at most 50"]);
+        // A good link gives what the strict reader gives, with nothing dropped.
+        let good = "count=37&rate=0.25&mode=b&widths=16,8,3&at=0.5,-1";
+        assert_eq!(lenient(good), (from_query::<Demo>(good).unwrap(), vec![]));
+        assert_eq!(lenient(""), (Demo::default(), vec![]));
+    }
+
+    #[test]
+    fn the_log_ladder_spans_its_range_with_short_values() {
+        let v = log_ladder(1e-6, 10.0, 1e-6);
+        assert_eq!(v.first(), Some(&1e-6));
+        assert_eq!(v.last(), Some(&10.0));
+        assert_eq!(v.len(), 7 * 10 + 1);
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
+        assert!(v.contains(&1.2e-5) && v.contains(&0.0025) && v.contains(&8.0));
+        // With min 0: 0 first, then from the step.
+        let v = log_ladder(0.0, 10.0, 0.005);
+        assert_eq!(&v[..4], &[0.0, 0.005, 0.006, 0.008]);
+        assert_eq!(v.last(), Some(&10.0));
+        // Every value reads back exactly from its shortest text (links stay short and exact).
+        for x in log_ladder(1e-4, 1.0, 1e-4) {
+            assert_eq!(format!("{x}").parse::<f64>().unwrap(), x);
+            assert!(format!("{x}").len() <= 7, "{x}");
+        }
+    }
+
+    #[test]
     fn percent_escapes_decode() {
         assert_eq!(from_query::<Demo>("mode=%62").unwrap().mode, "b");
         assert_eq!(
@@ -720,5 +893,6 @@ mod tests {
         assert_eq!(s[0]["max"], 100);
         assert_eq!(s[0]["default"], 10);
         assert_eq!(s[2]["options"], json!(["a", "b"]));
+        assert_eq!(s[2]["labels"], json!(["Option A", "Option B"]));
     }
 }

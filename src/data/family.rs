@@ -228,6 +228,7 @@ pub enum FamilyKind {
 
 impl FamilyKind {
     pub const NAMES: &'static [&'static str] = &["lesions", "sites"];
+    pub const LABELS: &'static [&'static str] = &["Lesions anywhere", "Lesions at four sites"];
 }
 
 /// The four sites of the `sites` family, as fractions of the side: (10, 10), (10, 21),

@@ -35,6 +35,9 @@ pub const FASHION_NAMES: [&str; 10] = [
 
 impl ImageDataset {
     pub const NAMES: &'static [&'static str] = &["mnist", "fashion", "digits"];
+    /// What a menu shows for each name.
+    pub const LABELS: &'static [&'static str] =
+        &["MNIST digits", "Fashion-MNIST", "8 × 8 digits (UCI)"];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -24,6 +24,8 @@ pub enum ToyKind {
 
 impl ToyKind {
     pub const NAMES: &'static [&'static str] = &["moons", "circles", "xor", "blobs", "spiral"];
+    pub const LABELS: &'static [&'static str] =
+        &["Two moons", "Circles", "XOR", "Gaussian blobs", "Spiral"];
 
     /// The number of classes: fixed at two, except for blobs and spirals.
     pub fn n_classes(self, requested: usize) -> usize {

@@ -45,6 +45,14 @@ impl AttackKind {
     ];
     pub const NAMES: &'static [&'static str] =
         &["random", "fastgrad", "fgsm", "deepfool", "deepfool-linf"];
+    /// What a menu and the tables show for each name.
+    pub const LABELS: &'static [&'static str] = &[
+        "Random noise",
+        "Fast gradient",
+        "FGSM",
+        "DeepFool (ℓ2)",
+        "DeepFool (ℓ∞)",
+    ];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -99,14 +107,14 @@ impl Params for AttackParams {
             label: "Data set",
             unit: "",
             help: "MNIST digits, Fashion-MNIST clothes, or the 8 x 8 optical digits.",
-            kind: Kind::Choice(ImageDataset::NAMES),
+            kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
         },
         Field {
             key: "model",
             label: "Model",
             unit: "",
             help: "Softmax-linear, the MLP d-128-64-10, or the small CNN.",
-            kind: Kind::Choice(ImageModel::NAMES),
+            kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
         },
         Field {
             key: "index",
@@ -127,7 +135,7 @@ impl Params for AttackParams {
             label: "Attack",
             unit: "",
             help: "Random noise, the fast gradient, FGSM, or DeepFool (l2 or l-infinity).",
-            kind: Kind::Choice(AttackKind::NAMES),
+            kind: Kind::Choice(AttackKind::NAMES, AttackKind::LABELS),
         },
         Field {
             key: "eps",

@@ -63,7 +63,7 @@ impl Params for DimensionParams {
             label: "Data set",
             unit: "",
             help: "MNIST digits or Fashion-MNIST (28 x 28 originals).",
-            kind: Kind::Choice(&["mnist", "fashion"]),
+            kind: Kind::Choice(&["mnist", "fashion"], &["MNIST digits", "Fashion-MNIST"]),
         },
         Field {
             key: "train",

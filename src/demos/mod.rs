@@ -6,6 +6,8 @@
 //! - [`attacks`], [`universal`], [`dimension`]: adversarial examples on real images.
 //! - [`mri`]: Fourier sampling and stable reconstruction (adjoint, compressed sensing, FIRENET),
 //!   the kernel view and FIRENET's convergence.
+//! - [`unstable`]: the trained network that out-performs them and is unstable: the
+//!   instability test, kernel awareness, a structural change, more samples, the trade-off.
 
 pub mod attacks;
 pub mod dimension;
@@ -38,3 +40,24 @@ pub const DEEPFOOL_MAX_ITER: Field = Field {
     help: "DeepFool stops after this many linearisation steps.",
     kind: Kind::Int { min: 1, max: 1000 },
 };
+
+#[cfg(test)]
+mod tests {
+    use crate::params::check_schema;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Every demo's schema is consistent (a label per menu option, ordered ranges, a log
+    /// slider with values) and accepts its own defaults.
+    #[test]
+    fn every_schema_is_consistent() {
+        check_schema::<super::toy::ToyParams>().unwrap();
+        check_schema::<super::attacks::AttackParams>().unwrap();
+        check_schema::<super::universal::UniversalParams>().unwrap();
+        check_schema::<super::dimension::DimensionParams>().unwrap();
+        check_schema::<super::mri::MriParams>().unwrap();
+        check_schema::<super::unstable::UnstableParams>().unwrap();
+        check_schema::<crate::recon::train::TrainOptions>().unwrap();
+        check_schema::<crate::models::TrainParams>().unwrap();
+    }
+}

@@ -38,6 +38,11 @@ pub enum ImageSource {
 
 impl ImageSource {
     pub const NAMES: &'static [&'static str] = &["colin27", "shepp-logan", "upload"];
+    pub const LABELS: &'static [&'static str] = &[
+        "Colin27 head MRI",
+        "Shepp–Logan phantom",
+        "Your own picture",
+    ];
 }
 
 /// The image sizes the lab offers.
@@ -54,6 +59,7 @@ pub enum Size {
 impl Size {
     pub const ALL: [Size; 3] = [Size::S64, Size::S128, Size::S256];
     pub const NAMES: &'static [&'static str] = &["64", "128", "256"];
+    pub const LABELS: &'static [&'static str] = &["64 × 64", "128 × 128", "256 × 256"];
 
     pub fn side(self) -> usize {
         match self {
@@ -138,7 +144,7 @@ impl Params for MriParams {
             label: "Image",
             unit: "",
             help: "A real head MRI slice (Colin27), the Shepp-Logan phantom, or your own picture.",
-            kind: Kind::Choice(ImageSource::NAMES),
+            kind: Kind::Choice(ImageSource::NAMES, ImageSource::LABELS),
         },
         Field {
             key: "slice",
@@ -152,14 +158,14 @@ impl Params for MriParams {
             label: "Size",
             unit: "pixels",
             help: "n for an n x n image.",
-            kind: Kind::Choice(Size::NAMES),
+            kind: Kind::Choice(Size::NAMES, Size::LABELS),
         },
         Field {
             key: "mask",
             label: "Sampling pattern",
             unit: "",
             help: "Which Fourier coefficients the scanner measures.",
-            kind: Kind::Choice(&Pattern::NAMES),
+            kind: Kind::Choice(&Pattern::NAMES, &Pattern::LABELS),
         },
         Field {
             key: "density",
@@ -176,7 +182,7 @@ impl Params for MriParams {
         Field {
             key: "rate",
             label: "Samples",
-            unit: "fraction of k-space",
+            unit: "%",
             help: "|Omega| / n^2: a larger count keeps every sample of a smaller one.",
             kind: Kind::Float {
                 min: 0.01,
@@ -204,8 +210,8 @@ impl Params for MriParams {
         },
         Field {
             key: "noise",
-            label: "Noise",
-            unit: "||e|| / ||Ax||",
+            label: "Noise ‖e‖ / ‖Ax‖",
+            unit: "%",
             help: "Complex Gaussian noise added to the measurements, relative to their size.",
             kind: Kind::Float {
                 min: 0.0,
@@ -219,7 +225,7 @@ impl Params for MriParams {
             label: "Wavelet",
             unit: "",
             help: "The orthonormal wavelet of the l1 term: Haar or Daubechies-4.",
-            kind: Kind::Choice(WaveletKind::NAMES),
+            kind: Kind::Choice(WaveletKind::NAMES, WaveletKind::LABELS),
         },
         Field {
             key: "levels",
@@ -278,14 +284,14 @@ impl Params for MriParams {
             label: "FIRENET objective",
             unit: "",
             help: "FIRENET on the wavelet square-root LASSO (as in the paper) or on TV.",
-            kind: Kind::Choice(Objective::NAMES),
+            kind: Kind::Choice(Objective::NAMES, Objective::LABELS),
         },
         Field {
             key: "method",
             label: "Method",
             unit: "",
             help: "The method the kernel view (and the command line) reconstructs with.",
-            kind: Kind::Choice(Method::NAMES),
+            kind: Kind::Choice(Method::NAMES, Method::LABELS),
         },
         Field {
             key: "detail",
@@ -297,7 +303,7 @@ impl Params for MriParams {
         Field {
             key: "detail_radius",
             label: "Detail radius",
-            unit: "fraction of the side",
+            unit: "%",
             help: "The size of the detail (a Gaussian blob).",
             kind: Kind::Float {
                 min: 0.005,

@@ -73,7 +73,9 @@ impl Default for ToyParams {
             lr: 0.01,
             batch: 32,
             epochs: 300,
-            point: None,
+            // On the lower moon, near the boundary: DeepFool flips it in two steps
+            // (||r||_2 = 0.27), while FGSM at the default eps does not.
+            point: Some([1.5, -0.2]),
             norm: Norm::L2,
             overshoot: 0.02,
             max_iter: 50,
@@ -93,7 +95,7 @@ impl Params for ToyParams {
             label: "Data set",
             unit: "",
             help: "The shape of the two-dimensional training data.",
-            kind: Kind::Choice(ToyKind::NAMES),
+            kind: Kind::Choice(ToyKind::NAMES, ToyKind::LABELS),
         },
         Field {
             key: "n",
@@ -137,7 +139,7 @@ impl Params for ToyParams {
             label: "Model",
             unit: "",
             help: "Softmax-linear, or a multi-layer perceptron.",
-            kind: Kind::Choice(&["linear", "mlp"]),
+            kind: Kind::Choice(&["linear", "mlp"], &["Linear (softmax)", "MLP"]),
         },
         Field {
             key: "hidden",
@@ -156,14 +158,14 @@ impl Params for ToyParams {
             label: "Activation",
             unit: "",
             help: "The non-linearity after each hidden layer.",
-            kind: Kind::Choice(&["relu", "tanh", "sigmoid"]),
+            kind: Kind::Choice(&["relu", "tanh", "sigmoid"], &["ReLU", "tanh", "Sigmoid"]),
         },
         Field {
             key: "optimizer",
             label: "Optimiser",
             unit: "",
             help: "Adam, or SGD with momentum 0.9.",
-            kind: Kind::Choice(&["adam", "sgd"]),
+            kind: Kind::Choice(&["adam", "sgd"], &["Adam", "SGD with momentum"]),
         },
         Field {
             key: "lr",
@@ -209,7 +211,7 @@ impl Params for ToyParams {
             label: "DeepFool norm",
             unit: "",
             help: "Minimise the l2 or the l-infinity norm of the perturbation.",
-            kind: Kind::Choice(&["l2", "linf"]),
+            kind: Kind::Choice(&["l2", "linf"], &["ℓ2", "ℓ∞"]),
         },
         DEEPFOOL_OVERSHOOT,
         DEEPFOOL_MAX_ITER,

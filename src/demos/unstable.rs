@@ -43,6 +43,14 @@ impl Which {
         Which::Adjoint,
     ];
     pub const NAMES: &'static [&'static str] = &["net", "firenet", "tv", "cs-wavelet", "adjoint"];
+    /// What a menu shows for each name.
+    pub const LABELS: &'static [&'static str] = &[
+        "Trained network",
+        "FIRENET",
+        "TV (square-root LASSO)",
+        "Wavelet ℓ1 (square-root LASSO)",
+        "Adjoint A*y",
+    ];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -158,7 +166,7 @@ impl Params for UnstableParams {
             label: "Method",
             unit: "",
             help: "The reconstruction the instability test attacks.",
-            kind: Kind::Choice(Which::NAMES),
+            kind: Kind::Choice(Which::NAMES, Which::LABELS),
         },
         Field {
             key: "image_seed",
@@ -172,17 +180,17 @@ impl Params for UnstableParams {
         },
         Field {
             key: "noise",
-            label: "Noise",
-            unit: "",
+            label: "Noise ‖e‖ / ‖Ax‖",
+            unit: "%",
             help: "||e|| / ||A x||, complex Gaussian, the same for every method.",
             kind: float(0.0, 0.2, 0.001, false),
         },
         Field {
             key: "budget",
-            label: "Perturbation budget",
-            unit: "",
+            label: "Budget ‖r‖ / ‖x‖ at most",
+            unit: "%",
             help: "The largest ||r|| / ||x|| the test may use.",
-            kind: float(0.001, 0.2, 0.001, false),
+            kind: float(0.001, 0.2, 0.001, true),
         },
         Field {
             key: "iters",
@@ -196,7 +204,7 @@ impl Params for UnstableParams {
             label: "λ (test)",
             unit: "",
             help: "The price of ||r||^2 in Q(r) = ||Psi(A(x + r)) - Psi(A x)||^2 - λ ||r||^2.",
-            kind: float(0.0, 10.0, 0.001, false),
+            kind: float(0.0, 10.0, 0.001, true),
         },
         Field {
             key: "eta",
@@ -241,7 +249,7 @@ impl Params for UnstableParams {
             label: "Wavelet",
             unit: "",
             help: "The orthonormal wavelet of the l1 term.",
-            kind: Kind::Choice(WaveletKind::NAMES),
+            kind: Kind::Choice(WaveletKind::NAMES, WaveletKind::LABELS),
         },
         Field {
             key: "levels",
@@ -276,21 +284,21 @@ impl Params for UnstableParams {
             label: "FIRENET objective",
             unit: "",
             help: "FIRENET on the wavelet or the TV square-root LASSO.",
-            kind: Kind::Choice(Objective::NAMES),
+            kind: Kind::Choice(Objective::NAMES, Objective::LABELS),
         },
         Field {
             key: "view",
             label: "View",
             unit: "",
             help: "What the page shows: the instability test, kernel awareness, a structural change, more samples, or the trade-off plot.",
-            kind: Kind::Choice(View::NAMES),
+            kind: Kind::Choice(View::NAMES, View::LABELS),
         },
         Field {
             key: "transfer_to",
             label: "Transfer to",
             unit: "",
             help: "The method the found perturbation is fed to.",
-            kind: Kind::Choice(Which::NAMES),
+            kind: Kind::Choice(Which::NAMES, Which::LABELS),
         },
         Field {
             key: "detail",
@@ -318,7 +326,7 @@ impl Params for UnstableParams {
             label: "Detail kind",
             unit: "",
             help: "A finely textured lesion (its spectrum in the k-space corners the mask barely samples) or a plain soft disc.",
-            kind: Kind::Choice(DetailKind::NAMES),
+            kind: Kind::Choice(DetailKind::NAMES, DetailKind::LABELS),
         },
         Field {
             key: "delta",
@@ -330,7 +338,7 @@ impl Params for UnstableParams {
         Field {
             key: "show_rate",
             label: "Rate shown",
-            unit: "",
+            unit: "%",
             help: "The sampling rate whose reconstructions the more-samples view shows (nested masks of the network's pattern).",
             kind: float(0.05, 0.6, 0.05, false),
         },
@@ -929,6 +937,13 @@ pub enum View {
 impl View {
     pub const NAMES: &'static [&'static str] =
         &["test", "kernel", "structure", "samples", "tradeoff"];
+    pub const LABELS: &'static [&'static str] = &[
+        "Instability test",
+        "Kernel awareness",
+        "Structural change",
+        "More samples",
+        "Trade-off",
+    ];
 }
 
 /// The page's detail: a finely textured lesion or a plain soft disc.
@@ -941,6 +956,7 @@ pub enum DetailKind {
 
 impl DetailKind {
     pub const NAMES: &'static [&'static str] = &["textured", "plain"];
+    pub const LABELS: &'static [&'static str] = &["Finely textured", "Plain disc"];
 }
 
 /// The detail w the state places on x: the lesion added to x (intensities kept at or above

@@ -204,6 +204,16 @@ impl Pattern {
         "multilevel",
         "painted",
     ];
+    /// What a menu shows for each name.
+    pub const LABELS: [&'static str; 7] = [
+        "Variable density",
+        "Gaussian density",
+        "Radial lines",
+        "Cartesian lines",
+        "Uniform random",
+        "Multilevel",
+        "Painted by hand",
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

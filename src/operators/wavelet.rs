@@ -87,6 +87,8 @@ pub enum WaveletKind {
 impl WaveletKind {
     pub const ALL: [WaveletKind; 2] = [WaveletKind::Haar, WaveletKind::Db4];
     pub const NAMES: &'static [&'static str] = &["haar", "db4"];
+    /// What a menu shows for each name.
+    pub const LABELS: &'static [&'static str] = &["Haar (db1)", "Daubechies 4"];
 
     pub fn name(self) -> &'static str {
         match self {

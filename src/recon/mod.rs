@@ -54,6 +54,13 @@ impl Method {
         Method::Firenet,
     ];
     pub const NAMES: &'static [&'static str] = &["adjoint", "cs-wavelet", "tv", "firenet"];
+    /// What a menu shows for each name.
+    pub const LABELS: &'static [&'static str] = &[
+        "Adjoint A*y",
+        "Wavelet ℓ1 (square-root LASSO)",
+        "TV (square-root LASSO)",
+        "FIRENET",
+    ];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -70,6 +77,7 @@ pub enum Objective {
 
 impl Objective {
     pub const NAMES: &'static [&'static str] = &["wavelet", "tv"];
+    pub const LABELS: &'static [&'static str] = &["Wavelet ℓ1", "TV"];
 }
 
 /// Everything the methods need besides the data.

@@ -34,6 +34,8 @@ pub enum Architecture {
 
 impl Architecture {
     pub const NAMES: &'static [&'static str] = &["cascade", "residual", "dense"];
+    pub const LABELS: &'static [&'static str] =
+        &["Cascade of CNNs", "Residual CNN", "Dense (AUTOMAP-like)"];
 }
 
 /// Everything a training run depends on: the one validated type behind
@@ -121,7 +123,7 @@ impl Params for TrainOptions {
             label: "Architecture",
             unit: "",
             help: "cascade: data consistency after each block (the measured coefficients kept); residual: a plain residual CNN on A* y.",
-            kind: Kind::Choice(Architecture::NAMES),
+            kind: Kind::Choice(Architecture::NAMES, Architecture::LABELS),
         },
         Field {
             key: "hidden",
@@ -142,14 +144,14 @@ impl Params for TrainOptions {
             label: "Image family",
             unit: "",
             help: "lesions: 0-3 lesions anywhere in the head; sites: textured lesions at four known sites, each present or not.",
-            kind: Kind::Choice(FamilyKind::NAMES),
+            kind: Kind::Choice(FamilyKind::NAMES, FamilyKind::LABELS),
         },
         Field {
             key: "mask",
             label: "Sampling pattern",
             unit: "",
             help: "The pattern the network is trained at (it sees no other).",
-            kind: Kind::Choice(&Pattern::NAMES),
+            kind: Kind::Choice(&Pattern::NAMES, &Pattern::LABELS),
         },
         Field {
             key: "rate",

@@ -29,6 +29,12 @@ pub(crate) fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// What a lenient link reader dropped, as a JSON list of messages.
+pub(crate) fn dropped_json(dropped: &[crate::params::ParamError]) -> String {
+    let list: Vec<String> = dropped.iter().map(|e| e.to_string()).collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
 /// The methods every demo with a `params` field has: its schema, and its state through links
 /// and files (validated by [`crate::params`]; a refused one changes nothing).
 macro_rules! state_methods {
@@ -44,6 +50,14 @@ macro_rules! state_methods {
             pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
                 self.params = $crate::params::from_query(query).map_err($crate::wasm::js_error)?;
                 Ok(())
+            }
+
+            /// Replaces the state from a link, keeping every key it can read; returns what it
+            /// dropped, as a JSON list of messages (empty for a good link).
+            pub fn set_link(&mut self, query: &str) -> String {
+                let (p, dropped) = $crate::params::from_query_lenient(query);
+                self.params = p;
+                $crate::wasm::dropped_json(&dropped)
             }
 
             /// Replaces the state from a JSON object (a file, or the page's controls).

@@ -75,6 +75,14 @@ impl ToyDemo {
         Ok(self.lab.set_params(p))
     }
 
+    /// Replaces the state from a link, keeping every key it can read; returns what it
+    /// dropped, as a JSON list of messages (empty for a good link).
+    pub fn set_link(&mut self, query: &str) -> String {
+        let (p, dropped) = params::from_query_lenient(query);
+        self.lab.set_params(p);
+        super::dropped_json(&dropped)
+    }
+
     /// Replaces the state from a JSON object (a saved file, or the page's controls).
     /// Returns true if training starts again.
     pub fn set_state_json(&mut self, json: &str) -> Result<bool, JsError> {

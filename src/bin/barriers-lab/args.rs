@@ -105,7 +105,7 @@ pub fn help<P: Params>(title: &str) -> String {
         let range = match f.kind {
             params::Kind::Int { min, max } => format!("{min}..{max}"),
             params::Kind::Float { min, max, .. } => format!("{min}..{max}"),
-            params::Kind::Choice(o) => o.join("|"),
+            params::Kind::Choice(o, _) => o.join("|"),
             params::Kind::IntList {
                 min_len,
                 max_len,
