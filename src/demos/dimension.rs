@@ -91,7 +91,7 @@ impl Params for DimensionParams {
         },
         Field {
             key: "eps",
-            label: "ε",
+            label: "ε, the step per pixel",
             unit: "pixel values, ℓ∞",
             help: "A step of this size changes the score by at most eps ||w||_1.",
             kind: Kind::Float {

@@ -75,12 +75,15 @@ impl ToyDemo {
         Ok(self.lab.set_params(p))
     }
 
-    /// Replaces the state from a link, keeping every key it can read; returns what it
-    /// dropped, as a JSON list of messages (empty for a good link).
+    /// Replaces the state from a link, keeping every key it can read. Returns JSON
+    /// `{"restart": whether training starts again, "dropped": [messages]}`.
     pub fn set_link(&mut self, query: &str) -> String {
         let (p, dropped) = params::from_query_lenient(query);
-        self.lab.set_params(p);
-        super::dropped_json(&dropped)
+        let restart = self.lab.set_params(p);
+        format!(
+            "{{\"restart\":{restart},\"dropped\":{}}}",
+            super::dropped_json(&dropped)
+        )
     }
 
     /// Replaces the state from a JSON object (a saved file, or the page's controls).

@@ -64,3 +64,110 @@ export async function openPage(page, path, hash = '', pattern = /./) {
 export async function shot(page, testInfo, name) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`) });
 }
+
+/**
+ * What is wrong with the page's layout at its current size, in words (empty when nothing):
+ * sideways scrolling, anything reaching outside the frame, any box narrower than its content
+ * (text cut or spilling, a menu narrower than its choice, a number field narrower than its
+ * number), sliders under 100 px, and blank canvases. Hidden things (a closed drawer, another
+ * view) are not looked at.
+ */
+export function layoutProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const W = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > W + 1) problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px in ${W})`);
+    const shown = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, opacityProperty: false });
+    };
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${[...el.classList].join('.')}` : ''} "${(el.textContent || /** @type {any} */ (el).value || '').trim().slice(0, 40)}"`;
+    const measure = document.createElement('canvas').getContext('2d');
+    const textWidth = (text, el) => {
+      const s = getComputedStyle(el);
+      measure.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+      return measure.measureText(text).width;
+    };
+    const padX = (el) => {
+      const s = getComputedStyle(el);
+      return parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) + parseFloat(s.borderLeftWidth) + parseFloat(s.borderRightWidth);
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      if (['SCRIPT', 'STYLE', 'OPTION', 'BR'].includes(el.tagName) || !shown(el)) continue;
+      const s = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      if (r.right > W + 1 || r.left < -1) problems.push(`${name(el)} reaches outside the frame (${Math.round(r.left)} to ${Math.round(r.right)} of ${W} px)`);
+      if (s.display !== 'inline' && !(el instanceof HTMLCanvasElement) && el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`${name(el)}: content ${el.scrollWidth} px wide in a box of ${el.clientWidth} px`);
+      }
+      if (el instanceof HTMLInputElement && el.type === 'range' && r.width < 100) problems.push(`${name(el)}: a slider of ${Math.round(r.width)} px`);
+      if (el instanceof HTMLSelectElement) {
+        // The chosen option's words, the padding and the arrow.
+        const need = textWidth(el.selectedOptions[0]?.text ?? '', el) + padX(el) + 16;
+        if (r.width + 0.5 < need) problems.push(`${name(el)}: a menu of ${Math.round(r.width)} px for a choice that needs ${Math.round(need)} px`);
+      }
+      if (el instanceof HTMLInputElement && el.type === 'number') {
+        const need = textWidth(el.value, el) + padX(el) + 14;
+        if (r.width + 0.5 < need) problems.push(`${name(el)}: a number field of ${Math.round(r.width)} px for ${el.value}`);
+      }
+    }
+    for (const c of document.querySelectorAll('canvas')) {
+      if (!shown(c) || c.width < 2 || c.height < 2) continue;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let same = true;
+      for (let i = 4; i < d.length && same; i += 4) same = d[i] === d[0] && d[i + 1] === d[1] && d[i + 2] === d[2] && d[i + 3] === d[3];
+      if (same) problems.push(`${name(c)} is blank`);
+    }
+    return problems;
+  });
+}
+
+/**
+ * Records the size of every label drawn on a canvas (in CSS pixels), for `fontProblems`. Add it
+ * with `page.addInitScript(recordCanvasText)` before the page loads.
+ */
+export function recordCanvasText() {
+  const seen = new WeakMap();
+  /** @type {any} */ (window).canvasTextSizes = (canvas) => [...(seen.get(canvas)?.entries() ?? [])];
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, maxWidth) {
+    const c = this.canvas;
+    const px = parseFloat(/(\d+(\.\d+)?)px/.exec(this.font)?.[1] ?? '0');
+    const css = (px * c.clientWidth) / Math.max(1, c.width);
+    if (!seen.has(c)) seen.set(c, new Map());
+    seen.get(c).set(String(text), css);
+    return maxWidth === undefined ? fillText.call(this, text, x, y) : fillText.call(this, text, x, y, maxWidth);
+  };
+}
+
+/** Visible text under `minText` px, and canvas labels under `minCanvas` px, in words. */
+export function fontProblems(page, minText, minCanvas) {
+  return page.evaluate(
+    ([minText, minCanvas]) => {
+      const problems = [];
+      const shown = (el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
+      };
+      const small = (el, what) => {
+        const fs = parseFloat(getComputedStyle(el).fontSize);
+        if (fs < minText - 0.01) problems.push(`${what} at ${fs.toFixed(1)} px`);
+      };
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!n.textContent.trim() || !el || ['SCRIPT', 'STYLE', 'OPTION'].includes(el.tagName) || !shown(el)) continue;
+        small(el, `"${n.textContent.trim().slice(0, 40)}" (${el.tagName.toLowerCase()})`);
+      }
+      for (const el of document.querySelectorAll('select, input, output, button')) if (shown(el)) small(el, `${el.tagName.toLowerCase()}#${el.id}`);
+      for (const c of document.querySelectorAll('canvas')) {
+        if (!shown(c)) continue;
+        for (const [text, css] of /** @type {any} */ (window).canvasTextSizes(c)) {
+          if (css < minCanvas - 0.01) problems.push(`canvas #${c.id}: "${text}" at ${css.toFixed(1)} px`);
+        }
+      }
+      return problems;
+    },
+    [minText, minCanvas],
+  );
+}

@@ -186,7 +186,7 @@ test('bad links and a bad network file give messages, not a blank page', async (
     await page.goto('about:blank');
     await page.goto(`${PAGE}#${hash}`);
     await expect(page.locator('#error-text')).toContainText(text);
-    await expect(page.locator('#error-text')).toContainText('shows the defaults');
+    await expect(page.locator('#error-text')).toContainText('they were left out and the rest of the figure is shown');
     expect(new URL(page.url()).hash).toBe(`#${hash}`);
   }
   // A network file that is not one: the message says so and the view says it is not shown.

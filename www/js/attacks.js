@@ -1,15 +1,19 @@
 // The attack page: keeps the address bar in step with the state, wires the controls and the
 // drawing pad to the worker, and shows what the worker computed. No math here.
 
-import { buildControls, formatValue } from './controls.js';
+import { buildControls, formatValue, labelsOf } from './controls.js';
 import { $, connect, shown, showError, hideError, saveBytes, readChosenFile, blit } from './page.js';
 
 const GROUPS = {
+  'controls-main': ['attack', 'eps'],
   'controls-image': ['data', 'model', 'index'],
-  'controls-attack': ['attack', 'eps', 'seed', 'overshoot', 'max_iter'],
+  'controls-attack': ['seed', 'overshoot', 'max_iter'],
   'controls-ratios': ['n'],
 };
-const ATTACK_NAMES = { random: 'Random noise', fastgrad: 'Fast gradient', fgsm: 'FGSM', deepfool: 'DeepFool (ℓ2)', 'deepfool-linf': 'DeepFool (ℓ∞)' };
+/** The menus' words for attacks, data sets and models (from the schema). */
+let ATTACK_NAMES = {};
+let DATA_NAMES = {};
+let MODEL_NAMES = {};
 /** Test images per data set under the fixed split (one in five). */
 const TEST_COUNT = { mnist: 2000, fashion: 200, digits: 359 };
 
@@ -34,7 +38,12 @@ const { send, change, link } = connect(
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
-  for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
+  ATTACK_NAMES = labelsOf(schema, 'attack');
+  DATA_NAMES = labelsOf(schema, 'data');
+  MODEL_NAMES = labelsOf(schema, 'model');
+  // Moving FGSM's epsilon shows FGSM, whatever attack was shown before.
+  const onChange = (c) => change('eps' in c && last?.state.attack !== 'fgsm' ? { ...c, attack: 'fgsm' } : c);
+  for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), onChange));
   $('prev').addEventListener('click', () => last && change({ index: Math.max(0, last.state.index - 1), drawing: '' }));
   $('next').addEventListener('click', () => last && change({ index: Math.min(TEST_COUNT[last.state.data] - 1, last.state.index + 1), drawing: '' }));
   $('ratios').addEventListener('click', () => send({ type: 'ratios' }));
@@ -67,13 +76,12 @@ function show(msg) {
   const { outcome: o, state: s, pictures: pics, classNames: names } = msg;
   for (const c of controls) c.update(s);
   /** @type {HTMLInputElement} */ (document.getElementById('ctl-index')).max = String(TEST_COUNT[s.data] - 1);
-  for (const c of controls) c.setEnabled('eps', s.attack === 'fgsm');
   blit($('img-x'), pics.image, o.side);
   blit($('img-r'), pics.perturbation, o.side);
   blit($('img-adv'), pics.adversarial, o.side);
   const source = s.drawing ? 'Your drawing' : `Test image ${s.index}`;
   $('cap-x').textContent = `${source}${o.true_label === null ? '' : ` (true: ${names[o.true_label]})`}`;
-  $('cap-r').textContent = ` shown ×${formatValue(1 / o.perturbation_scale)}: full colour = ±${formatValue(o.perturbation_scale)}`;
+  $('cap-r').textContent = `‖r‖₂ / ‖x‖₂ = ${formatValue(o.r_over_x)}, ‖r‖∞ = ${formatValue(o.r_linf)}; full colour = ±${formatValue(o.perturbation_scale)}`;
   $('cap-adv').textContent = o.success ? 'x + r: the label changed' : 'x + r: the label held';
   topList($('top-x'), o.top3_before, names);
   topList($('top-adv'), o.top3_after, names);
@@ -111,7 +119,7 @@ function show(msg) {
 function showRatios(msg) {
   const r = msg.result;
   if (!r) return;
-  const head = `<caption class="small">${msg.state.data} ${msg.state.model}, ${r.done} correctly classified test images${msg.finished ? '' : ' (cancelled)'}</caption>`;
+  const head = `<caption class="small">${DATA_NAMES[msg.state.data]}, ${MODEL_NAMES[msg.state.model]}: ${r.done} correctly classified test images${msg.finished ? '' : ' (cancelled)'}</caption>`;
   $('ratio-table').innerHTML =
     head +
     '<tr><th>attack</th><th>mean ‖r‖₂/‖x‖₂</th><th>mean ‖r‖∞</th><th>flipped</th></tr>' +
@@ -122,9 +130,16 @@ function showRatios(msg) {
 function setUpPad() {
   const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
   const ctx = pad.getContext('2d', { willReadFrequently: true });
+  /** Whether the pad holds ink (until then it shows a hint, which is not part of a drawing). */
+  let inked = false;
   const clear = () => {
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, pad.width, pad.height);
+    ctx.fillStyle = '#999';
+    ctx.font = '28px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.fillText('draw here', pad.width / 2, pad.height / 2 + 10);
+    inked = false;
   };
   clear();
   let drawing = false;
@@ -134,6 +149,11 @@ function setUpPad() {
     return [((ev.clientX - r.left) / r.width) * pad.width, ((ev.clientY - r.top) / r.height) * pad.height];
   };
   pad.addEventListener('pointerdown', (ev) => {
+    if (!inked) {
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, pad.width, pad.height);
+      inked = true;
+    }
     drawing = true;
     pad.setPointerCapture(ev.pointerId);
     ctx.beginPath();
@@ -152,6 +172,10 @@ function setUpPad() {
   $('pad-clear').addEventListener('click', clear);
   $('pad-back').addEventListener('click', () => change({ drawing: '' }));
   $('pad-use').addEventListener('click', () => {
+    if (!inked) {
+      showError('drawing', 'the pad is empty: draw a digit on it first.');
+      return;
+    }
     const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
     link.keep = false;
     hideError();

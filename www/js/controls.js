@@ -1,23 +1,30 @@
 // Controls built from a demo's schema (exported by Rust, so the page offers exactly the
-// ranges the validator accepts). A control only reports changes; the worker validates
-// them and the page redraws from the state it sends back.
+// ranges, menu words and slider values the validator accepts). A control only reports
+// changes; the worker validates them and the page redraws from the state it sends back.
 
 /**
  * @typedef {{key: string, label: string, unit: string, help: string, default: any,
- *   kind: 'int'|'float'|'choice'|'intlist'|'point', min?: number, max?: number, step?: number,
- *   log?: boolean, options?: string[], min_len?: number, max_len?: number}} Field
+ *   kind: 'int'|'float'|'choice'|'intlist'|'point'|'token', min?: number, max?: number, step?: number,
+ *   log?: boolean, values?: number[], options?: string[], labels?: string[], min_len?: number, max_len?: number}} Field
  */
 
-/** Values of a logarithmic field offered in a menu: 1, 3, 10, 30, ... within [min, max]. */
-function logOptions(min, max) {
-  const out = [];
-  for (let e = -12; e <= 12; e++) {
-    for (const m of [1, 3]) {
-      const v = Number(`${m}e${e}`);
-      if (v >= min && v <= max) out.push(v);
-    }
-  }
-  return out;
+/** Text for a value: three significant digits. */
+export function formatValue(v) {
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A field's value as the page shows it: fractions marked '%' in percent. @param {Field} f */
+export function showValue(f, v) {
+  if (f.unit === '%' && typeof v === 'number') return `${formatValue(Number((100 * v).toPrecision(12)))} %`;
+  return formatValue(v);
+}
+
+/** name -> the words a menu shows for it, for one choice field of a schema. */
+export function labelsOf(schema, key) {
+  const f = schema.find((x) => x.key === key);
+  return Object.fromEntries((f?.options ?? []).map((o, i) => [o, f.labels?.[i] ?? o]));
 }
 
 /** An <input> of the given type and range. */
@@ -31,11 +38,14 @@ function input(type, min, max, step, title) {
   return el;
 }
 
-/** Text for a value next to its slider. */
-export function formatValue(v) {
-  if (typeof v !== 'number') return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(3)));
+/** The index of the ladder value nearest `v` (on a log scale). */
+function nearestIndex(values, v) {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) {
+    const d = (x) => Math.abs(Math.log((x || 1e-300) / (v || 1e-300)));
+    if (d(values[i]) < d(values[best])) best = i;
+  }
+  return best;
 }
 
 /**
@@ -43,49 +53,69 @@ export function formatValue(v) {
  * @param {HTMLElement} container
  * @param {Field[]} fields
  * @param {(changes: Record<string, any>) => void} onChange
- * @returns {{update: (state: Record<string, any>) => void, setEnabled: (key: string, on: boolean) => void}}
+ * @returns {{update: (state: Record<string, any>) => void, setEnabled: (key: string, on: boolean) => void, setShown: (key: string, on: boolean) => void}}
  */
 export function buildControls(container, fields, onChange) {
   /** @type {Record<string, (state: Record<string, any>) => void>} */
   const updaters = {};
-  /** @type {Record<string, HTMLElement[]>} */
-  const parts = {};
+  /** @type {Record<string, HTMLElement>} */
+  const rows = {};
 
-  const row = (key, labelText, input, output) => {
+  const row = (key, labelText, control, output, title) => {
     const id = `ctl-${key}`;
     const label = document.createElement('label');
     label.htmlFor = id;
     label.textContent = labelText;
-    input.id = id;
-    const out = output || document.createElement('span');
-    container.append(label, input, out);
-    parts[key] = [...(parts[key] || []), label, input, out];
-    return out;
+    label.title = title;
+    control.id = id;
+    const box = document.createElement('div');
+    box.className = `ctl ctl-${control instanceof HTMLSelectElement ? 'select' : control.type}`;
+    box.dataset.key = key;
+    box.append(label, control);
+    if (output) box.append(output);
+    container.append(box);
+    rows[key] = box;
   };
 
   for (const f of fields) {
-    const title = f.help + (f.unit ? ` (${f.unit})` : '');
-    if (f.kind === 'choice' || (f.kind === 'float' && f.log)) {
+    const title = f.help + (f.unit && f.unit !== '%' ? ` (${f.unit})` : '');
+    if (f.kind === 'choice') {
       const sel = document.createElement('select');
       sel.title = title;
-      const values = f.kind === 'choice' ? f.options : logOptions(f.min, f.max);
       const fill = (current) => {
-        const list = values.map(String);
-        if (!list.includes(String(current))) list.push(String(current));
-        sel.replaceChildren(...list.map((v) => new Option(v, v)));
+        const names = [...f.options];
+        if (!names.includes(String(current))) names.push(String(current));
+        sel.replaceChildren(...names.map((v, i) => new Option(f.labels?.[i] ?? v, v)));
         sel.value = String(current);
       };
       fill(f.default);
-      sel.addEventListener('change', () => onChange({ [f.key]: f.kind === 'choice' ? sel.value : Number(sel.value) }));
-      row(f.key, f.label, sel);
+      sel.addEventListener('change', () => onChange({ [f.key]: sel.value }));
+      row(f.key, f.label, sel, null, title);
       updaters[f.key] = (s) => fill(s[f.key]);
+    } else if (f.kind === 'float' && f.log && f.values?.length) {
+      // A logarithmic slider over the schema's ladder of short values.
+      const values = f.values;
+      const range = input('range', 0, values.length - 1, 1, title);
+      const out = document.createElement('output');
+      range.addEventListener('input', () => {
+        const v = values[Number(range.value)];
+        out.textContent = showValue(f, v);
+        range.setAttribute('aria-valuetext', out.textContent);
+        onChange({ [f.key]: v });
+      });
+      row(f.key, f.label, range, out, title);
+      updaters[f.key] = (s) => {
+        range.value = String(nearestIndex(values, s[f.key]));
+        out.textContent = showValue(f, s[f.key]);
+        range.setAttribute('aria-valuetext', out.textContent);
+      };
     } else if (f.kind === 'int' && f.max - f.min > 10000) {
       const num = input('number', f.min, f.max, 1, title);
       num.addEventListener('change', () => {
         if (num.value.trim() === '') return;
         onChange({ [f.key]: Number(num.value) });
       });
-      row(f.key, f.label, num);
+      row(f.key, f.label, num, null, title);
       updaters[f.key] = (s) => {
         if (document.activeElement !== num) num.value = String(s[f.key]);
       };
@@ -93,13 +123,13 @@ export function buildControls(container, fields, onChange) {
       const range = input('range', f.min, f.max, f.kind === 'int' ? 1 : f.step, title);
       const out = document.createElement('output');
       range.addEventListener('input', () => {
-        out.textContent = formatValue(Number(range.value));
+        out.textContent = showValue(f, Number(range.value));
         onChange({ [f.key]: Number(range.value) });
       });
-      row(f.key, f.label, range, out);
+      row(f.key, f.label, range, out, title);
       updaters[f.key] = (s) => {
         range.value = String(s[f.key]);
-        out.textContent = formatValue(s[f.key]);
+        out.textContent = showValue(f, s[f.key]);
       };
     } else if (f.kind === 'intlist') {
       // A list of widths, offered as a number of layers and one width for all of them.
@@ -110,9 +140,8 @@ export function buildControls(container, fields, onChange) {
       const send = () => onChange({ [f.key]: Array(Number(layers.value)).fill(Number(width.value)) });
       layers.addEventListener('input', send);
       width.addEventListener('input', send);
-      row(`${f.key}-layers`, 'Hidden layers', layers, outL);
-      row(`${f.key}-width`, 'Width', width, outW);
-      parts[f.key] = [...parts[`${f.key}-layers`], ...parts[`${f.key}-width`]];
+      row(`${f.key}-layers`, 'Hidden layers', layers, outL, 'Number of hidden layers');
+      row(`${f.key}-width`, 'Width', width, outW, title);
       updaters[f.key] = (s) => {
         const list = s[f.key];
         layers.value = String(list.length);
@@ -120,6 +149,8 @@ export function buildControls(container, fields, onChange) {
         outL.textContent = String(list.length);
         outW.textContent = list.every((w) => w === list[0]) ? String(list[0]) : list.join(',');
       };
+      rows[f.key] = rows[`${f.key}-layers`];
+      rows[`${f.key}+`] = rows[`${f.key}-width`];
     }
   }
 
@@ -127,10 +158,14 @@ export function buildControls(container, fields, onChange) {
     update(state) {
       for (const key of Object.keys(updaters)) if (key in state) updaters[key](state);
     },
+    setShown(key, on) {
+      for (const box of [rows[key], rows[`${key}+`]]) if (box) box.hidden = !on;
+    },
     setEnabled(key, on) {
-      for (const el of parts[key] || []) {
-        el.classList.toggle('disabled', !on);
-        if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement) el.disabled = !on;
+      for (const box of [rows[key], rows[`${key}+`]]) {
+        if (!box) continue;
+        box.classList.toggle('disabled', !on);
+        for (const el of box.querySelectorAll('input, select')) /** @type {HTMLInputElement} */ (el).disabled = !on;
       }
     },
   };

@@ -2,12 +2,14 @@
 // picture upload, the mask painting and the kernel view's clicks to the worker, and shows
 // what the worker computed. Plots map values to pixels (log axes); no other math here.
 
-import { buildControls, formatValue } from './controls.js';
-import { $, connect, showError, hideError, readChosenFile, blit, saveBytes, setUpCanvas } from './page.js';
+import { buildControls, formatValue, labelsOf } from './controls.js';
+import { $, connect, showError, hideError, readChosenFile, blit, saveBytes } from './page.js';
+import { setUpCanvas, placeholder } from './plot.js';
 
 const GROUPS = {
+  'controls-main': ['rate', 'mask'],
   'controls-image': ['image', 'slice', 'size'],
-  'controls-sampling': ['mask', 'density', 'rate', 'seed', 'noise'],
+  'controls-sampling': ['density', 'seed', 'noise'],
   'controls-methods': ['wavelet', 'levels', 'lambda_w', 'lambda_tv', 'iters', 'restarts', 'inner', 'firenet_on'],
   'controls-kernel': ['method', 'detail_radius', 'detail_amp'],
 };
@@ -22,6 +24,9 @@ const MAX_UPLOAD_SIDE = 1024;
 let controls = [];
 let last = null;
 let lastConvergence = null;
+/** The menu's words for the sampling patterns (from the schema). */
+let PATTERN_NAMES = {};
+const CONVERGENCE_HINT = 'Click “Compare restarts” to run FIRENET with and without restarts and plain Chambolle–Pock on this figure (a few seconds).';
 
 const { send, change, link } = connect(
   new URL('./mri-worker.js', import.meta.url),
@@ -40,6 +45,10 @@ const { send, change, link } = connect(
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
+  PATTERN_NAMES = labelsOf(schema, 'mask');
+  // The progress bar's button pauses the iterations (they can go on with step or run).
+  $('cancel').textContent = 'Pause';
+  placeholder(/** @type {HTMLCanvasElement} */ ($('plot-conv')), CONVERGENCE_HINT);
   // A new size adapts what depends on it (wavelet levels, a painted mask): the worker does it.
   const onChange = (c) => {
     if ('size' in c) {
@@ -199,7 +208,7 @@ function draw(msg, newFigure) {
   if (pics.kspace) blit($('img-kspace'), pics.kspace, n);
   const source = s.image === 'colin27' ? `Colin27 slice ${s.slice} (z = ${r.z_mm} mm)` : s.image === 'upload' ? 'your picture' : 'Shepp–Logan';
   $('cap-truth').textContent = `${source}, ${n} × ${n}`;
-  $('cap-kspace').textContent = `log |F x|, ${s.mask === 'painted' ? 'painted mask' : s.mask} (yellow: sampled)`;
+  $('cap-kspace').textContent = `log |F x|, ${PATTERN_NAMES[s.mask] ?? s.mask} (yellow: sampled)`;
   const facts = [
     ['Samples', `<span data-testid="samples">${r.samples}</span> of ${n * n} (<span data-testid="rate">${(100 * r.rate).toFixed(2)}</span> %)`],
     ['Noise ‖e‖', `${formatValue(r.noise_norm)} (${(100 * s.noise).toFixed(1)} % of ‖Ax‖)`],
@@ -262,24 +271,26 @@ function drawKernel(msg) {
 /** Two log-scale panels against inner iterations: the objective gap f - f*, and the error. */
 function plotConvergence(msg) {
   const c = /** @type {HTMLCanvasElement} */ ($('plot-conv'));
-  const { ctx, dpr } = setUpCanvas(c);
   if (!msg) {
+    placeholder(c, CONVERGENCE_HINT);
     $('conv-note').textContent = '';
     return;
   }
+  const p = setUpCanvas(c);
+  const { ctx, u: dpr } = p;
   const r = msg.result;
   const panels = [
     { title: 'f(ψ) − f*  (objective gap, log)', key: 'gap' },
     { title: '‖|ψ| − x‖ / ‖x‖  (error, log)', key: 'error' },
   ];
   const w = c.width / 2;
-  panels.forEach((p, i) => {
+  panels.forEach((panel, i) => {
     const series = [
-      { v: r[`restarted_${p.key}`], colour: BLUE, dash: [] },
-      { v: r[`flat_${p.key}`], colour: ORANGE, dash: [] },
-      { v: r[`plain_${p.key}`], colour: GREY, dash: [4 * dpr, 3 * dpr] },
+      { v: r[`restarted_${panel.key}`], colour: BLUE, dash: [] },
+      { v: r[`flat_${panel.key}`], colour: ORANGE, dash: [] },
+      { v: r[`plain_${panel.key}`], colour: GREY, dash: [4 * dpr, 3 * dpr] },
     ];
-    logPanel(ctx, dpr, i * w, 0, w, c.height, p.title, series, r.inner, i === 0 ? r.restart_gaps : null);
+    logPanel(ctx, p, i * w, 0, w, c.height, panel.title, series, r.inner, i === 0 ? r.restart_gaps : null);
   });
   const slope = r.slope === null ? 'not enough restarts to fit' : `fitted slope of ln(gap) against restarts ${r.slope.toFixed(2)} (gap × ${r.ratio.toFixed(2)} per restart; the schedule aims at × 0.37)`;
   $('conv-note').innerHTML =
@@ -287,8 +298,9 @@ function plotConvergence(msg) {
     `<span style="color:${GREY}">■</span> plain Chambolle–Pock, last iterate. <span data-testid="slope" data-value="${r.slope}">${slope}</span>${msg.cancelled ? ' (cancelled)' : r.done ? '' : ' …'}`;
 }
 
-function logPanel(ctx, dpr, x0, y0, w, h, title, series, inner, marks) {
-  const pad = { l: 46 * dpr, r: 10 * dpr, t: 20 * dpr, b: 28 * dpr };
+function logPanel(ctx, p, x0, y0, w, h, title, series, inner, marks) {
+  const { u: dpr, fs, lw } = p;
+  const pad = { l: 3.4 * fs, r: 0.8 * fs, t: 1.5 * fs, b: 2.2 * fs };
   const values = series.flatMap((s) => s.v).filter((v) => v > 0 && Number.isFinite(v));
   if (!values.length) return;
   const lo = Math.floor(Math.log10(Math.min(...values)));
@@ -297,16 +309,18 @@ function logPanel(ctx, dpr, x0, y0, w, h, title, series, inner, marks) {
   const count = Math.max(...series.map((s) => s.v.length), 1);
   const X = (k) => x0 + pad.l + (k / count) * (w - pad.l - pad.r);
   const Y = (v) => y0 + h - pad.b - ((Math.log10(v) - lo) / (top - lo)) * (h - pad.t - pad.b);
-  ctx.strokeStyle = '#bbb';
-  ctx.lineWidth = dpr;
+  ctx.strokeStyle = '#aaa';
+  ctx.lineWidth = lw;
   ctx.strokeRect(x0 + pad.l, y0 + pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
-  ctx.fillStyle = '#444';
+  ctx.fillStyle = '#333';
   ctx.textAlign = 'left';
-  ctx.fillText(title, x0 + pad.l, y0 + 13 * dpr);
+  ctx.fillText(title, x0 + pad.l, y0 + 1.05 * fs);
   ctx.textAlign = 'right';
-  for (let e = lo; e <= top; e++) ctx.fillText(`1e${e}`, x0 + pad.l - 4 * dpr, Y(10 ** e) + 4 * dpr);
+  const every = top - lo > 6 ? 2 : 1;
+  for (let e = lo; e <= top; e += every) ctx.fillText(`1e${e}`, x0 + pad.l - 4 * dpr, Y(10 ** e) + 0.35 * fs);
   ctx.textAlign = 'center';
-  ctx.fillText('inner iterations (primal-dual steps)', x0 + w / 2, y0 + h - 6 * dpr);
+  for (let k = 0; k <= count; k += inner * Math.max(1, Math.ceil(count / inner / 6))) ctx.fillText(String(k), X(k), y0 + h - pad.b + fs + 2 * dpr);
+  ctx.fillText('inner iterations (primal-dual steps)', x0 + w / 2, y0 + h - 4 * dpr);
   // Restart boundaries.
   ctx.strokeStyle = '#eee';
   for (let k = inner; k < count; k += inner) {
@@ -317,7 +331,7 @@ function logPanel(ctx, dpr, x0, y0, w, h, title, series, inner, marks) {
   }
   for (const s of series) {
     ctx.strokeStyle = s.colour;
-    ctx.lineWidth = 1.5 * dpr;
+    ctx.lineWidth = 1.5 * lw;
     ctx.setLineDash(s.dash);
     ctx.beginPath();
     let pen = false;
@@ -338,7 +352,7 @@ function logPanel(ctx, dpr, x0, y0, w, h, title, series, inner, marks) {
     marks.forEach((v, k) => {
       if (!(v > 0)) return;
       ctx.beginPath();
-      ctx.arc(X((k + 1) * inner), Y(v), 3 * dpr, 0, 2 * Math.PI);
+      ctx.arc(X((k + 1) * inner), Y(v), 3 * lw, 0, 2 * Math.PI);
       ctx.fill();
     });
   }

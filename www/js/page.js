@@ -1,23 +1,197 @@
-// What every demo page shares: the embed mode, the error banner, the address bar as the
-// state, the progress bar with Cancel, and state files. No math here.
+// The frame every demo page shares, built here once: the header (the lecture's order, the
+// projector switch), the error banner, the control strip above the figure with the page's
+// main controls, the side panel (a drawer in small frames and on a projector), the progress
+// bar with Cancel, the state panel (link, files), and the address bar as the state. No math.
+//
+// A page's HTML holds only its own parts: <body data-page="NAME">, <main id="demo"> with a
+// <section class="figure"> and a <section class="side">, and its <footer>.
 
 /** @param {string} id */
 export const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** ?embed=1: no page chrome, sized to its frame (see lab.css). */
-export const embed = new URLSearchParams(location.search).get('embed') === '1';
-if (embed) document.body.classList.add('embed');
+/** The demos in the lecture's order (the header's previous / next links, the index). */
+export const DEMOS = [
+  { page: 'toy', title: 'Decision boundaries and DeepFool in 2-D', short: 'DeepFool in 2-D' },
+  { page: 'attacks', title: 'Adversarial examples on real images', short: 'Attacks on images' },
+  { page: 'universal', title: 'One perturbation for all images', short: 'Universal perturbations' },
+  { page: 'dimension', title: 'Why: the linear argument in high dimension', short: 'The dimension argument' },
+  { page: 'mri', title: 'MRI: Fourier sampling and stable reconstruction', short: 'MRI reconstruction' },
+  { page: 'unstable', title: 'The unstable network: accuracy against stability', short: 'The unstable network' },
+];
+
+/** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`. */
+export const FRAME_KEYS = ['embed', 'projector'];
+const search = new URLSearchParams(location.search);
+/** ?embed=1: no page chrome, sized to its frame (an iframe in a slide). */
+export const embed = search.get('embed') === '1';
+/** Below this width an embedded page keeps its controls in a drawer. */
+const DRAWER_BELOW = 1100;
 
 /** Where a refused value came from, in words for the banner. */
 export const ERROR_PREFIX = {
-  link: 'This link has a value the lab cannot use, so it shows the defaults instead: ',
-  'link-edit': 'This link has a value the lab cannot use, so the demo stays as it was: ',
+  link: 'This link has values the lab cannot use; they were left out and the rest of the figure is shown. ',
+  'link-edit': 'This link has values the lab cannot use; they were left out and the rest is shown. ',
   file: 'That file cannot be used: ',
   control: 'That value was refused: ',
   click: 'That point cannot be attacked: ',
   drawing: 'That drawing cannot be used: ',
   internal: 'The computation stopped: ',
 };
+
+/** @param {string} tag @param {Record<string, string>} [attrs] @param {(Node|string)[]} [children] */
+function el(tag, attrs = {}, children = []) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+/** A visually plain button that opens a file chooser: a label around a focusable file input. */
+export function fileButton(id, text, accept) {
+  const input = el('input', { type: 'file', id, accept, class: 'file-input' });
+  return el('label', { class: 'button file-button' }, [text, input]);
+}
+
+// ------------------------------------------------------------------------- the frame
+
+function buildFrame() {
+  const body = document.body;
+  const page = body.dataset.page || '';
+  if (embed) body.classList.add('embed');
+  setProjector(search.get('projector') === '1', false);
+  const main = $('demo');
+  const figure = main.querySelector('section.figure');
+  const side = /** @type {HTMLElement} */ (main.querySelector('section.side'));
+
+  // The header: home, title, the lecture's previous and next demos, the projector switch.
+  const i = DEMOS.findIndex((d) => d.page === page);
+  const title = DEMOS[i]?.title ?? document.title.split(' · ')[0];
+  const links = [];
+  const to = (d, text) => el('a', { href: `${d.page}.html`, title: d.title }, [text]);
+  if (i > 0) links.push(to(DEMOS[i - 1], `← ${DEMOS[i - 1].short}`));
+  if (i >= 0 && i + 1 < DEMOS.length) links.push(to(DEMOS[i + 1], `${DEMOS[i + 1].short} →`));
+  const header = el('header', { class: 'chrome' }, [
+    el('a', { class: 'home', href: '../index.html' }, ['Barriers Lab']),
+    el('h1', {}, [title]),
+    el('nav', { class: 'lecture', 'aria-label': 'The lecture' }, links),
+    projectorButton('projector-toggle'),
+  ]);
+  body.prepend(header);
+
+  // The error banner, above the figure and the controls.
+  const error = el('div', { id: 'error', class: 'error', role: 'alert' }, [
+    el('span', { id: 'error-text' }),
+    el('button', { type: 'button', id: 'error-close', 'aria-label': 'Dismiss' }, ['×']),
+  ]);
+  error.hidden = true;
+  main.prepend(error);
+
+  // The strip above the figure: the page's main controls (always visible), the button that
+  // opens the drawer. Elements marked data-strip="before" or "after" move into it.
+  const strip = el('div', { class: 'strip', id: 'strip' });
+  const parts = (where) => [...document.querySelectorAll(`[data-strip=${where}]`)];
+  strip.append(
+    ...parts('before'),
+    el('div', { class: 'controls inline', id: 'controls-main' }),
+    ...parts('after'),
+    el('button', { type: 'button', id: 'drawer-toggle', 'aria-controls': 'side', 'aria-expanded': 'false' }, ['Controls ☰']),
+  );
+  // The figure's own content scrolls beneath the strip in a frame of fixed height.
+  const content = el('div', { class: 'figure-body', id: 'figure-body' });
+  content.append(...figure.childNodes);
+  // The progress bar, kept in view at the bottom of the figure while something runs.
+  const busy = el('div', { id: 'busy', class: 'busy', role: 'status' }, [
+    el('span', { id: 'busy-text' }, ['Working…']),
+    el('progress', { id: 'busy-progress', max: '1', value: '0' }),
+    el('span', { id: 'busy-extra', class: 'small', 'data-testid': 'busy-extra' }),
+    el('button', { type: 'button', id: 'cancel' }, ['Cancel']),
+  ]);
+  busy.hidden = true;
+  figure.append(strip, content, busy);
+
+  // The side panel: a column beside the figure, or a drawer; the state panel at its end.
+  side.id = 'side';
+  side.setAttribute('aria-label', 'Controls');
+  side.prepend(
+    el('div', { class: 'drawer-head' }, [
+      el('b', {}, ['Controls']),
+      el('button', { type: 'button', id: 'drawer-close', 'aria-label': 'Close the controls' }, ['Close ×']),
+    ]),
+  );
+  side.append(
+    el('div', { class: 'panel state' }, [
+      el('h2', {}, ['State']),
+      el('p', { class: 'small' }, [side.dataset.stateNote || 'The link in the address bar holds the whole figure.']),
+      el('div', { class: 'buttons' }, [
+        el('button', { type: 'button', id: 'copy-link', title: 'Copy the link to this figure' }, ['Copy link']),
+        el('button', { type: 'button', id: 'save' }, ['Save state…']),
+        fileButton('load', 'Load state…', 'application/json,.json'),
+        projectorButton('projector-toggle-side'),
+      ]),
+    ]),
+  );
+
+  $('error-close').addEventListener('click', hideError);
+  $('drawer-toggle').addEventListener('click', () => openDrawer(!body.classList.contains('drawer-open')));
+  $('drawer-close').addEventListener('click', () => openDrawer(false));
+  // Escape closes an open drawer (opened by a click, so no key is taken from a slide deck
+  // before the demo is used).
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && body.classList.contains('drawer-open')) {
+      openDrawer(false);
+      $('drawer-toggle').focus();
+    }
+  });
+  $('copy-link').addEventListener('click', () => {
+    navigator.clipboard?.writeText(location.href).then(
+      () => ($('copy-link').textContent = 'Copied'),
+      () => showError('internal', 'the browser did not allow copying; copy the address bar instead'),
+    );
+  });
+  layout();
+  window.addEventListener('resize', layout);
+}
+
+function projectorButton(id) {
+  const on = document.body.classList.contains('projector');
+  const b = el('button', { type: 'button', id, class: 'projector-toggle', 'aria-pressed': String(on), title: 'Larger text and lines for a projector (?projector=1 in the link)' }, [
+    'Projector',
+  ]);
+  b.addEventListener('click', () => setProjector(!document.body.classList.contains('projector'), true));
+  return b;
+}
+
+/** Switches projector mode (larger text, labels, lines and images); the link records it. */
+function setProjector(on, record) {
+  document.body.classList.toggle('projector', on);
+  for (const b of document.querySelectorAll('.projector-toggle')) b.setAttribute('aria-pressed', String(on));
+  if (record) {
+    const s = new URLSearchParams(location.search);
+    if (on) s.set('projector', '1');
+    else s.delete('projector');
+    history.replaceState(null, '', `${location.pathname}${s.size ? `?${s}` : ''}${location.hash}`);
+    layout();
+    window.dispatchEvent(new Event('resize'));
+  }
+}
+
+/** The drawer holds the controls when the frame is small, and on a projector. */
+function layout() {
+  const body = document.body;
+  const drawer = body.classList.contains('projector') || (embed && window.innerWidth < DRAWER_BELOW) || window.innerWidth < 760;
+  body.classList.toggle('drawer', drawer);
+  if (!drawer) openDrawer(false);
+}
+
+/** Opens or closes the drawer (focus goes into it when it opens). */
+export function openDrawer(open) {
+  const body = document.body;
+  body.classList.toggle('drawer-open', open);
+  $('drawer-toggle')?.setAttribute('aria-expanded', String(open));
+  if (open) $('drawer-close')?.focus();
+}
+
+// ------------------------------------------------------------------------- errors
 
 export function showError(source, text) {
   $('error-text').textContent = (ERROR_PREFIX[source] || '') + text;
@@ -28,11 +202,12 @@ export function hideError() {
   $('error').hidden = true;
 }
 
-$('error-close')?.addEventListener('click', hideError);
+// ------------------------------------------------------------------------- the link
 
 /**
- * The address bar holds the state (the hash). A bad link stays there untouched (nothing the
- * student typed is lost) until they change something.
+ * The address bar holds the state: the hash, or (read once, then moved into the hash) keys in
+ * the query string. A bad link stays there untouched (nothing the student typed is lost) until
+ * they change something.
  */
 export class Link {
   constructor() {
@@ -43,21 +218,30 @@ export class Link {
     this.timer = 0;
   }
 
-  /** The state as the address bar has it now. */
+  /** The state as the address bar has it now: the query string's state keys, then the hash's
+   *  (a key in both is taken from the hash). */
   current() {
-    return location.hash.slice(1);
+    const hash = location.hash.slice(1);
+    const inHash = new Set(hash.split('&').map((p) => p.split('=')[0]));
+    const fromSearch = location.search
+      .slice(1)
+      .split('&')
+      .filter((p) => p && !FRAME_KEYS.includes(p.split('=')[0]) && !inHash.has(p.split('=')[0]));
+    return [...fromSearch, ...(hash ? [hash] : [])].join('&');
   }
 
-  /** Writes `query` into the address bar (at most four times a second if `often`). */
+  /** Writes `query` into the address bar (at most four times a second if `often`); the query
+   *  string keeps only the frame's keys. */
   write(query, often = false) {
     if (this.keep) return;
     window.clearTimeout(this.timer);
     const go = () => {
       this.written = query;
       this.last = performance.now();
-      if (location.hash.slice(1) !== query) {
-        history.replaceState(null, '', `${location.pathname}${location.search}#${query}`);
-      }
+      const s = new URLSearchParams(location.search);
+      for (const k of [...s.keys()]) if (!FRAME_KEYS.includes(k)) s.delete(k);
+      const url = `${location.pathname}${s.size ? `?${s}` : ''}#${query}`;
+      if (`${location.pathname}${location.search}${location.hash}` !== url) history.replaceState(null, '', url);
     };
     if (!often || performance.now() - this.last > 250) go();
     else this.timer = window.setTimeout(go, 250);
@@ -71,6 +255,8 @@ export class Link {
     });
   }
 }
+
+// ------------------------------------------------------------------------- progress, files
 
 /** Shows (total > 0 and done < total) or hides the progress bar. */
 export function showProgress(done, total, what = 'Working') {
@@ -120,7 +306,7 @@ export function blit(canvas, rgba, side) {
   src.height = side;
   src.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength), side, side), 0, 0);
   const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, Math.round(c.clientWidth * dpr));
+  const w = Math.max(side, Math.round(c.clientWidth * dpr));
   if (c.width !== w || c.height !== w) {
     c.width = w;
     c.height = w;
@@ -129,6 +315,8 @@ export function blit(canvas, rgba, side) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(src, 0, 0, c.width, c.height);
 }
+
+// ------------------------------------------------------------------------- the worker
 
 /**
  * Connects a page to its worker: the address bar (a link on load, edits by hand), progress
@@ -172,9 +360,9 @@ export function connect(workerUrl, handlers, fileName, state) {
     }
   };
   worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
-  document.getElementById('cancel')?.addEventListener('click', () => send({ type: 'cancel' }));
-  document.getElementById('save')?.addEventListener('click', () => state() && saveJson(state(), fileName));
-  document.getElementById('load')?.addEventListener('change', async (ev) => {
+  $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
+  $('save').addEventListener('click', () => state() && saveJson(state(), fileName));
+  $('load').addEventListener('change', async (ev) => {
     try {
       const text = await readChosenFile(ev, 100_000, 'text');
       if (text !== null) {
@@ -197,13 +385,4 @@ export function shown(link, query) {
   demo.dataset.drawn = query;
 }
 
-/** A plot canvas sized to its CSS box at the device pixel ratio, cleared, with the plots' font. */
-export function setUpCanvas(c) {
-  const dpr = window.devicePixelRatio || 1;
-  c.width = Math.max(1, Math.round(c.clientWidth * dpr));
-  c.height = Math.max(1, Math.round(c.clientHeight * dpr));
-  const ctx = c.getContext('2d');
-  ctx.clearRect(0, 0, c.width, c.height);
-  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-  return { ctx, dpr };
-}
+buildFrame();

@@ -125,19 +125,19 @@ self.onmessage = (ev) => {
   const msg = ev.data;
   if (!demo && msg.type !== 'load') return;
   switch (msg.type) {
-    case 'load': // a link (URL hash)
+    case 'load': // a link: every key it can read is kept, what it drops is named
       if (!demo) {
-        try {
-          demo = new ToyDemo(msg.query);
-        } catch (e) {
-          // A bad link still gets a working demo (the defaults), and the message.
-          post({ type: 'error', source: 'link', message: message(e) });
-          demo = new ToyDemo('');
-        }
+        demo = new ToyDemo('');
+        const { dropped } = JSON.parse(demo.set_link(msg.query));
+        if (dropped.length) post({ type: 'error', source: 'link', message: dropped.join('; ') });
         startRun();
         pump(); // trains up to the link's epochs, then sends the first frame
       } else {
-        applyState('link-edit', () => demo.set_query(msg.query));
+        applyState('link-edit', () => {
+          const { restart, dropped } = JSON.parse(demo.set_link(msg.query));
+          if (dropped.length) post({ type: 'error', source: 'link-edit', message: dropped.join('; ') });
+          return restart;
+        });
       }
       break;
     case 'set': {

@@ -4,14 +4,18 @@
 
 import { buildControls, formatValue } from './controls.js';
 import { $, connect, hideError } from './page.js';
+import { setUpCanvas } from './plot.js';
 
-/** Which keys go in which panel (the point is set by clicking the map). */
+/** Which keys go in which panel (the point is set by clicking the map or with the keys). */
 const GROUPS = {
+  'controls-main': ['eps', 'norm'],
   'controls-data': ['data', 'n', 'noise', 'classes', 'seed'],
   'controls-model': ['model', 'hidden', 'activation'],
   'controls-training': ['optimizer', 'lr', 'batch', 'epochs'],
-  'controls-attack': ['norm', 'overshoot', 'max_iter', 'eps'],
+  'controls-attack': ['overshoot', 'max_iter'],
 };
+/** Arrow keys on the map move the point by this fraction of the view (Shift: by ten times). */
+const KEY_STEP = 0.02;
 
 const FGSM_COLOUR = '#c01c8b';
 /** A click within this many CSS pixels of a training point attacks that point. */
@@ -69,11 +73,14 @@ function setUp(schema) {
     change({ epochs: 0 });
   });
   $('map').addEventListener('click', onMapClick);
+  $('map').addEventListener('keydown', onMapKey);
   new ResizeObserver(scheduleDraw).observe($('map'));
 }
 
 function setMap(m) {
   map = m;
+  // The data window the map shows (for tests and anyone reading the page).
+  $('demo').dataset.view = m.view.join(',');
   mapCanvas.width = m.size;
   mapCanvas.height = m.size;
   const img = new ImageData(new Uint8ClampedArray(m.rgba.buffer, m.rgba.byteOffset, m.rgba.byteLength), m.size, m.size);
@@ -94,18 +101,6 @@ function scheduleDraw() {
   });
 }
 
-/** Sizes a canvas's pixel buffer to its displayed size; returns the scale (device px per CSS px). */
-function fit(canvas) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
-  const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
-  if (canvas.width !== w || canvas.height !== h) {
-    canvas.width = w;
-    canvas.height = h;
-  }
-  return dpr;
-}
-
 /** Maps data coordinates to canvas pixels for the current view.
  *  @returns {[number, number]} */
 function toCanvas(canvas, x, y) {
@@ -115,9 +110,9 @@ function toCanvas(canvas, x, y) {
 
 function drawMap() {
   const canvas = /** @type {HTMLCanvasElement} */ ($('map'));
-  const dpr = fit(canvas);
-  const ctx = canvas.getContext('2d');
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const { ctx, lw } = setUpCanvas(canvas);
+  // Marks grow with the line width (thicker on a projector).
+  const dpr = lw;
   if (!map || !frame) return;
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(mapCanvas, 0, 0, canvas.width, canvas.height);
@@ -197,43 +192,40 @@ function disc(ctx, [x, y], r, fill) {
 /** Loss (left axis, from 0 to its largest value) and accuracy (right axis, 0 to 1). */
 function drawCurve() {
   const canvas = /** @type {HTMLCanvasElement} */ ($('curve'));
-  const dpr = fit(canvas);
-  const ctx = canvas.getContext('2d');
+  const { ctx, u: dpr, fs, lw } = setUpCanvas(canvas);
   const W = canvas.width;
   const H = canvas.height;
-  ctx.clearRect(0, 0, W, H);
   if (!frame) return;
-  const pad = { l: 34 * dpr, r: 34 * dpr, t: 8 * dpr, b: 16 * dpr };
+  ctx.textBaseline = 'middle';
+  const pad = { l: 2.6 * fs, r: 2.6 * fs, t: 0.8 * fs, b: 1.5 * fs };
   const loss = frame.loss;
   const acc = frame.accuracy;
   const n = loss.length;
   const maxLoss = Math.max(1e-12, ...loss);
   const X = (i) => pad.l + ((W - pad.l - pad.r) * i) / Math.max(1, n - 1);
   const Y = (v) => H - pad.b - (H - pad.t - pad.b) * v;
-  ctx.strokeStyle = '#ddd';
-  ctx.lineWidth = 1;
+  ctx.strokeStyle = '#ccc';
   ctx.strokeRect(pad.l, pad.t, W - pad.l - pad.r, H - pad.t - pad.b);
-  ctx.font = `${10 * dpr}px system-ui, sans-serif`;
   ctx.fillStyle = colours[0];
   ctx.textAlign = 'right';
-  ctx.fillText(formatValue(maxLoss), pad.l - 3 * dpr, pad.t + 8 * dpr);
-  ctx.fillText('loss', pad.l - 3 * dpr, H / 2);
+  ctx.fillText(formatValue(maxLoss), pad.l - 3 * dpr, pad.t);
+  ctx.fillText('loss', pad.l - 3 * dpr, (H - pad.b + pad.t) / 2);
   ctx.fillText('0', pad.l - 3 * dpr, H - pad.b);
   ctx.fillStyle = colours[1];
   ctx.textAlign = 'left';
-  ctx.fillText('1', W - pad.r + 3 * dpr, pad.t + 8 * dpr);
-  ctx.fillText('acc.', W - pad.r + 3 * dpr, H / 2);
+  ctx.fillText('1', W - pad.r + 3 * dpr, pad.t);
+  ctx.fillText('acc.', W - pad.r + 3 * dpr, (H - pad.b + pad.t) / 2);
   ctx.fillText('0', W - pad.r + 3 * dpr, H - pad.b);
-  ctx.fillStyle = '#666';
+  ctx.fillStyle = '#444';
   ctx.textAlign = 'center';
-  ctx.fillText(`epoch (${n})`, W / 2, H - 3 * dpr);
+  ctx.fillText(`epoch (${n} in all)`, W / 2, H - 0.6 * fs);
   if (n === 0) return;
   for (const [values, colour, scale] of [
     [loss, colours[0], maxLoss],
     [acc, colours[1], 1],
   ]) {
     ctx.strokeStyle = colour;
-    ctx.lineWidth = 1.5 * dpr;
+    ctx.lineWidth = 1.5 * lw;
     ctx.beginPath();
     values.forEach((v, i) => (i === 0 ? ctx.moveTo(X(i), Y(v / scale)) : ctx.lineTo(X(i), Y(v / scale))));
     ctx.stroke();
@@ -286,6 +278,18 @@ function updatePanels() {
   ];
   list.innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
   $('clear-point').addEventListener('click', () => change({ point: null }));
+}
+
+/** The arrow keys move the attacked point (from the centre of the view if there is none). */
+function onMapKey(ev) {
+  const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[ev.key];
+  if (!dir || !map || !frame) return;
+  ev.preventDefault();
+  const [x0, x1, y0, y1] = map.view;
+  const k = ev.shiftKey ? 10 * KEY_STEP : KEY_STEP;
+  const [px, py] = frame.state.point ?? [(x0 + x1) / 2, (y0 + y1) / 2];
+  const clamp = (v, lo, hi) => Number(Math.min(hi, Math.max(lo, v)).toFixed(4));
+  change({ point: [clamp(px + dir[0] * k * (x1 - x0), x0, x1), clamp(py + dir[1] * k * (y1 - y0), y0, y1)] });
 }
 
 function onMapClick(ev) {

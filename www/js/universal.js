@@ -1,17 +1,26 @@
 // The universal-perturbation page: address bar, controls, and the worker's results. No math.
 
-import { buildControls, formatValue } from './controls.js';
+import { buildControls, formatValue, labelsOf } from './controls.js';
 import { $, connect, shown, blit } from './page.js';
 
-let controls = null;
+/** The strip's keys; the others go in the settings panel. */
+const MAIN = ['model', 'xi'];
+let controls = [];
 let last = null;
+/** The menu's words for the models (from the schema). */
+let MODEL_NAMES = {};
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
 const { send, change, link } = connect(
   new URL('./universal-worker.js', import.meta.url),
   {
     ready(msg) {
-      controls = buildControls($('controls'), msg.schema, (c) => change(c));
+      MODEL_NAMES = labelsOf(msg.schema, 'model');
+      const byKey = Object.fromEntries(msg.schema.map((f) => [f.key, f]));
+      controls = [
+        buildControls($('controls-main'), MAIN.map((k) => byKey[k]), change),
+        buildControls($('controls'), msg.schema.filter((f) => !MAIN.includes(f.key)), change),
+      ];
       $('table').addEventListener('click', () => send({ type: 'table' }));
     },
     result(msg) {
@@ -26,15 +35,18 @@ const { send, change, link } = connect(
 
 function show(msg) {
   const { state: s, result: r } = msg;
-  controls.update(s);
+  for (const c of controls) c.update(s);
   blit($('img-v'), msg.vImage, r.side);
   $('cap-v').textContent = `‖v‖∞ = ${formatValue(r.v_linf)}, ‖v‖₂ = ${formatValue(r.v_l2)}; full colour = ±${formatValue(s.norm === 'linf' ? s.xi : r.v_linf)}`;
   const rows = [
-    ['Computed on', `${s.model}, ${s.n} training images`],
+    ['Computed on', `${MODEL_NAMES[s.model]}, ${s.n} training images`],
     ['Training images fooled', `<span data-testid="train-rate">${pct(r.rates[r.rates.length - 1] ?? 0)}</span> after ${r.rates.length} pass${r.rates.length === 1 ? '' : 'es'} (target ${pct(r.target)}: ${r.reached_target ? 'reached' : 'not reached'})${r.finished ? '' : ', cancelled'}`],
-    ...['linear', 'mlp', 'cnn'].map((m) => [`Test images fooled, ${m}`, `<span data-testid="test-${m}">${pct(r.test_fooling[m])}</span> <span class="small">(random noise of the same size: ${pct(r.noise_test_fooling[m])})</span>`]),
+    ...['linear', 'mlp', 'cnn'].map((m) => [`Test images fooled, ${MODEL_NAMES[m]}`, `<span data-testid="test-${m}">${pct(r.test_fooling[m])}</span> <span class="small">(random noise of the same size: ${pct(r.noise_test_fooling[m])})</span>`]),
   ];
   $('readout-list').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
+  $('examples-note').innerHTML =
+    `v fools <b>${pct(r.test_fooling[s.model])}</b> of the ${MODEL_NAMES[s.model]}'s held-out test images (random noise of the same size: ${pct(r.noise_test_fooling[s.model])}). ` +
+    'Some of them without and with v, and the labels the model gives them:';
   const box = $('examples');
   box.replaceChildren();
   for (const e of msg.examples) {
@@ -57,8 +69,8 @@ function show(msg) {
 
 function showTable(rows) {
   $('transfer').innerHTML =
-    '<tr><th>computed on</th><th>training</th><th>linear</th><th>mlp</th><th>cnn</th></tr>' +
-    rows.map((r) => `<tr><td>${r.source}</td><td>${pct(r.rates[r.rates.length - 1])}</td>${['linear', 'mlp', 'cnn'].map((m) => `<td data-testid="transfer-${r.source}-${m}">${pct(r.test_fooling[m])}</td>`).join('')}</tr>`).join('');
+    '<tr><th>computed on</th><th>training</th><th>linear</th><th>MLP</th><th>CNN</th></tr>' +
+    rows.map((r) => `<tr><td>${MODEL_NAMES[r.source].split(' ')[0]}</td><td>${pct(r.rates[r.rates.length - 1])}</td>${['linear', 'mlp', 'cnn'].map((m) => `<td data-testid="transfer-${r.source}-${m}">${pct(r.test_fooling[m])}</td>`).join('')}</tr>`).join('');
 }
 
 window.addEventListener('resize', () => last && show(last));

@@ -4,23 +4,27 @@
 // pixels. No other math here.
 
 import { buildControls } from './controls.js';
-import { $, connect, blit, setUpCanvas } from './page.js';
+import { $, connect, blit } from './page.js';
+import { setUpCanvas, axes as frameAxes, span } from './plot.js';
 
 const GROUPS = {
+  // The strip shows the current view's main slider (see MAIN_OF).
+  'controls-main': ['budget', 'delta', 'detail_amp', 'show_rate'],
   'controls-image': ['image_seed', 'noise'],
-  'controls-test': ['method', 'budget', 'iters', 'lambda', 'eta', 'gamma', 'attack_seed'],
+  'controls-test': ['method', 'iters', 'lambda', 'eta', 'gamma', 'attack_seed'],
   'controls-transfer': ['transfer_to'],
-  'controls-detail': ['detail_texture', 'detail_radius', 'detail_amp', 'delta'],
-  'controls-rate': ['show_rate'],
+  'controls-detail': ['detail_texture', 'detail_radius'],
   'controls-samples': ['samples_images'],
   'controls-tradeoff': ['tradeoff_iters', 'tradeoff_images'],
   'controls-methods': ['lambda_tv', 'lambda_w', 'wavelet', 'levels', 'cp_iters', 'restarts', 'inner', 'firenet_on'],
 };
+/** Which of the strip's sliders each view shows. */
+const MAIN_OF = { test: ['budget'], kernel: ['delta', 'detail_amp'], structure: ['detail_amp'], samples: ['show_rate'], tradeoff: ['budget'] };
 const METHODS = ['net', 'firenet', 'tv', 'cs-wavelet', 'adjoint'];
 const TITLES = { net: 'Network', firenet: 'FIRENET', tv: 'TV', 'cs-wavelet': 'Wavelet ℓ¹', adjoint: 'Adjoint A*y' };
 const COLOURS = { net: '#c0392b', firenet: '#0877bd', tv: '#2e8b57', 'cs-wavelet': '#8e44ad', adjoint: '#777' };
 
-/** @type {{update: (s: any) => void, setEnabled: (k: string, on: boolean) => void}[]} */
+/** @type {ReturnType<typeof buildControls>[]} */
 const controls = [];
 let info = null;
 let state = null;
@@ -151,7 +155,7 @@ function showState(s, query) {
   for (const c of controls) {
     c.setEnabled('method', s.view === 'test');
     c.setEnabled('iters', s.view === 'test');
-    c.setEnabled('delta', s.view === 'kernel');
+    for (const key of GROUPS['controls-main']) c.setShown(key, MAIN_OF[s.view].includes(key));
   }
   $('image-note').textContent =
     s.view === 'samples' || s.view === 'tradeoff'
@@ -208,7 +212,7 @@ function drawTest(msg) {
       [`r<sub>${j + 1}</sub>, iteration`, `${s.iteration}`],
       ['‖r‖ / ‖x‖', val(s.r_rel, fmt(s.r_rel), `snap-r-${j}`)],
       ['error ‖Ψ − x‖ / ‖x‖', `${val(s.error, pct(s.error), `snap-error-${j}`)} (clean ${pct(s.clean_error)})`],
-      ['amplification', val(s.amplification, fmt(s.amplification), `snap-amp-${j}`)],
+      ['amplification ‖ΔΨ‖ / ‖r‖', val(s.amplification, fmt(s.amplification), `snap-amp-${j}`)],
       ['‖ΔΨ‖ / ‖A r‖', fmt(s.lipschitz)],
       ['Gaussian control', `amplification ${val(s.noise_amplification, fmt(s.noise_amplification), `snap-gauss-amp-${j}`)}, error ${val(s.noise_error, pct(s.noise_error), `snap-gauss-error-${j}`)}`],
     ]);
@@ -223,7 +227,10 @@ function drawTest(msg) {
         ['error, clean', val(s.err_clean, pct(s.err_clean), 'sum-err-clean')],
         ['error, perturbed (r₃)', val(s.err_perturbed, pct(s.err_perturbed), 'sum-err-perturbed')],
         ['error, Gaussian', val(s.err_gaussian, pct(s.err_gaussian), 'sum-err-gaussian')],
-        ['worst amplification', `<b>${val(s.amplification, fmt(s.amplification), 'sum-amplification')}</b> at ‖r‖ ≤ ${fmt(r.budget)} ‖x‖`],
+        [
+          'worst amplification',
+          `<b>${val(s.amplification, fmt(s.amplification), 'sum-amplification')}</b> <span title="The largest amplification over the ascent’s iterates with ‖r‖ at least half the final ‖r‖; a smaller snapshot such as r₁ may read higher.">(largest over iterates with ‖r‖ ≥ ½ the final ‖r‖, ‖r‖ ≤ ${fmt(r.budget)} ‖x‖)</span>`,
+        ],
         ['Gaussian amplification', val(s.amplification_gaussian, fmt(s.amplification_gaussian), 'sum-amp-gaussian')],
         ['‖ΔΨ‖ / ‖A r‖ (r₃)', fmt(s.lipschitz)],
       ])
@@ -335,55 +342,16 @@ function drawDetail(msg) {
 
 // ------------------------------------------------------------------ plots
 
-/** Tick values from lo to hi about `count` apart, at 1, 2 or 5 times a power of ten. */
-function ticks(lo, hi, count = 5) {
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const stepSize = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  const out = [];
-  for (let v = Math.ceil(lo / stepSize) * stepSize; v <= hi + 1e-9 * stepSize; v += stepSize) out.push(Number(v.toPrecision(12)));
-  return out;
-}
-
-/** Linear axes in a canvas: returns the value-to-pixel maps. */
-function axes(ctx, dpr, c, [x0, x1], [y0, y1], xLabel, yLabel, xText = (v) => fmt(v), xCount = 5) {
-  const pad = { l: 48 * dpr, r: 12 * dpr, t: 12 * dpr, b: 34 * dpr };
-  const X = (v) => pad.l + ((v - x0) / (x1 - x0)) * (c.width - pad.l - pad.r);
-  const Y = (v) => c.height - pad.b - ((v - y0) / (y1 - y0)) * (c.height - pad.t - pad.b);
-  ctx.strokeStyle = '#bbb';
-  ctx.lineWidth = dpr;
-  ctx.strokeRect(pad.l, pad.t, c.width - pad.l - pad.r, c.height - pad.t - pad.b);
-  ctx.fillStyle = '#444';
-  ctx.textAlign = 'center';
-  for (const v of ticks(x0, x1, xCount)) ctx.fillText(xText(v), X(v), c.height - pad.b + 13 * dpr);
-  ctx.fillText(xLabel, (pad.l + c.width - pad.r) / 2, c.height - 5 * dpr);
-  ctx.textAlign = 'right';
-  for (const v of ticks(y0, y1)) ctx.fillText(fmt(v), pad.l - 4 * dpr, Y(v) + 4 * dpr);
-  ctx.save();
-  ctx.translate(12 * dpr, (pad.t + c.height - pad.b) / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textAlign = 'center';
-  ctx.fillText(yLabel, 0, 0);
-  ctx.restore();
-  return { X, Y, pad };
-}
-
-/**
- * The range of values with a margin.
- * @param {number[]} values @returns {[number, number]}
- */
-function span(values, margin = 0.08, floor = null) {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (!(hi > lo)) [lo, hi] = [lo - 1, hi + 1];
-  const m = (hi - lo) * margin;
-  return [floor === null ? lo - m : Math.max(floor, lo - m), hi + m];
+/** Linear axes in a canvas (the shared frame, with this page's number format). */
+function axes(ctx, p, c, xRange, yRange, xLabel, yLabel, xText = (v) => fmt(v), xCount = 5) {
+  return frameAxes(ctx, p, c, xRange, yRange, xLabel, yLabel, { xText, xCount, yText: (v) => fmt(v) });
 }
 
 function plotSamples(msg) {
   const r = msg.result;
   const c = /** @type {HTMLCanvasElement} */ ($('plot-samples'));
-  const { ctx, dpr } = setUpCanvas(c);
+  const p = setUpCanvas(c);
+  const { ctx, u: dpr, fs, lw } = p;
   samplesHits = [];
   const pts = r.points.filter((p) => typeof p.psnr === 'number');
   const rates = r.rates;
@@ -391,7 +359,7 @@ function plotSamples(msg) {
   note.dataset.points = String(r.points.length);
   note.dataset.done = String(r.done);
   const psnrs = pts.map((p) => p.psnr);
-  const { X, Y, pad } = axes(ctx, dpr, c, [0, Math.max(...rates) + 0.02], psnrs.length ? span(psnrs) : [10, 40], 'sampling rate |Ω| / n² (%)', 'PSNR (dB)', (v) => `${Math.round(100 * v)}`, 8);
+  const { X, Y, pad } = axes(ctx, p, c, [0, Math.max(...rates) + 0.02], psnrs.length ? span(psnrs) : [10, 40], 'sampling rate |Ω| / n² (%)', 'PSNR (dB)', (v) => `${Math.round(100 * v)}`, 8);
   // The network's own rate and the rate shown.
   const vline = (x, colour, dash, text, low) => {
     ctx.strokeStyle = colour;
@@ -403,7 +371,7 @@ function plotSamples(msg) {
     ctx.setLineDash([]);
     ctx.fillStyle = colour;
     ctx.textAlign = 'left';
-    ctx.fillText(text, X(x) + 3 * dpr, low ? c.height - pad.b - 5 * dpr : pad.t + 11 * dpr);
+    ctx.fillText(text, X(x) + 3 * dpr, low ? c.height - pad.b - 5 * dpr : pad.t + fs);
   };
   if (r.trained_rate) vline(r.trained_rate, '#999', [4 * dpr, 3 * dpr], 'trained', true);
   if (state) vline(state.show_rate, '#e8710a', [], 'shown', false);
@@ -411,25 +379,25 @@ function plotSamples(msg) {
     const line = pts.filter((p) => p.method === m);
     ctx.strokeStyle = COLOURS[m];
     ctx.fillStyle = COLOURS[m];
-    ctx.lineWidth = 1.8 * dpr;
+    ctx.lineWidth = 1.8 * lw;
     ctx.beginPath();
     line.forEach((p, i) => (i ? ctx.lineTo(X(p.rate), Y(p.psnr)) : ctx.moveTo(X(p.rate), Y(p.psnr))));
     ctx.stroke();
     for (const p of line) {
       ctx.beginPath();
-      ctx.arc(X(p.rate), Y(p.psnr), 2.5 * dpr, 0, 2 * Math.PI);
+      ctx.arc(X(p.rate), Y(p.psnr), 2.5 * lw, 0, 2 * Math.PI);
       ctx.fill();
     }
   }
   for (const rate of rates) samplesHits.push({ x: X(rate), y: 0, rate: Number(rate.toFixed(2)) });
   // Legend, bottom right (the curves rise to the right).
   ctx.textAlign = 'left';
-  const lx = c.width - pad.r - 80 * dpr;
+  const lx = c.width - pad.r - Math.max(...r.methods.map((m) => ctx.measureText(TITLES[m]).width)) - 1.6 * fs;
   r.methods.forEach((m, i) => {
-    const ly = c.height - pad.b - (12 + 14 * (r.methods.length - 1 - i)) * dpr;
+    const ly = c.height - pad.b - (0.8 + 1.2 * (r.methods.length - 1 - i)) * fs;
     ctx.fillStyle = COLOURS[m];
-    ctx.fillRect(lx, ly - 4 * dpr, 10 * dpr, 3 * dpr);
-    ctx.fillText(TITLES[m], lx + 14 * dpr, ly);
+    ctx.fillRect(lx, ly - 0.35 * fs, 0.9 * fs, 0.25 * fs);
+    ctx.fillText(TITLES[m], lx + 1.2 * fs, ly);
   });
   note.textContent = `Mean PSNR of |Ψ(y)| over held-out images family:${r.seeds[0]} to ${r.seeds[r.seeds.length - 1]}, nested masks of the network's pattern at 5 % to 60 %` +
     `${r.done ? '' : ` (${r.points.length} of ${rates.length * r.methods.length} computed…)`}. Click the plot or move the slider to see the reconstructions at a rate.`;
@@ -452,7 +420,10 @@ function drawRate(msg) {
 function drawTradeoff(msg) {
   const r = msg.result;
   const c = /** @type {HTMLCanvasElement} */ ($('plot-tradeoff'));
-  const { ctx, dpr } = setUpCanvas(c);
+  const p = setUpCanvas(c);
+  const { ctx, u, fs } = p;
+  // Offsets of the point labels, in units that grow with the label size.
+  const dpr = fs / 12;
   tradeoffHits = [];
   const pts = r.points.filter((p) => typeof p.psnr === 'number' && typeof p.amplification === 'number');
   const note = $('tradeoff-note');
@@ -462,7 +433,7 @@ function drawTradeoff(msg) {
     `${r.points.length} of ${r.variants} variants: PSNR over held-out images family:${r.clean[0]} to ${r.clean[r.clean.length - 1]}, worst amplification on family:${r.attack} ` +
     `(${r.iters} iterations, ‖r‖ ≤ ${fmt(r.budget)} ‖x‖). TV and wavelet λ and FIRENET's restarts vary around the defaults.` +
     (r.done ? '' : r.running ? ` Now: ${r.running}…` : '');
-  const { X, Y } = axes(ctx, dpr, c, pts.length ? span(pts.map((p) => p.psnr)) : [20, 40], pts.length ? span(pts.map((p) => p.amplification), 0.1, 0) : [0, 3], 'accuracy: mean PSNR on clean images (dB)', 'worst-case amplification');
+  const { X, Y } = axes(ctx, p, c, pts.length ? span(pts.map((p) => p.psnr)) : [20, 40], pts.length ? span(pts.map((p) => p.amplification), 0.1, 0) : [0, 3], 'accuracy: mean PSNR on clean images (dB)', 'worst-case amplification');
   ctx.textAlign = 'left';
   // Each point carries its number (the table's first column), and its name where that does
   // not cover another label.
@@ -477,7 +448,7 @@ function drawTradeoff(msg) {
     ctx.fill();
     tradeoffHits.push({ x, y, query: p.query, label: p.label, amplification: p.amplification });
   });
-  const h = 12 * dpr;
+  const h = 1.05 * fs;
   for (const hit of tradeoffHits) {
     const number = String(r.points.findIndex((p) => p.label === hit.label) + 1);
     ctx.fillStyle = '#333';
@@ -500,7 +471,7 @@ function drawTradeoff(msg) {
     if (!placed) ctx.fillText(number, hit.x + 6 * dpr, hit.y - 4 * dpr);
   }
   // Where the points are, in CSS pixels (for tests and for reading the plot).
-  c.dataset.hits = JSON.stringify(tradeoffHits.map((h) => ({ x: h.x / dpr, y: h.y / dpr, label: h.label, amplification: h.amplification })));
+  c.dataset.hits = JSON.stringify(tradeoffHits.map((h) => ({ x: h.x / u, y: h.y / u, label: h.label, amplification: h.amplification })));
   $('tradeoff-table').innerHTML =
     '<tr><th>variant</th><th>PSNR (dB)</th><th>worst amplification</th><th></th></tr>' +
     r.points

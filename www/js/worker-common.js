@@ -153,7 +153,11 @@ export function serve({ init, make, schema, compute, handlers = {}, cancelOnChan
     if (!demo) return;
     switch (msg.type) {
       case 'load':
-        apply(msg.first ? 'link' : 'link-edit', () => demo.set_query(msg.query));
+        // A link keeps every key it can; what it drops is named in the banner.
+        apply(msg.first ? 'link' : 'link-edit', () => {
+          const dropped = JSON.parse(demo.set_link(msg.query));
+          if (dropped.length) throw new Error(dropped.join('; '));
+        });
         break;
       case 'set':
         apply(msg.source || 'control', () => demo.set_state_json(msg.json ?? JSON.stringify({ ...JSON.parse(demo.state_json()), ...msg.changes })));
