@@ -1,50 +1,135 @@
 /// <reference types="node" />
-// Page timings in headless Chromium: for every demo, the time from navigation to its complete
-// default figure, and the peak WebAssembly memory of its worker (memory only grows, so its
-// size at the end is its peak).
-//
-//   node scripts/bench-pages.mjs [ROUNDS]
+// The pages in headless Chromium, as a student meets them: for every demo, the time from
+// navigation to its complete default figure, the response to its main control (to the first
+// frame of the new figure, and to the complete one), and the peak WebAssembly memory of its
+// worker (memory only grows, so its size at the end is its peak). Part of `npm run bench`;
+// alone: `node scripts/bench-pages.mjs [ROUNDS]`.
 import { chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
-const PORT = 8094;
-const ROUNDS = Number(process.argv[2] || 3);
-const DEMOS = ['toy', 'attacks', 'universal', 'dimension', 'mri', 'unstable'];
+/**
+ * Each demo's main control, as the strip shows it: `step` moves a slider by that many of its
+ * steps (log sliders step along their ladder of values); `set` sets a value. `limit` is the
+ * response the issue allows (ms), null where the change is a full recomputation shown with
+ * progress.
+ */
+export const MAIN_CONTROLS = {
+  toy: { id: 'ctl-eps', set: '0.3', limit: 200, what: 'FGSM ε 0.1 → 0.3' },
+  attacks: { id: 'ctl-eps', set: '0.05', limit: 200, what: 'FGSM ε 0.1 → 0.05 (DeepFool → FGSM)' },
+  universal: { id: 'ctl-xi', step: -1, limit: null, what: 'ξ 0.25 → 0.2 (a new perturbation, with progress)' },
+  dimension: { id: 'ctl-eps', set: '0.05', limit: 200, what: 'ε 0.02 → 0.05' },
+  mri: { id: 'ctl-rate', set: '0.3', limit: 200, what: 'samples 25 % → 30 %' },
+  unstable: { id: 'ctl-budget', step: -1, limit: 200, what: 'budget 5 % → 4 % (a new instability test)' },
+};
 
-const server = spawn(process.execPath, ['scripts/serve.mjs', '--root', '.', '--port', String(PORT)], { stdio: 'ignore' });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+/** Waits in the page for a condition on #demo's data, checked every frame; resolves to the
+ *  page's clock then (ms since navigation). */
+const WAIT_SOURCE = `(cond) => new Promise((resolve) => {
+  const d = document.getElementById('demo');
+  const tick = () => (d && cond(d.dataset) ? resolve(performance.now()) : requestAnimationFrame(tick));
+  tick();
+})`;
 
-/** Navigation to a drawn, idle figure, in ms, and the worker's memory in MB. */
-async function once(demo) {
+/** One demo, once: navigation to the figure, the main control, memory. */
+async function once(browser, base, demo) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  const t0 = Date.now();
-  await page.goto(`http://127.0.0.1:${PORT}/www/${demo}.html`);
-  await page.waitForFunction(
-    () => {
-      const d = document.getElementById('demo')?.dataset;
-      return d && d.query !== undefined && d.drawn === d.query && d.busy !== 'true';
+  await page.goto(`${base}/www/${demo}.html`);
+  const first = await page.evaluate(`(${WAIT_SOURCE})((d) => d.query !== undefined && d.drawn === d.query && d.busy !== 'true')`);
+  const memFirst = await memory(page);
+  const c = MAIN_CONTROLS[demo];
+  const r = await page.evaluate(
+    async ([c, wait]) => {
+      const waitFor = eval(wait);
+      const el = /** @type {HTMLInputElement} */ (document.getElementById(c.id));
+      const before = document.getElementById('demo').dataset.query;
+      const t0 = performance.now();
+      el.value = c.set ?? String(Number(el.value) + c.step);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      const frame = await waitFor((d) => d.query !== before && d.frame === d.query);
+      const done = await waitFor((d) => d.query !== before && d.drawn === d.query && d.busy !== 'true');
+      return { frame: frame - t0, done: done - t0, query: document.getElementById('demo').dataset.query };
     },
-    null,
-    { timeout: 120_000, polling: 10 },
+    [c, WAIT_SOURCE],
   );
-  const ms = Date.now() - t0;
-  const mb = await page.workers()[0].evaluate(() => /** @type {any} */ (self).wasmMemory.buffer.byteLength / 2 ** 20);
+  const memPeak = await memory(page);
   await context.close();
-  return { ms, mb };
+  return { first, memFirst, memPeak, response: r.frame, complete: r.done };
+}
+
+/** The worker's WebAssembly memory, in MB. */
+function memory(page) {
+  return page.workers()[0].evaluate(() => /** @type {any} */ (self).wasmMemory.buffer.byteLength / 2 ** 20);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-try {
-  for (const demo of DEMOS) {
-    const runs = [];
-    for (let i = 0; i < ROUNDS; i++) runs.push(await once(demo));
-    console.log(`${demo.padEnd(10)} first figure ${median(runs.map((r) => r.ms))} ms (${runs.map((r) => r.ms).join(', ')}), wasm memory ${median(runs.map((r) => r.mb))} MB`);
+
+/**
+ * Runs every demo `rounds` times, the demos interleaved (so a noisy minute hits them all), and
+ * returns medians and ranges per demo.
+ */
+export async function benchPages(browser, base, rounds = 3, log = console.log) {
+  const runs = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const demo of Object.keys(MAIN_CONTROLS)) {
+      (runs[demo] ??= []).push(await once(browser, base, demo));
+    }
   }
-} finally {
-  await browser.close();
-  server.kill();
+  const out = [];
+  for (const [demo, rs] of Object.entries(runs)) {
+    const pick = (k) => rs.map((r) => r[k]);
+    const row = {
+      demo,
+      control: MAIN_CONTROLS[demo].what,
+      first_figure_ms: median(pick('first')),
+      first_figure_range_ms: [Math.min(...pick('first')), Math.max(...pick('first'))],
+      response_ms: median(pick('response')),
+      response_range_ms: [Math.min(...pick('response')), Math.max(...pick('response'))],
+      response_limit_ms: MAIN_CONTROLS[demo].limit,
+      complete_ms: median(pick('complete')),
+      memory_first_mb: median(pick('memFirst')),
+      memory_peak_mb: Math.max(...pick('memPeak')),
+    };
+    out.push(row);
+    log(
+      `${demo.padEnd(10)} first figure ${row.first_figure_ms.toFixed(0)} ms (${row.first_figure_range_ms.map((v) => v.toFixed(0)).join('-')}); ` +
+        `${row.control}: first frame ${row.response_ms.toFixed(0)} ms, complete ${row.complete_ms.toFixed(0)} ms; ` +
+        `wasm memory ${row.memory_first_mb.toFixed(0)} MB, peak ${row.memory_peak_mb.toFixed(0)} MB`,
+    );
+  }
+  return out;
+}
+
+/** Markdown table of the page timings. */
+export function pagesTable(rows, rounds) {
+  const ms = (v) => v.toFixed(0);
+  return [
+    `Pages in headless Chromium at 1280 x 720, medians of ${rounds} interleaved rounds (range in brackets). "First figure": navigation to the complete default figure. "Control": the strip's main control moved once; "first frame" is the first drawing of the new figure, "complete" the end of its computation. Memory: the worker's WebAssembly memory after the first figure and its peak.`,
+    '',
+    '| demo | first figure (ms) | control | first frame (ms) | complete (ms) | memory, peak (MB) |',
+    '|---|---:|---|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.demo} | ${ms(r.first_figure_ms)} (${r.first_figure_range_ms.map(ms).join('-')}) | ${r.control} | ${ms(r.response_ms)} (${r.response_range_ms.map(ms).join('-')}) | ${ms(r.complete_ms)} | ${r.memory_first_mb.toFixed(0)}, ${r.memory_peak_mb.toFixed(0)} |`,
+    ),
+  ].join('\n');
+}
+
+// Standalone: node scripts/bench-pages.mjs [ROUNDS]
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const PORT = 8094;
+  const rounds = Number(process.argv[2] || 3);
+  const server = spawn(process.execPath, ['scripts/serve.mjs', '--root', '.', '--port', String(PORT)], { stdio: 'ignore' });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 400));
+    console.log(`\n${pagesTable(await benchPages(browser, `http://127.0.0.1:${PORT}`, rounds), rounds)}`);
+  } finally {
+    await browser.close();
+    server.kill();
+  }
 }

@@ -5,9 +5,12 @@ import { chromium } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchPages, pagesTable } from './bench-pages.mjs';
 
 const PORT = 8093;
 const SAMPLES = 31;
+/** Rounds of the page timings (each demo loaded and its main control moved once per round). */
+const PAGE_ROUNDS = 5;
 /** `npm run bench -- NAME` times only the kernels whose name contains NAME (and writes no files). */
 const ONLY = process.argv[2] || '';
 
@@ -19,6 +22,7 @@ const server = spawn(process.execPath, ['scripts/serve.mjs', '--root', '.', '--p
 let browser;
 let chromiumResults;
 let version;
+let pages = [];
 try {
   await new Promise((r) => setTimeout(r, 500));
   browser = await chromium.launch({
@@ -33,6 +37,11 @@ try {
   const err = await page.evaluate(() => /** @type {any} */ (window).benchError);
   if (err) throw new Error(err);
   chromiumResults = await page.evaluate(() => /** @type {any} */ (window).benchResults);
+  await page.close();
+  if (!ONLY) {
+    console.log('bench: the pages (first figure, main control, memory)…');
+    pages = await benchPages(browser, `http://127.0.0.1:${PORT}`, PAGE_ROUNDS);
+  }
 } finally {
   if (browser) await browser.close();
   server.kill();
@@ -60,7 +69,8 @@ mkdirSync('bench', { recursive: true });
 const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 writeFileSync(
   'bench/results.json',
-  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows, pages }, null, 2) + '\n',
 );
-writeFileSync('bench/results.md', table + '\n');
-console.log(`\n${table}\n\nbench: wrote bench/results.json and bench/results.md`);
+const both = `${table}\n\n${pagesTable(pages, PAGE_ROUNDS)}`;
+writeFileSync('bench/results.md', both + '\n');
+console.log(`\n${both}\n\nbench: wrote bench/results.json and bench/results.md`);

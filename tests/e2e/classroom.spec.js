@@ -24,6 +24,7 @@ async function open(page, demo, search = '', hash = '') {
 
 for (const demo of DEMOS) {
   test(`${demo}: every frame size, controls at least as wide as their content, no blank canvas`, async ({ page }, testInfo) => {
+    test.setTimeout(180_000);
     for (const f of FRAMES) {
       const where = `${f.embed ? 'embedded' : 'page'} at ${f.w} x ${f.h}`;
       await page.setViewportSize({ width: f.w, height: f.h });
@@ -159,4 +160,17 @@ test('state in the query string is read like the hash, then moved into the hash'
   await page.goto('www/dimension.html?eps=0.05#eps=0.03');
   await waitDrawn(page, /&eps=0\.03&/);
   expect(new URL(page.url()).search).toBe('');
+});
+
+test('keyboard: the detail of the kernel views moves with the arrow keys once its picture has the focus', async ({ page }) => {
+  await open(page, 'mri', '', 'size=64&iters=20&restarts=2&inner=10&detail=0.5,0.5');
+  await page.locator('#img-truth').focus();
+  await page.keyboard.press('ArrowRight');
+  await waitDrawn(page, /&detail=0\.5156,0\.5&/);
+  await page.keyboard.press('Shift+ArrowUp');
+  await waitDrawn(page, /&detail=0\.5156,0\.375&/);
+  await open(page, 'unstable', '', 'view=kernel&cp_iters=30&restarts=2&inner=15&detail=0.3125,0.3125');
+  await page.locator('#k-x').focus();
+  await page.keyboard.press('ArrowDown');
+  await waitDrawn(page, /&detail=0\.3125,0\.34375&/);
 });

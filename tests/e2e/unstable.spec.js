@@ -3,7 +3,7 @@
 // snapshots and Gaussian control, the transfer, the kernel and structural views, the two
 // plots, links, bad input, projector sizes and embedding. Every link here asks for few
 // iterations and short stable methods (the defaults are exercised by the command line).
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems } from './fixtures.js';
 
 const PAGE = 'www/unstable.html';
 /** Short stable methods: 30 Chambolle-Pock steps, FIRENET 2 x 15. */
@@ -205,15 +205,15 @@ test('the page fits 1024x768 and 1280x720 in every view, and embeds without taki
     samples: `view=samples&samples_images=1&cp_iters=10&restarts=1&inner=10`,
     tradeoff: `view=tradeoff&tradeoff_iters=1&tradeoff_images=1&cp_iters=10&restarts=1&inner=10`,
   };
-  for (const [width, height] of [
-    [1024, 768],
-    [1280, 720],
-  ]) {
+  for (const [width, height, search] of /** @type {[number, number, string][]} */ ([
+    [1024, 768, ''],
+    [1280, 720, ''],
+    [800, 450, '?embed=1'],
+  ])) {
     await page.setViewportSize({ width, height });
     for (const [view, hash] of Object.entries(views)) {
-      await openPage(page, PAGE, hash, new RegExp(`view=${view}&`));
-      const { scrollW, clientW } = await page.evaluate(() => ({ scrollW: document.documentElement.scrollWidth, clientW: document.documentElement.clientWidth }));
-      expect(scrollW, `${view} at ${width}x${height}`).toBeLessThanOrEqual(clientW);
+      await openPage(page, `${PAGE}${search}`, hash, new RegExp(`view=${view}&`));
+      expect(await layoutProblems(page), `${view} at ${width}x${height}${search}`).toEqual([]);
       expect(await page.evaluate(() => document.activeElement.tagName)).toBe('BODY');
     }
   }

@@ -3,7 +3,10 @@
 // a frame (pictures as RGBA, numbers as JSON) after each chunk. No math here.
 
 import init, { MriDemo } from '../pkg/barriers_lab.js';
-import { post, message, fetchBytes, runJob, serve } from './worker-common.js';
+import { post, message, fetchBytes, prefetch, runJob, serve } from './worker-common.js';
+
+// The default figure's slices, downloaded while the WebAssembly starts.
+prefetch([['../data/colin27_axial_128_u8.bin.gz', true]]);
 
 const METHODS = ['adjoint', 'cs-wavelet', 'tv', 'firenet'];
 

@@ -3,7 +3,7 @@
 // what the worker computed. Plots map values to pixels (log axes); no other math here.
 
 import { buildControls, formatValue, labelsOf } from './controls.js';
-import { $, connect, showError, hideError, readChosenFile, blit, saveBytes } from './page.js';
+import { $, connect, showError, hideError, readChosenFile, blit, saveBytes, onArrows } from './page.js';
 import { setUpCanvas, placeholder } from './plot.js';
 
 const GROUPS = {
@@ -74,6 +74,14 @@ function setUp(schema) {
   $('centre-detail').addEventListener('click', () => change({ detail: [0.5, 0.5] }));
   $('convergence').addEventListener('click', () => send({ type: 'convergence' }));
   $('save-mask').addEventListener('click', () => send({ type: 'mask-picture' }));
+  // The keys move the detail a pixel at a time (Shift: eight), from the centre if there is none.
+  onArrows($('img-truth'), (dx, dy, big) => {
+    if (!last) return;
+    const n = last.report.side;
+    const [cx, cy] = last.state.detail ?? [0.5, 0.5];
+    const k = (big ? 8 : 1) / n;
+    change({ detail: [cx + dx * k, cy + dy * k].map((v) => Number(Math.min(1, Math.max(0, v)).toFixed(4))) });
+  });
   $('img-truth').addEventListener('click', (ev) => {
     const c = /** @type {HTMLCanvasElement} */ (ev.currentTarget);
     const r = c.getBoundingClientRect();
@@ -235,6 +243,7 @@ function draw(msg, newFigure) {
   const demo = $('demo');
   link.write(msg.query, true);
   demo.dataset.query = msg.query;
+  demo.dataset.frame = msg.query;
   if (msg.finished || !msg.playing) demo.dataset.drawn = msg.query;
 }
 

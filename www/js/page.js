@@ -377,12 +377,39 @@ export function connect(workerUrl, handlers, fileName, state) {
   return { send, change, link };
 }
 
-/** Marks the page as showing `query` (the address bar follows; tests wait on this). */
+/**
+ * Marks the page as showing the complete figure of `query` (the address bar follows; tests
+ * wait on `data-drawn`).
+ */
 export function shown(link, query) {
   link.write(query);
   const demo = document.getElementById('demo');
   demo.dataset.query = query;
   demo.dataset.drawn = query;
+  demo.dataset.frame = query;
+}
+
+/**
+ * The arrow keys on a focused element (a picture where a click places something) call
+ * `move(dx, dy, big)` with dx, dy in {-1, 0, 1} on the screen (down is +1) and `big` with
+ * Shift; other keys, and keys while the element has no focus, are left to the page (and to
+ * the slide deck around it).
+ * @param {HTMLElement} el @param {(dx: number, dy: number, big: boolean) => void} move
+ */
+export function onArrows(el, move) {
+  el.tabIndex = 0;
+  el.addEventListener('keydown', (ev) => {
+    const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[ev.key];
+    if (!d) return;
+    ev.preventDefault();
+    move(d[0], d[1], ev.shiftKey);
+  });
+}
+
+/** Marks the page as showing a first, partial frame of `query`'s figure (`data-frame`: the
+ *  benchmarks time a control's response by it). */
+export function framed(query) {
+  document.getElementById('demo').dataset.frame = query;
 }
 
 buildFrame();

@@ -3,7 +3,7 @@
 // coordinates on the canvas.
 
 import { buildControls, formatValue } from './controls.js';
-import { $, connect, hideError } from './page.js';
+import { $, connect, hideError, onArrows } from './page.js';
 import { setUpCanvas } from './plot.js';
 
 /** Which keys go in which panel (the point is set by clicking the map or with the keys). */
@@ -73,7 +73,7 @@ function setUp(schema) {
     change({ epochs: 0 });
   });
   $('map').addEventListener('click', onMapClick);
-  $('map').addEventListener('keydown', onMapKey);
+  onArrows($('map'), onMapKey);
   new ResizeObserver(scheduleDraw).observe($('map'));
 }
 
@@ -97,7 +97,7 @@ function scheduleDraw() {
     drawPending = false;
     drawMap();
     drawCurve();
-    if (frame) $('demo').dataset.drawn = frame.query;
+    if (frame) $('demo').dataset.drawn = $('demo').dataset.frame = frame.query;
   });
 }
 
@@ -281,15 +281,14 @@ function updatePanels() {
 }
 
 /** The arrow keys move the attacked point (from the centre of the view if there is none). */
-function onMapKey(ev) {
-  const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[ev.key];
-  if (!dir || !map || !frame) return;
-  ev.preventDefault();
+function onMapKey(dx, dy, big) {
+  if (!map || !frame) return;
   const [x0, x1, y0, y1] = map.view;
-  const k = ev.shiftKey ? 10 * KEY_STEP : KEY_STEP;
+  const k = big ? 10 * KEY_STEP : KEY_STEP;
   const [px, py] = frame.state.point ?? [(x0 + x1) / 2, (y0 + y1) / 2];
   const clamp = (v, lo, hi) => Number(Math.min(hi, Math.max(lo, v)).toFixed(4));
-  change({ point: [clamp(px + dir[0] * k * (x1 - x0), x0, x1), clamp(py + dir[1] * k * (y1 - y0), y0, y1)] });
+  // Up on the screen is up in the data.
+  change({ point: [clamp(px + dx * k * (x1 - x0), x0, x1), clamp(py - dy * k * (y1 - y0), y0, y1)] });
 }
 
 function onMapClick(ev) {

@@ -4,7 +4,13 @@
 // Cancel, and posts its numbers (JSON) and pictures (RGBA). No math here.
 
 import init, { UnstableDemo } from '../pkg/barriers_lab.js';
-import { post, message, fetchBytes, runJob, serve } from './worker-common.js';
+import { post, message, fetchBytes, prefetch, runJob, serve } from './worker-common.js';
+
+// The network and its slices, downloaded while the WebAssembly starts.
+prefetch([
+  ['../models/recon-net.brn', false],
+  ['../data/colin27_axial_64_u8.bin.gz', true],
+]);
 
 const SAMPLES = ['net', 'firenet', 'tv'];
 

@@ -4,7 +4,7 @@
 // pixels. No other math here.
 
 import { buildControls } from './controls.js';
-import { $, connect, blit } from './page.js';
+import { $, connect, blit, framed, onArrows } from './page.js';
 import { setUpCanvas, axes as frameAxes, span } from './plot.js';
 
 const GROUPS = {
@@ -45,12 +45,28 @@ const { send, change, link } = connect(
       $('busy-extra').textContent = text;
       $('t-status').textContent = `Running: ${text}.`;
     },
-    test: (msg) => drawTest((last.test = msg)),
+    // Results come after the state they belong to (the worker posts the state first).
+    test: (msg) => {
+      drawTest((last.test = msg));
+      framedNow();
+    },
     transfer: (msg) => drawTransfer((last.transfer = msg)),
-    detail: (msg) => drawDetail((last.detail = msg)),
-    samples: (msg) => plotSamples((last.samples = msg)),
-    rate: (msg) => drawRate((last.rate = msg)),
-    tradeoff: (msg) => drawTradeoff((last.tradeoff = msg)),
+    detail: (msg) => {
+      drawDetail((last.detail = msg));
+      framedNow();
+    },
+    samples: (msg) => {
+      plotSamples((last.samples = msg));
+      framedNow();
+    },
+    rate: (msg) => {
+      drawRate((last.rate = msg));
+      framedNow();
+    },
+    tradeoff: (msg) => {
+      drawTradeoff((last.tradeoff = msg));
+      framedNow();
+    },
     shown: (msg) => shownAs(msg.query, msg.finished),
     failed: (msg) => {
       const el = statusOf(msg.view);
@@ -92,6 +108,15 @@ function setUp(schema) {
       if (!n) return;
       // The pixel clicked, as a fraction of the side (the lesion centres on that pixel).
       const at = [(ev.clientX - r.left) / r.width, (ev.clientY - r.top) / r.height].map((f) => Math.min(n - 1, Math.max(0, Math.floor(f * n))) / n);
+      change({ detail: at });
+    });
+    // The keys move the detail a pixel at a time (Shift: four), from the middle if there is none.
+    onArrows($(id), (dx, dy, big) => {
+      const n = info?.side;
+      if (!n || !state) return;
+      const [cx, cy] = state.detail ?? [Math.floor(n / 2) / n, Math.floor(n / 2) / n];
+      const k = big ? 4 : 1;
+      const at = [cx, cy].map((f, i) => Math.min(n - 1, Math.max(0, Math.round(f * n) + k * [dx, dy][i])) / n);
       change({ detail: at });
     });
   }
@@ -167,12 +192,18 @@ function showState(s, query) {
   $('demo').dataset.query = query;
 }
 
+/** Marks the state's first frame as drawn (after a drawing function has run). */
+function framedNow() {
+  framed($('demo').dataset.query);
+}
+
 function shownAs(query, finished = true) {
   $('run').hidden = finished;
   link.write(query);
   const d = $('demo');
   d.dataset.query = query;
   d.dataset.drawn = query;
+  d.dataset.frame = query;
 }
 
 function statusOf(view) {

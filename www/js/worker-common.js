@@ -23,8 +23,31 @@ export function message(e) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The bytes of a file next to the pages, gunzipped if `gz`. */
-export async function fetchBytes(path, gz) {
+/** Downloads of files next to the pages, by path: each file is fetched once per worker. */
+const downloads = new Map();
+
+/** The bytes of a file next to the pages, gunzipped if `gz` (fetched once; a failed fetch is
+ *  tried again next time). */
+export function fetchBytes(path, gz) {
+  const key = `${gz ? 'gunzip:' : ''}${path}`;
+  if (!downloads.has(key)) {
+    const p = download(path, gz);
+    downloads.set(key, p);
+    p.catch(() => downloads.delete(key));
+  }
+  return downloads.get(key);
+}
+
+/**
+ * Starts fetching the files a page's default figure needs while its WebAssembly starts (the
+ * demo's `needs()` still says what to load; this only starts the downloads early).
+ * @param {[string, boolean][]} files paths and whether each is gzipped
+ */
+export function prefetch(files) {
+  for (const [path, gz] of files) fetchBytes(path, gz).catch(() => {});
+}
+
+async function download(path, gz) {
   const url = new URL(path, import.meta.url);
   const r = await fetch(url);
   if (!r.ok) throw new Error(`cannot load ${path} (HTTP ${r.status})`);
