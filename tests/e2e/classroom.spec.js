@@ -46,6 +46,7 @@ for (const demo of DEMOS) {
 }
 
 test('projector mode: text at least 18 px, plot labels at least 16 px; the default mode at least 14 px', async ({ page }) => {
+  test.setTimeout(180_000);
   await page.addInitScript(recordCanvasText);
   for (const demo of DEMOS) {
     /** @type {[string, number, number][]} */
@@ -92,6 +93,7 @@ test('keyboard: the toy point moves with the arrow keys, only once the map has t
 });
 
 test('keyboard: every file chooser and button is reached by Tab, labelled, and shows its focus', async ({ page }) => {
+  test.setTimeout(180_000);
   const FILES = { toy: ['load'], attacks: ['load-model', 'load'], universal: ['load'], dimension: ['load'], mri: ['upload', 'load-mask', 'load'], unstable: ['load'] };
   for (const [demo, inputs] of Object.entries(FILES)) {
     await open(page, demo);
@@ -120,7 +122,7 @@ test('keyboard: every file chooser and button is reached by Tab, labelled, and s
     for (const id of inputs) expect(reached, `${demo}: Tab reaches the file chooser #${id}`).toContain(id);
     // The space bar on a focused file chooser opens it.
     await page.locator(`#${inputs[0]}`).focus();
-    const chooser = page.waitForEvent('filechooser', { timeout: 5000 });
+    const chooser = page.waitForEvent('filechooser', { timeout: 15_000 });
     await page.keyboard.press('Space');
     await chooser;
   }

@@ -343,7 +343,6 @@ export function connect(workerUrl, handlers, fileName, state) {
           hideError();
           send({ type: 'load', query: q });
         });
-        send({ type: 'load', query: link.current(), first: true });
         break;
       case 'progress':
         showProgress(msg.done, msg.total, msg.what);
@@ -360,6 +359,9 @@ export function connect(workerUrl, handlers, fileName, state) {
     }
   };
   worker.onerror = (ev) => showError('internal', ev.message || 'the worker failed to start');
+  // The link goes at once: the worker starts on it as soon as its WebAssembly is ready, while
+  // the page builds its controls.
+  send({ type: 'load', query: link.current(), first: true });
   $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
   $('save').addEventListener('click', () => state() && saveJson(state(), fileName));
   $('load').addEventListener('change', async (ev) => {

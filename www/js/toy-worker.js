@@ -121,8 +121,13 @@ function applyState(source, fn) {
   }
 }
 
-self.onmessage = (ev) => {
-  const msg = ev.data;
+/** Whether the WebAssembly is ready; messages before then wait in `early`. */
+let started = false;
+const early = [];
+
+self.onmessage = (ev) => (started ? handle(ev.data) : early.push(ev.data));
+
+function handle(msg) {
   if (!demo && msg.type !== 'load') return;
   switch (msg.type) {
     case 'load': // a link: every key it can read is kept, what it drops is named
@@ -172,9 +177,13 @@ self.onmessage = (ev) => {
     default:
       post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
   }
-};
+}
 
 init()
-  .then((wasm) => exposeMemory(wasm))
-  .then(() => post({ type: 'ready', schema: JSON.parse(ToyDemo.schema()), colours: JSON.parse(ToyDemo.class_colours_json()) }))
+  .then((wasm) => {
+    exposeMemory(wasm);
+    started = true;
+    post({ type: 'ready', schema: JSON.parse(ToyDemo.schema()), colours: JSON.parse(ToyDemo.class_colours_json()) });
+    for (const msg of early.splice(0)) handle(msg);
+  })
   .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));

@@ -171,9 +171,9 @@ export function serve({ init, make, schema, compute, handlers = {}, cancelOnChan
     if (cancelOnChange) cancelJob();
     refresh();
   };
-  self.onmessage = (ev) => {
-    const msg = ev.data;
-    if (!demo) return;
+  /** Messages that arrive while the WebAssembly starts (the page's link comes at once). */
+  const early = [];
+  const handle = (msg) => {
     switch (msg.type) {
       case 'load':
         // A link keeps every key it can; what it drops is named in the banner.
@@ -193,11 +193,13 @@ export function serve({ init, make, schema, compute, handlers = {}, cancelOnChan
         else post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });
     }
   };
+  self.onmessage = (ev) => (demo ? handle(ev.data) : early.push(ev.data));
   init()
     .then((wasm) => {
       exposeMemory(wasm);
       demo = make();
       post({ type: 'ready', schema: JSON.parse(schema()) });
+      for (const msg of early.splice(0)) handle(msg);
     })
     .catch((e) => post({ type: 'error', source: 'internal', message: `could not start WebAssembly: ${message(e)}` }));
 }
