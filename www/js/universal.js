@@ -5,7 +5,8 @@ import { $, connect, shown, blit } from './page.js';
 
 let controls = null;
 let last = null;
-const pct = (x) => `${(100 * x).toFixed(1)} %`;
+// A rate still being measured (the worker posts v first, then each model's rates) shows as '…'.
+const pct = (x) => (x === undefined ? '…' : `${(100 * x).toFixed(1)} %`);
 
 const { send, change, link } = connect(
   new URL('./universal-worker.js', import.meta.url),
