@@ -218,7 +218,7 @@ impl Conv2d {
 
     /// The forward pass without the im2col matrix: each input channel is copied once into a
     /// zero-bordered plane of (h + 2p) x (w + 2p) pixels; then, for every output channel o and
-    /// every pixel (the two border columns of each row are computed too, and dropped),
+    /// every pixel,
     ///
     ///   out[o, y, x] = (0 + a_0 W[o, t_0] + a_1 W[o, t_1] + ...) + b[o]
     ///
@@ -233,8 +233,6 @@ impl Conv2d {
         let (h, w, k, p) = (shape.h, shape.w, self.k, self.k / 2);
         let (pw, ph) = (w + 2 * p, h + 2 * p);
         let hw = h * w;
-        // Positions i = y pw + x of the padded width, up to the last output pixel.
-        let len = (h - 1) * pw + w;
         let taps = self.c_in * k * k;
         let offsets: Vec<usize> = (0..self.c_in)
             .flat_map(|c| {
@@ -250,27 +248,31 @@ impl Conv2d {
                 weights[(o / BLOCK * taps + t) * BLOCK + o % BLOCK] = self.w[[o, t]];
             }
         }
+        let geometry = PlaneGeometry { h, w, pw };
         let mut planes = vec![0.0; self.c_in * ph * pw];
-        let mut acc = vec![0.0; BLOCK * len];
+        let mut acc = vec![0.0; BLOCK * hw];
+        let x = x.as_standard_layout();
         let mut out = Array2::zeros((x.nrows(), self.c_out * hw));
         for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
+            let row = row.as_slice().expect("standard layout");
+            let out_row = out_row.as_slice_mut().expect("new array");
             for c in 0..self.c_in {
                 for y in 0..h {
                     let dst = c * ph * pw + (y + p) * pw + p;
-                    for xx in 0..w {
-                        planes[dst + xx] = row[c * hw + y * w + xx];
-                    }
+                    planes[dst..dst + w]
+                        .copy_from_slice(&row[c * hw + y * w..c * hw + (y + 1) * w]);
                 }
             }
             for (block, wb) in weights.chunks_exact(taps * BLOCK).enumerate() {
-                conv_taps(&planes, &offsets, wb, len, &mut acc);
+                conv_taps(&planes, &offsets, wb, geometry, &mut acc);
                 for j in 0..BLOCK.min(self.c_out - block * BLOCK) {
                     let o = block * BLOCK + j;
                     let b = self.b[o];
-                    for y in 0..h {
-                        for xx in 0..w {
-                            out_row[o * hw + y * w + xx] = acc[j * len + y * pw + xx] + b;
-                        }
+                    for (dst, &a) in out_row[o * hw..(o + 1) * hw]
+                        .iter_mut()
+                        .zip(&acc[j * hw..(j + 1) * hw])
+                    {
+                        *dst = a + b;
                     }
                 }
             }
@@ -359,12 +361,21 @@ fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64
             let mut c = [f64x2_splat(0.0); 4];
             for q in 0..k.div_ceil(KC) {
                 let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
-                let mut s = [f64x2_splat(0.0); 4];
-                for (kk, &xv) in pair.iter().enumerate().take(k1).skip(k0) {
-                    for t in 0..4 {
-                        s[t] = f64x2_add(s[t], f64x2_mul(xv, f64x2_splat(ws[t][kk])));
-                    }
+                let zero = f64x2_splat(0.0);
+                let (mut s0, mut s1, mut s2, mut s3) = (zero, zero, zero, zero);
+                let block = pair[k0..k1]
+                    .iter()
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for ((((&xv, &w0), &w1), &w2), &w3) in block {
+                    s0 = f64x2_add(s0, f64x2_mul(xv, f64x2_splat(w0)));
+                    s1 = f64x2_add(s1, f64x2_mul(xv, f64x2_splat(w1)));
+                    s2 = f64x2_add(s2, f64x2_mul(xv, f64x2_splat(w2)));
+                    s3 = f64x2_add(s3, f64x2_mul(xv, f64x2_splat(w3)));
                 }
+                let s = [s0, s1, s2, s3];
                 for t in 0..4 {
                     c[t] = if q == 0 { s[t] } else { f64x2_add(c[t], s[t]) };
                 }
@@ -412,59 +423,89 @@ fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64
 /// Output channels computed together by [`Conv2d::forward_direct`].
 const BLOCK: usize = 4;
 
-/// acc[j len + i] = 0 + planes[o_0 + i] w[0][j] + planes[o_1 + i] w[1][j] + ..., over the
-/// taps' offsets o_t in order, each product and sum rounded in turn, for the BLOCK channels j
-/// of `weights` ([tap][j]) and the positions i < len.
+/// Output pixels (h x w) read from zero-bordered planes of width pw.
+#[derive(Clone, Copy)]
+struct PlaneGeometry {
+    h: usize,
+    w: usize,
+    pw: usize,
+}
+
+/// acc[j h w + y w + x] = 0 + planes[o_0 + i] w[0][j] + planes[o_1 + i] w[1][j] + ..., with
+/// i = y pw + x, over the taps' offsets o_t in order, each product and sum rounded in turn,
+/// for the BLOCK channels j of `weights` ([tap][j]).
 #[cfg(not(target_arch = "wasm32"))]
-fn conv_taps(planes: &[f64], offsets: &[usize], weights: &[f64], len: usize, acc: &mut [f64]) {
+fn conv_taps(
+    planes: &[f64],
+    offsets: &[usize],
+    weights: &[f64],
+    g: PlaneGeometry,
+    acc: &mut [f64],
+) {
     for j in 0..BLOCK {
-        for i in 0..len {
-            let mut a = 0.0;
-            for (&o, w) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
-                a += planes[o + i] * w[j];
+        for y in 0..g.h {
+            for x in 0..g.w {
+                let i = y * g.pw + x;
+                let mut a = 0.0;
+                for (&o, w) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
+                    a += planes[o + i] * w[j];
+                }
+                acc[j * g.h * g.w + y * g.w + x] = a;
             }
-            acc[j * len + i] = a;
         }
     }
 }
 
-/// The same sums, two positions at a time in 128-bit lanes: f64x2 products and sums are
+/// The same sums, two pixels of a row at a time in 128-bit lanes: f64x2 products and sums are
 /// rounded lane by lane exactly as the scalar ones.
 #[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
-fn conv_taps(planes: &[f64], offsets: &[usize], weights: &[f64], len: usize, acc: &mut [f64]) {
+fn conv_taps(
+    planes: &[f64],
+    offsets: &[usize],
+    weights: &[f64],
+    g: PlaneGeometry,
+    acc: &mut [f64],
+) {
     use core::arch::wasm32::{f64x2_add, f64x2_mul, f64x2_splat, v128, v128_load, v128_store};
-    assert!(weights.len() == offsets.len() * BLOCK && acc.len() == BLOCK * len);
-    assert!(offsets.iter().all(|&o| o + len <= planes.len()));
+    let hw = g.h * g.w;
+    assert!(weights.len() == offsets.len() * BLOCK && acc.len() == BLOCK * hw);
+    // The last pixel read is at o + (h - 1) pw + w - 1 for every offset o.
+    assert!(offsets
+        .iter()
+        .all(|&o| o + (g.h - 1) * g.pw + g.w <= planes.len()));
     let w: Vec<v128> = weights.iter().map(|&v| f64x2_splat(v)).collect();
-    let base = planes.as_ptr();
-    let mut i = 0;
-    while i + 2 <= len {
-        let zero = f64x2_splat(0.0);
-        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
-        for (&o, wt) in offsets.iter().zip(w.chunks_exact(BLOCK)) {
-            // SAFETY: o + i + 2 <= o + len <= planes.len() (asserted above); v128_load
-            // takes unaligned addresses.
-            let s = unsafe { v128_load(base.add(o + i) as *const v128) };
-            a0 = f64x2_add(a0, f64x2_mul(s, wt[0]));
-            a1 = f64x2_add(a1, f64x2_mul(s, wt[1]));
-            a2 = f64x2_add(a2, f64x2_mul(s, wt[2]));
-            a3 = f64x2_add(a3, f64x2_mul(s, wt[3]));
-        }
-        let out = acc.as_mut_ptr();
-        for (j, a) in [a0, a1, a2, a3].into_iter().enumerate() {
-            // SAFETY: j len + i + 2 <= BLOCK len = acc.len() (asserted above).
-            unsafe { v128_store(out.add(j * len + i) as *mut v128, a) };
-        }
-        i += 2;
-    }
-    for i in i..len {
-        for j in 0..BLOCK {
-            let mut a = 0.0;
-            for (&o, wt) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
-                a += planes[o + i] * wt[j];
+    let (base, out) = (planes.as_ptr(), acc.as_mut_ptr());
+    for y in 0..g.h {
+        let mut x = 0;
+        while x + 2 <= g.w {
+            let i = y * g.pw + x;
+            let zero = f64x2_splat(0.0);
+            let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+            for (&o, wt) in offsets.iter().zip(w.chunks_exact(BLOCK)) {
+                // SAFETY: o + i + 2 <= o + (h - 1) pw + w <= planes.len() (asserted above);
+                // v128_load takes unaligned addresses.
+                let s = unsafe { v128_load(base.add(o + i) as *const v128) };
+                a0 = f64x2_add(a0, f64x2_mul(s, wt[0]));
+                a1 = f64x2_add(a1, f64x2_mul(s, wt[1]));
+                a2 = f64x2_add(a2, f64x2_mul(s, wt[2]));
+                a3 = f64x2_add(a3, f64x2_mul(s, wt[3]));
             }
-            acc[j * len + i] = a;
+            for (j, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+                // SAFETY: j hw + y w + x + 2 <= BLOCK hw = acc.len() (asserted above).
+                unsafe { v128_store(out.add(j * hw + y * g.w + x) as *mut v128, a) };
+            }
+            x += 2;
+        }
+        for x in x..g.w {
+            let i = y * g.pw + x;
+            for j in 0..BLOCK {
+                let mut a = 0.0;
+                for (&o, wt) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
+                    a += planes[o + i] * wt[j];
+                }
+                acc[j * hw + y * g.w + x] = a;
+            }
         }
     }
 }
