@@ -335,6 +335,16 @@ impl Classifier for Network {
         self.logits_batch(x.insert_axis(Axis(0))).row(0).to_owned()
     }
 
+    /// In one batch pass: each row's logits are its own, bit for bit (see
+    /// [`Network::logits_batch`]).
+    fn labels(&self, xs: ArrayView2<f64>) -> Vec<usize> {
+        self.logits_batch(xs)
+            .rows()
+            .into_iter()
+            .map(|r| crate::nn::loss::argmax(r))
+            .collect()
+    }
+
     /// One forward pass of m copies of x, then one backward pass of the m cotangents.
     fn vjp(&self, x: ArrayView1<f64>, cotangents: ArrayView2<f64>) -> Array2<f64> {
         assert_eq!(cotangents.ncols(), self.n_classes());
@@ -543,6 +553,43 @@ mod tests {
                         "{act:?} row {r} x{i}: {fd} vs {}",
                         j[[r, i]]
                     );
+                }
+            }
+        }
+    }
+
+    /// A batch's logits are each row's own, bit for bit, for an MLP and a CNN (in wasm too,
+    /// where the layers take their own paths for one example and for several).
+    #[test]
+    fn batch_rows_are_single_logits_bit_for_bit() {
+        let mut rng = Rng::new(12);
+        let mlp = Network::mlp(&[30, 17, 9, 10], Activation::Relu, &mut rng);
+        let spec = [
+            LayerSpec::Conv {
+                c_in: 1,
+                c_out: 5,
+                k: 3,
+            },
+            LayerSpec::Act(Activation::Relu),
+            LayerSpec::MaxPool,
+            LayerSpec::Dense {
+                inputs: 5 * 3 * 3,
+                outputs: 10,
+            },
+        ];
+        let cnn = Network::from_spec(Shape::new(1, 6, 6), &spec, &mut rng).unwrap();
+        for (net, d) in [(mlp, 30), (cnn, 36)] {
+            for n in [1, 2, 5, 8, 70] {
+                let x = batch(&mut rng, n, d);
+                let lb = net.logits_batch(x.view());
+                let labels = net.labels(x.view());
+                for i in 0..n {
+                    let l = net.logits(x.row(i));
+                    assert!(l
+                        .iter()
+                        .zip(lb.row(i))
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert_eq!(labels[i], net.label(x.row(i)));
                 }
             }
         }
