@@ -292,7 +292,10 @@ fn universal_page_starts_from_the_shipped_perturbation() {
     )
     .unwrap();
     for (m, bytes) in [
-        ("linear", &include_bytes!("../www/models/mnist-linear.blm")[..]),
+        (
+            "linear",
+            &include_bytes!("../www/models/mnist-linear.blm")[..],
+        ),
         ("mlp", &include_bytes!("../www/models/mnist-mlp.blm")[..]),
         ("cnn", &include_bytes!("../www/models/mnist-cnn.blm")[..]),
     ] {
@@ -320,6 +323,19 @@ fn universal_page_starts_from_the_shipped_perturbation() {
         let got = r["test_fooling"][m].as_f64().unwrap();
         assert!((got - want).abs() < 0.0006, "{m}: {got}");
     }
+    // The page's helper worker measures 70 % of the CNN's test images: the same rates.
+    d.start("mlp").unwrap();
+    let part = d.delegate("cnn", 0.3).unwrap();
+    assert_eq!(part, [600, 2000]);
+    let counts = d.fooled_part("cnn", &d.v().unwrap(), 600, 2000).unwrap();
+    while d.step(20).unwrap()[5] == 0 {}
+    assert_eq!(d.step(20).unwrap()[2], 0, "the helper's counts are still to come");
+    d.add_delegated("cnn", counts[0], counts[1]).unwrap();
+    assert_eq!(d.step(20).unwrap()[2], 1);
+    let again: serde_json::Value = serde_json::from_str(&d.result().unwrap()).unwrap();
+    assert_eq!(again["test_fooling"], r["test_fooling"]);
+    assert_eq!(again["noise_test_fooling"], r["noise_test_fooling"]);
+    assert!(d.fooled_part("cnn", &[0.0; 3], 0, 10).is_err());
     assert!(d.load_shipped(b"garbage").is_err());
 }
 
@@ -340,7 +356,11 @@ fn dimension_page_measures_the_shipped_classifiers() {
         .unwrap();
     d.start().unwrap();
     let total = d.step().unwrap()[1];
-    assert_eq!(total, 4 * 4, "four chunks of 64 test images per size, no training");
+    assert_eq!(
+        total,
+        4 * 4,
+        "four chunks of 64 test images per size, no training"
+    );
     while d.step().unwrap()[0] < total {}
     let r: serde_json::Value = serde_json::from_str(&d.result()).unwrap();
     assert_eq!(r["shipped"], true);

@@ -16,8 +16,9 @@ use crate::nn::network::EVAL_CHUNK;
 use crate::nn::Network;
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::rng::{Rng, SplitMix64};
-use ndarray::{s, Array1, ArrayView1};
+use ndarray::{s, Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -263,6 +264,12 @@ impl ShippedPerturbation {
 /// the source model (or v shipped for this state), then the fooling rates of v and of random
 /// noise of the same size on the test images for every model, [`EVAL_CHUNK`] images at a time
 /// (the source model first). Every step is given the same test split.
+///
+/// The last test images of a model may be measured elsewhere (the page hands part of the CNN's
+/// 6,000 forward passes to a second worker): [`UniversalJob::delegate`] leaves them out and
+/// [`UniversalJob::add_delegated`] adds their counts. The counts are whole numbers of images
+/// and each image's labels are its own, so the rates are the same however the images are
+/// shared out.
 pub struct UniversalJob {
     params: UniversalParams,
     search: Option<UniversalSearch>,
@@ -275,11 +282,15 @@ pub struct UniversalJob {
     /// The models the rates are measured on, the source first.
     nets: Vec<(ImageModel, Network)>,
     test_len: usize,
-    /// Per model: test images changed by v and by the noise, among those measured.
+    /// Per model: test images changed by v and by the noise, among those counted.
     fooled: Vec<(usize, usize)>,
-    /// The model being measured and the next test image.
-    model: usize,
-    pos: usize,
+    /// Ranges of test images still to measure here, (model, from, to), the first one being
+    /// measured (from moves up).
+    todo: VecDeque<(usize, usize, usize)>,
+    /// Per model: the start of the part measured elsewhere, if its counts are still to come.
+    pending: Vec<Option<usize>>,
+    /// Test images counted so far, over all models.
+    counted: usize,
 }
 
 impl UniversalJob {
@@ -312,10 +323,11 @@ impl UniversalJob {
             noise: None,
             searched: 0,
             fooled: vec![(0, 0); ordered.len()],
+            todo: (0..ordered.len()).map(|i| (i, 0, test_len)).collect(),
+            pending: vec![None; ordered.len()],
+            counted: 0,
             nets: ordered,
             test_len,
-            model: 0,
-            pos: 0,
             params,
         };
         match (given, train) {
@@ -357,8 +369,61 @@ impl UniversalJob {
         self.result.is_some()
     }
 
+    /// Whether everything to be measured here is measured (counts from elsewhere may still be
+    /// to come).
+    pub fn local_done(&self) -> bool {
+        self.v_ready() && self.todo.is_empty()
+    }
+
     pub fn done(&self) -> bool {
-        self.v_ready() && self.model >= self.nets.len()
+        self.local_done() && self.pending.iter().all(Option::is_none)
+    }
+
+    fn index(&self, model: ImageModel) -> Option<usize> {
+        self.nets.iter().position(|(m, _)| *m == model)
+    }
+
+    /// Leaves the test images from..test_len of `model` to be measured elsewhere; only before
+    /// this job has measured any of that model's images. Returns whether it did.
+    pub fn delegate(&mut self, model: ImageModel, from: usize) -> bool {
+        let Some(i) = self.index(model) else {
+            return false;
+        };
+        let Some(k) = self.todo.iter().position(|r| r.0 == i) else {
+            return false;
+        };
+        let (_, start, to) = self.todo[k];
+        let from = from.min(self.test_len);
+        if start > 0 || to < self.test_len || from >= self.test_len || !self.v_ready() {
+            return false;
+        }
+        self.pending[i] = Some(from);
+        if from == 0 {
+            self.todo.remove(k);
+        } else {
+            self.todo[k].2 = from;
+        }
+        true
+    }
+
+    /// Measures a delegated part here after all (when the helper failed).
+    pub fn take_back(&mut self, model: ImageModel) {
+        if let Some(i) = self.index(model) {
+            if let Some(from) = self.pending[i].take() {
+                self.todo.push_back((i, from, self.test_len));
+            }
+        }
+    }
+
+    /// Adds the counts of a delegated part: its test images changed by v and by the noise.
+    pub fn add_delegated(&mut self, model: ImageModel, fooled_v: usize, fooled_noise: usize) {
+        if let Some(i) = self.index(model) {
+            if let Some(from) = self.pending[i].take() {
+                self.fooled[i].0 += fooled_v;
+                self.fooled[i].1 += fooled_noise;
+                self.counted += self.test_len - from;
+            }
+        }
     }
 
     /// The perturbation: final, or the search's so far.
@@ -368,6 +433,11 @@ impl UniversalJob {
             (None, Some(s)) => s.v(),
             (None, None) => unreachable!("a job has a result or a search"),
         }
+    }
+
+    /// The random noise of v's size (once v is final).
+    pub fn noise(&self) -> Option<&Array1<f64>> {
+        self.noise.as_ref()
     }
 
     /// v with its training fooling rates: final, or the search's so far.
@@ -380,18 +450,20 @@ impl UniversalJob {
     }
 
     /// Units done and in all: images visited by the search (at most n per pass), then test
-    /// images measured per model.
+    /// images counted per model (a delegated part once its counts are in).
     pub fn progress(&self) -> (usize, usize) {
         let (searched, most) = match &self.search {
             Some(s) => s.progress(),
             None => (self.searched, self.searched),
         };
-        let measured = self.model * self.test_len + self.pos;
-        (searched + measured, most + self.nets.len() * self.test_len)
+        (
+            searched + self.counted,
+            most + self.nets.len() * self.test_len,
+        )
     }
 
     /// Visits up to `budget` images of the search, or measures the next [`EVAL_CHUNK`] test
-    /// images on the current model.
+    /// images here.
     pub fn step(&mut self, test: &ImageSet, budget: usize) {
         if let Some(s) = &mut self.search {
             s.step(budget);
@@ -401,37 +473,57 @@ impl UniversalJob {
             }
             return;
         }
-        if self.done() {
+        let Some(&(i, from, to)) = self.todo.front() else {
             return;
-        }
+        };
         let (v, noise) = (
             &self.result.as_ref().expect("search over").v,
             self.noise.as_ref().expect("made with v"),
         );
-        let net = &self.nets[self.model].1;
-        let end = (self.pos + EVAL_CHUNK).min(self.test_len);
-        let x = test.images.slice(s![self.pos..end, ..]);
-        let clean = labels(net, x);
-        let f = &mut self.fooled[self.model];
-        f.0 += fooled_count(net, x, &clean, v.view());
-        f.1 += fooled_count(net, x, &clean, noise.view());
-        self.pos = end;
-        if self.pos >= self.test_len {
-            self.model += 1;
-            self.pos = 0;
+        let end = (from + EVAL_CHUNK).min(to);
+        let (a, b) = fooled_part(
+            &self.nets[i].1,
+            test.images.slice(s![from..end, ..]),
+            v.view(),
+            noise.view(),
+        );
+        self.fooled[i].0 += a;
+        self.fooled[i].1 += b;
+        self.counted += end - from;
+        if end >= to {
+            self.todo.pop_front();
+        } else {
+            self.todo[0].1 = end;
         }
     }
 
-    /// The test fooling rates of v and of the noise, for each model measured so far.
+    /// The test fooling rates of v and of the noise, for each model whose images are all
+    /// counted, in the job's order.
     pub fn rates(&self) -> Vec<(ImageModel, f64, f64)> {
         let n = self.test_len.max(1) as f64;
-        self.nets
-            .iter()
-            .zip(&self.fooled)
-            .take(self.model)
-            .map(|((m, _), &(a, b))| (*m, a as f64 / n, b as f64 / n))
+        (0..self.nets.len())
+            .filter(|&i| self.pending[i].is_none() && self.todo.iter().all(|r| r.0 != i))
+            .map(|i| {
+                let (a, b) = self.fooled[i];
+                (self.nets[i].0, a as f64 / n, b as f64 / n)
+            })
             .collect()
     }
+}
+
+/// How many of `images` (one per row) v changes the label of, and how many the noise does,
+/// against their labels without either: what a page's second worker measures for its share.
+pub fn fooled_part(
+    net: &Network,
+    images: ArrayView2<f64>,
+    v: ArrayView1<f64>,
+    noise: ArrayView1<f64>,
+) -> (usize, usize) {
+    let clean = labels(net, images);
+    (
+        fooled_count(net, images, &clean, v),
+        fooled_count(net, images, &clean, noise),
+    )
 }
 
 /// The fooling rate of v on the test images for each model, in the order given.
@@ -634,6 +726,46 @@ mod tests {
                 }
             }
             let res = job.result();
+            // The last test images of the CNN measured elsewhere (as the page's second worker
+            // does), or taken back after all: the same rates (on the small set).
+            for take_back in [false, true]
+                .into_iter()
+                .filter(|_| data == ImageDataset::Digits)
+            {
+                let mut split =
+                    UniversalJob::new(p.clone(), &refs, Some(&train), test.len(), &file).unwrap();
+                while !split.v_ready() {
+                    split.step(&test, usize::MAX);
+                }
+                let from = test.len() / 3;
+                assert!(split.delegate(ImageModel::Cnn, from));
+                assert!(!split.delegate(ImageModel::Cnn, from), "once only");
+                while !split.local_done() {
+                    split.step(&test, 50);
+                }
+                assert!(!split.done() && split.rates().iter().all(|r| r.0 != ImageModel::Cnn));
+                if take_back {
+                    split.take_back(ImageModel::Cnn);
+                    while !split.done() {
+                        split.step(&test, 50);
+                    }
+                } else {
+                    let (a, b) = fooled_part(
+                        &nets[2].1,
+                        test.images.slice(s![from.., ..]),
+                        split.v().view(),
+                        split.noise().unwrap().view(),
+                    );
+                    split.add_delegated(ImageModel::Cnn, a, b);
+                }
+                assert!(split.done());
+                assert_eq!(split.progress().0, job.progress().0);
+                let mut want = job.rates();
+                let mut got = split.rates();
+                want.sort_by_key(|r| r.0 as usize);
+                got.sort_by_key(|r| r.0 as usize);
+                assert_eq!(got, want, "take back: {take_back}");
+            }
             if !job.shipped() {
                 let mut search = p.search(&shipped(data, p.model), &train);
                 search.step(usize::MAX);

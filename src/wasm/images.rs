@@ -10,7 +10,9 @@ use crate::data::drawing;
 use crate::data::images::{decode_part, ImageDataset, ImageSet, Part};
 use crate::demos::attacks::{AttackParams, AttackRun, RatioJob};
 use crate::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
-use crate::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
+use crate::demos::universal::{
+    fooled_part, random_control, ShippedPerturbation, UniversalJob, UniversalParams,
+};
 use crate::models::{accuracy, ImageModel, ImageTrainer};
 use crate::nn::io::{from_bytes, round_to_f32, to_bytes};
 use crate::nn::Network;
@@ -483,8 +485,82 @@ impl UniversalDemo {
             .ok_or_else(|| JsError::new("no universal perturbation has been started"))
     }
 
+    /// Leaves all but the first `own_share` of the test images of `model` to be measured by
+    /// another worker (see [`UniversalJob::delegate`]); returns [from, to], the images left,
+    /// or [] if it did not.
+    pub fn delegate(&mut self, model: &str, own_share: f64) -> Result<Vec<usize>, JsError> {
+        let m = parse_model(model)?;
+        let n = self.store.test(self.params.data)?.len();
+        let from = (own_share.clamp(0.0, 1.0) * n as f64).round() as usize;
+        let j = self
+            .job
+            .as_mut()
+            .ok_or_else(|| JsError::new("no universal perturbation has been started"))?;
+        Ok(if j.delegate(m, from) {
+            vec![from, n]
+        } else {
+            vec![]
+        })
+    }
+
+    /// The counts of a delegated part: test images changed by v and by the noise.
+    pub fn add_delegated(
+        &mut self,
+        model: &str,
+        fooled_v: usize,
+        fooled_noise: usize,
+    ) -> Result<(), JsError> {
+        let m = parse_model(model)?;
+        if let Some(j) = &mut self.job {
+            j.add_delegated(m, fooled_v, fooled_noise);
+        }
+        Ok(())
+    }
+
+    /// Measures a delegated part here after all.
+    pub fn take_back(&mut self, model: &str) -> Result<(), JsError> {
+        let m = parse_model(model)?;
+        if let Some(j) = &mut self.job {
+            j.take_back(m);
+        }
+        Ok(())
+    }
+
+    /// The perturbation of the job (final, or the search's so far).
+    pub fn v(&self) -> Result<Vec<f64>, JsError> {
+        Ok(self.job()?.v().to_vec())
+    }
+
+    /// What a helper worker measures for another: of the test images from..to, how many `v`
+    /// changes the label of on `model` and how many random noise of its size does (the noise
+    /// drawn from the state's norm and seed, as the job draws it): [fooled by v, by noise].
+    pub fn fooled_part(
+        &self,
+        model: &str,
+        v: &[f64],
+        from: usize,
+        to: usize,
+    ) -> Result<Vec<usize>, JsError> {
+        let m = parse_model(model)?;
+        let p = &self.params;
+        let test = self.store.test(p.data)?;
+        let net = self.store.net(p.data, m)?;
+        if v.len() != test.images.ncols() || from > to || to > test.len() {
+            return Err(JsError::new("a part of the test images needs a v of the images' size and from <= to <= their count"));
+        }
+        let v = ndarray::ArrayView1::from(v);
+        let noise = random_control(p.norm, v, p.seed);
+        let (a, b) = fooled_part(
+            net,
+            test.images.slice(ndarray::s![from..to, ..]),
+            v,
+            noise.view(),
+        );
+        Ok(vec![a, b])
+    }
+
     /// Visits up to `budget` images of the search, or measures a few test images; returns
-    /// [done, total, finished (0/1), v ready (0/1), models measured].
+    /// [done, total, finished (0/1), v ready (0/1), models measured, all measured here (0/1)].
     pub fn step(&mut self, budget: usize) -> Result<Vec<usize>, JsError> {
         let test = self.store.test(self.params.data)?;
         let j = self
@@ -499,6 +575,7 @@ impl UniversalDemo {
             usize::from(j.done()),
             usize::from(j.v_ready()),
             j.rates().len(),
+            usize::from(j.local_done()),
         ])
     }
 

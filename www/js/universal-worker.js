@@ -4,12 +4,114 @@
 // is posted as soon as v is known (with the example images), then again as each model's rates
 // come in; until v is known the previous figure stays. On request, the whole transfer table
 // (v computed on each model in turn).
+//
+// The CNN's rates are most of the work (6,000 forward passes on MNIST): a helper worker (this
+// file with ?helper, on the same compiled module) measures most of its test images while this
+// one measures the other models and the rest, so both cores work. The counts are whole numbers
+// of images, so the rates are the same either way; if the helper fails, its part is measured
+// here.
 
 import init, { UniversalDemo, perturbation_rgba, image_rgba } from '../pkg/barriers_lab.js';
-import { post, message, ensureLoaded, fetchBytes, runJob, serve } from './worker-common.js';
+import { post, message, ensureLoaded, exposeMemory, fetchBytes, runJob, serve } from './worker-common.js';
 
 const MODELS = ['linear', 'mlp', 'cnn'];
 const EXAMPLES = 8;
+/** The share of the CNN's test images measured here (the helper measures the rest). */
+const OWN_SHARE = 0.3;
+/** A helper that has not answered after this long has its part measured here. */
+const HELPER_TIMEOUT_MS = 30_000;
+
+/** The compiled module, shared with the helper (it instantiates it without compiling again). */
+let compiled = null;
+async function compile() {
+  const url = new URL('../pkg/barriers_lab_bg.wasm', import.meta.url);
+  try {
+    return await WebAssembly.compileStreaming(fetch(url));
+  } catch {
+    return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The helper: loads the state's data and models, and answers {type: 'part', id, query, model,
+// v, from, to} with {type: 'part', id, fooled: [by v, by noise]} (or {error}).
+
+function helperWorker() {
+  /** @type {UniversalDemo | null} */
+  let demo = null;
+  let queue = Promise.resolve();
+  const handle = async (msg) => {
+    if (!demo) {
+      exposeMemory(await init({ module_or_path: msg.module }));
+      demo = new UniversalDemo();
+    }
+    if (demo.query() !== msg.query) demo.set_query(msg.query);
+    await ensureLoaded(demo);
+    if (msg.type === 'part') self.postMessage({ type: 'part', id: msg.id, fooled: Array.from(demo.fooled_part(msg.model, msg.v, msg.from, msg.to)) });
+  };
+  self.onmessage = (ev) => {
+    const msg = ev.data;
+    queue = queue.then(() => handle(msg)).catch((e) => self.postMessage({ type: 'part', id: msg.id, error: message(e) }));
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The page's worker.
+
+/** @type {Worker | null} */
+let helper = null;
+let asked = 0;
+/** Requests to the helper still unanswered: id -> {resolve, reject}. */
+const waiting = new Map();
+/** Bumped by every start: a helper's answer for an older job is dropped. */
+let jobs = 0;
+
+function startHelper() {
+  try {
+    helper = new Worker(new URL('./universal-worker.js?helper', import.meta.url), { type: 'module' });
+  } catch {
+    helper = null;
+    return;
+  }
+  helper.onmessage = (ev) => {
+    const m = ev.data;
+    const w = m.type === 'part' && waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.error) w.reject(new Error(m.error));
+    else w.resolve(m.fooled);
+  };
+  helper.onerror = (ev) => {
+    ev.preventDefault();
+    helper = null;
+    for (const w of waiting.values()) w.reject(new Error('the helper worker failed'));
+    waiting.clear();
+  };
+}
+
+/** Sends the helper a message; resolves to its answer. */
+function ask(msg) {
+  return new Promise((resolve, reject) => {
+    if (!helper) return reject(new Error('no helper worker'));
+    const id = ++asked;
+    waiting.set(id, { resolve, reject });
+    helper.postMessage({ ...msg, id, module: compiled });
+    setTimeout(() => {
+      if (waiting.delete(id)) reject(new Error('the helper worker did not answer'));
+    }, HELPER_TIMEOUT_MS);
+  });
+}
+
+/** Hands most of the CNN's test images of the current job to the helper. */
+function delegate(demo) {
+  if (!helper) return;
+  const part = demo.delegate('cnn', OWN_SHARE);
+  if (part.length === 0) return;
+  const job = jobs;
+  ask({ type: 'part', query: demo.query(), model: 'cnn', v: demo.v(), from: part[0], to: part[1] })
+    .then(([byV, byNoise]) => job === jobs && demo.add_delegated('cnn', byV, byNoise))
+    .catch(() => job === jobs && demo.take_back('cnn'));
+}
 
 /** Fetches the shipped perturbations of the state's data set, if it has some not yet loaded. */
 async function ensureShipped(demo) {
@@ -29,12 +131,18 @@ const ensureAll = (demo) => Promise.all([ensureLoaded(demo), ensureShipped(demo)
  */
 async function search(demo, source, onUpdate, keepPartial = () => false) {
   demo.start(source);
+  jobs++;
   const what = `Universal perturbation on the ${source} model`;
   let seen = '';
   let vReady = false;
+  let delegated = false;
   const step = () => {
     const [done, total, finished, ready, measured] = demo.step(20);
     vReady = ready === 1;
+    if (vReady && !delegated) {
+      delegated = true;
+      delegate(demo);
+    }
     const key = `${ready}/${measured}`;
     if (vReady && key !== seen) {
       seen = key;
@@ -66,6 +174,8 @@ function figure(demo, state, finished) {
 
 /** @param {UniversalDemo} demo */
 async function compute(demo, stale) {
+  // The helper loads the same data and models meanwhile.
+  helper?.postMessage({ type: 'prepare', query: demo.query(), module: compiled });
   await ensureAll(demo);
   const state = JSON.parse(demo.state_json());
   const query = demo.query();
@@ -93,11 +203,21 @@ async function table(demo, refresh) {
   }
 }
 
-serve({
-  init,
-  make: () => new UniversalDemo(),
-  schema: () => UniversalDemo.schema(),
-  compute,
-  cancelOnChange: true,
-  handlers: { table: (_msg, demo, { refresh }) => table(demo, refresh) },
-});
+function mainWorker() {
+  startHelper();
+  serve({
+    init: async () => {
+      compiled = await compile();
+      return init({ module_or_path: compiled });
+    },
+    make: () => new UniversalDemo(),
+    schema: () => UniversalDemo.schema(),
+    compute,
+    cancelOnChange: true,
+    handlers: { table: (_msg, demo, { refresh }) => table(demo, refresh) },
+  });
+}
+
+// (At the end, once every binding above is initialised.)
+if (new URL(location.href).searchParams.has('helper')) helperWorker();
+else mainWorker();
