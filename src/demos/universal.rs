@@ -16,7 +16,7 @@ use crate::nn::network::EVAL_CHUNK;
 use crate::nn::Network;
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::rng::{Rng, SplitMix64};
-use ndarray::{s, Array1, ArrayView1, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -154,8 +154,19 @@ impl UniversalParams {
 
     /// The search, on the first n training images in the fixed mixed order.
     pub fn search(&self, net: &Network, train: &ImageSet) -> UniversalSearch {
-        let idx: Vec<usize> = mixed_order(train.len()).into_iter().take(self.n).collect();
-        let images = train.select(&idx).images;
+        let images = train.select(&self.search_indices()).images;
+        self.search_on(net, images)
+    }
+
+    /// Which training images the search visits: the first n of the training split in the
+    /// fixed mixed order (indices into the split).
+    pub fn search_indices(&self) -> Vec<usize> {
+        let train = self.data.count() - self.data.count() / 5;
+        mixed_order(train).into_iter().take(self.n).collect()
+    }
+
+    /// The search on those images, given (one per row, in the order of `search_indices`).
+    pub fn search_on(&self, net: &Network, images: Array2<f64>) -> UniversalSearch {
         let rng = Rng::new(SplitMix64::new(self.seed as u64 ^ 0x756e_6976).next_u64());
         UniversalSearch::new(net.clone(), images, self.options(), rng)
     }
@@ -304,6 +315,19 @@ impl UniversalJob {
         test_len: usize,
         shipped: &[ShippedPerturbation],
     ) -> Result<Self, String> {
+        let images = train.map(|t| t.select(&params.search_indices()).images);
+        Self::with_images(params, nets, images, test_len, shipped)
+    }
+
+    /// [`UniversalJob::new`] given only the training images the search visits (see
+    /// [`UniversalParams::search_indices`]), not the whole training split.
+    pub fn with_images(
+        params: UniversalParams,
+        nets: &[(ImageModel, &Network)],
+        search_images: Option<Array2<f64>>,
+        test_len: usize,
+        shipped: &[ShippedPerturbation],
+    ) -> Result<Self, String> {
         let source = nets
             .iter()
             .find(|(m, _)| *m == params.model)
@@ -330,9 +354,9 @@ impl UniversalJob {
             test_len,
             params,
         };
-        match (given, train) {
+        match (given, search_images) {
             (Some(s), _) => job.finish_search(s.result.clone()),
-            (None, Some(train)) => job.search = Some(job.params.search(source, train)),
+            (None, Some(images)) => job.search = Some(job.params.search_on(source, images)),
             (None, None) => return Err("the search needs the training images".into()),
         }
         Ok(job)

@@ -7,7 +7,7 @@
 use super::{js_error, state_methods};
 use crate::classifier::Classifier;
 use crate::data::drawing;
-use crate::data::images::{decode_part, ImageDataset, ImageSet, Part};
+use crate::data::images::{decode_part, decode_part_rows, ImageDataset, ImageSet, Part};
 use crate::demos::attacks::{AttackParams, AttackRun, RatioJob};
 use crate::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
 use crate::demos::universal::{
@@ -103,6 +103,18 @@ impl Store {
 
     fn test(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
         Ok(&self.set(kind)?.test)
+    }
+
+    /// Some training images (indices into the training split): taken from the decoded split
+    /// if it is there, else decoded alone.
+    fn train_rows(&self, kind: ImageDataset, idx: &[usize]) -> Result<ImageSet, JsError> {
+        let set = self.set(kind)?;
+        match set.train.get() {
+            Some(train) => Ok(train.select(idx)),
+            None => {
+                decode_part_rows(kind, &set.pixels, &set.labels, Part::Train, idx).map_err(js_error)
+            }
+        }
     }
 
     /// The training images, decoded on first use.
@@ -469,12 +481,13 @@ impl UniversalDemo {
         self.store.net(p.data, m)?;
         let shipped = self.shipped.get(&p.data).map_or(&[][..], |v| &v[..]);
         let test_len = self.store.test(p.data)?.len();
-        let train = match ShippedPerturbation::find(shipped, &p) {
+        // The search needs only the training images it visits, not the whole split.
+        let images = match ShippedPerturbation::find(shipped, &p) {
             Some(_) => None,
-            None => Some(self.store.train(p.data)?),
+            None => Some(self.store.train_rows(p.data, &p.search_indices())?.images),
         };
-        let job =
-            UniversalJob::new(p.clone(), &nets, train, test_len, shipped).map_err(js_error)?;
+        let job = UniversalJob::with_images(p.clone(), &nets, images, test_len, shipped)
+            .map_err(js_error)?;
         self.job = Some(job);
         Ok(())
     }
