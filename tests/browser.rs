@@ -329,7 +329,11 @@ fn universal_page_starts_from_the_shipped_perturbation() {
     assert_eq!(part, [600, 2000]);
     let counts = d.fooled_part("cnn", &d.v().unwrap(), 600, 2000).unwrap();
     while d.step(20).unwrap()[5] == 0 {}
-    assert_eq!(d.step(20).unwrap()[2], 0, "the helper's counts are still to come");
+    assert_eq!(
+        d.step(20).unwrap()[2],
+        0,
+        "the helper's counts are still to come"
+    );
     d.add_delegated("cnn", counts[0], counts[1]).unwrap();
     assert_eq!(d.step(20).unwrap()[2], 1);
     let again: serde_json::Value = serde_json::from_str(&d.result().unwrap()).unwrap();
