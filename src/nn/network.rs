@@ -583,14 +583,15 @@ mod tests {
                 let x = batch(&mut rng, n, d);
                 let lb = net.logits_batch(x.view());
                 let labels = net.labels(x.view());
-                for i in 0..n {
+                for (i, &label) in labels.iter().enumerate() {
                     let l = net.logits(x.row(i));
                     assert!(l
                         .iter()
                         .zip(lb.row(i))
                         .all(|(a, b)| a.to_bits() == b.to_bits()));
-                    assert_eq!(labels[i], net.label(x.row(i)));
+                    assert_eq!(label, net.label(x.row(i)));
                 }
+                assert_eq!(labels.len(), n);
             }
         }
     }
