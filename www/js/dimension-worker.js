@@ -3,7 +3,7 @@
 // training setting; posts the rows as each size is measured. eps only rescales the readout.
 
 import init, { DimensionDemo } from '../pkg/barriers_lab.js';
-import { post, ensureLoaded, fetchBytes, runJob, serve } from './worker-common.js';
+import { post, fetchBytes, runJob, serve } from './worker-common.js';
 
 /** The state (without eps) the last complete experiment ran with. */
 let measured = null;
@@ -13,15 +13,41 @@ function withoutEps(state) {
   return JSON.stringify(rest);
 }
 
-/** Fetches the shipped classifiers of the state's data set, if not loaded yet. */
-async function ensureShipped(demo) {
+/**
+ * The files of the default state (MNIST and its shipped classifiers), fetched as soon as the
+ * worker starts, while the WebAssembly compiles and the page sends its link: path -> Promise
+ * of the (gunzipped) bytes. A link to Fashion-MNIST leaves them unused.
+ */
+const prefetched = new Map();
+function prefetch(path, gz) {
+  if (!prefetched.has(path)) {
+    const p = fetchBytes(path, gz);
+    p.catch(() => {}); // a failure is reported where the file is used, if it is
+    prefetched.set(path, p);
+  }
+  return prefetched.get(path);
+}
+for (const f of ['mnist10k_u8_28x28.bin.gz', 'mnist10k_labels_u8.bin.gz']) prefetch(`../data/${f}`, true);
+prefetch('../models/dimension-mnist.bld', false);
+
+/** Loads what `demo.needs()` lists and the shipped classifiers, from the prefetched files. */
+async function ensureAll(demo) {
+  const needs = JSON.parse(demo.needs());
   const file = demo.shipped_file();
-  if (file) demo.load_shipped(await fetchBytes(`../models/${file}`, false));
+  const shipped = file ? prefetch(`../models/${file}`, false) : null;
+  for (const [i, n] of needs.entries()) {
+    post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.data} images` });
+    const [pixels, labels] = await Promise.all([prefetch(`../data/${n.files[0]}`, true), prefetch(`../data/${n.files[1]}`, true)]);
+    demo.load_data(n.data, pixels, labels);
+  }
+  if (shipped) demo.load_shipped(await shipped);
+  if (needs.length) post({ type: 'progress', done: 0, total: 0 });
+  prefetched.clear();
 }
 
 /** @param {DimensionDemo} demo */
 async function compute(demo) {
-  await Promise.all([ensureLoaded(demo), ensureShipped(demo)]);
+  await ensureAll(demo);
   const state = JSON.parse(demo.state_json());
   const result = (finished) => ({ type: 'result', query: demo.query(), state, result: JSON.parse(demo.result()), finished });
   let finished = true;

@@ -17,7 +17,7 @@ import { post, message, ensureLoaded, exposeMemory, fetchBytes, runJob, serve } 
 const MODELS = ['linear', 'mlp', 'cnn'];
 const EXAMPLES = 8;
 /** The share of the CNN's test images measured here (the helper measures the rest). */
-const OWN_SHARE = 0.3;
+const OWN_SHARE = 0.35;
 /** A helper that has not answered after this long has its part measured here. */
 const HELPER_TIMEOUT_MS = 30_000;
 
@@ -33,8 +33,9 @@ async function compile() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The helper: loads the state's data and models, and answers {type: 'part', id, query, model,
-// v, from, to} with {type: 'part', id, fooled: [by v, by noise]} (or {error}).
+// The helper: takes the data and model files the page's worker hands over ({type: 'data' |
+// 'model', ...}), and answers {type: 'part', id, query, model, v, from, to} with {type: 'part',
+// id, fooled: [by v, by noise]} (or {error}). Every message carries the compiled module.
 
 function helperWorker() {
   /** @type {UniversalDemo | null} */
@@ -45,9 +46,13 @@ function helperWorker() {
       exposeMemory(await init({ module_or_path: msg.module }));
       demo = new UniversalDemo();
     }
+    if (msg.type === 'data') demo.load_data(msg.name, msg.pixels, msg.labels);
+    if (msg.type === 'model') demo.load_model(msg.data, msg.model, msg.bytes);
+    if (msg.type !== 'part') return;
     if (demo.query() !== msg.query) demo.set_query(msg.query);
+    // (Whatever was not handed over, say after a failed transfer, is fetched here.)
     await ensureLoaded(demo);
-    if (msg.type === 'part') self.postMessage({ type: 'part', id: msg.id, fooled: Array.from(demo.fooled_part(msg.model, msg.v, msg.from, msg.to)) });
+    self.postMessage({ type: 'part', id: msg.id, fooled: Array.from(demo.fooled_part(msg.model, msg.v, msg.from, msg.to)) });
   };
   self.onmessage = (ev) => {
     const msg = ev.data;
@@ -113,14 +118,54 @@ function delegate(demo) {
     .catch(() => job === jobs && demo.take_back('cnn'));
 }
 
-/** Fetches the shipped perturbations of the state's data set, if it has some not yet loaded. */
-async function ensureShipped(demo) {
-  const file = demo.shipped_file();
-  if (file) demo.load_shipped(await fetchBytes(`../models/${file}`, false));
+/**
+ * The files of the default state (MNIST, its three models, the shipped perturbations), fetched
+ * as soon as the worker starts, while the WebAssembly compiles and the page sends its link:
+ * path -> Promise of the (gunzipped) bytes. A link to another data set leaves them unused.
+ */
+const prefetched = new Map();
+function prefetch(path, gz) {
+  if (!prefetched.has(path)) {
+    const p = fetchBytes(path, gz);
+    p.catch(() => {}); // a failure is reported where the file is used, if it is
+    prefetched.set(path, p);
+  }
+  return prefetched.get(path);
+}
+/** The bytes of a file, prefetched or fetched now (a prefetched copy is used once). */
+async function bytesOf(path, gz) {
+  const p = prefetch(path, gz);
+  prefetched.delete(path);
+  return p;
 }
 
-/** The data, the models and the shipped perturbations, fetched at the same time. */
-const ensureAll = (demo) => Promise.all([ensureLoaded(demo), ensureShipped(demo)]);
+/**
+ * Loads what `demo.needs()` lists (as worker-common's ensureLoaded does, with the prefetched
+ * files) and the shipped perturbations, and hands every file to the helper too (transferred,
+ * not copied: this worker has its copy in WebAssembly memory by then).
+ */
+async function ensureAll(demo) {
+  const needs = JSON.parse(demo.needs());
+  const file = demo.shipped_file();
+  const shipped = file ? bytesOf(`../models/${file}`, false) : null;
+  for (const [i, n] of needs.entries()) {
+    if (n.files) {
+      post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.data} images` });
+      const [pixels, labels] = await Promise.all([bytesOf(`../data/${n.files[0]}`, true), bytesOf(`../data/${n.files[1]}`, true)]);
+      demo.load_data(n.data, pixels, labels);
+      helper?.postMessage({ type: 'data', name: n.data, pixels, labels, module: compiled }, [pixels.buffer, labels.buffer]);
+    } else {
+      post({ type: 'progress', done: i, total: needs.length, what: `Loading the ${n.model} model` });
+      const bytes = await bytesOf(`../models/${n.file}`, false);
+      demo.load_model(n.data, n.model, bytes);
+      helper?.postMessage({ type: 'model', data: n.data, model: n.model, bytes, module: compiled }, [bytes.buffer]);
+    }
+  }
+  if (shipped) demo.load_shipped(await shipped);
+  if (needs.length) post({ type: 'progress', done: 0, total: 0 });
+  // Prefetched files a link to another data set did not use are dropped.
+  prefetched.clear();
+}
 
 /**
  * Runs the job on `source` to the end; `onUpdate()` is called when v becomes known and when
@@ -174,8 +219,6 @@ function figure(demo, state, finished) {
 
 /** @param {UniversalDemo} demo */
 async function compute(demo, stale) {
-  // The helper loads the same data and models meanwhile.
-  helper?.postMessage({ type: 'prepare', query: demo.query(), module: compiled });
   await ensureAll(demo);
   const state = JSON.parse(demo.state_json());
   const query = demo.query();
@@ -205,6 +248,8 @@ async function table(demo, refresh) {
 
 function mainWorker() {
   startHelper();
+  for (const f of ['mnist10k_u8_28x28.bin.gz', 'mnist10k_labels_u8.bin.gz']) prefetch(`../data/${f}`, true);
+  for (const f of ['mnist-linear.blm', 'mnist-mlp.blm', 'mnist-cnn.blm', 'universal-mnist.buv']) prefetch(`../models/${f}`, false);
   serve({
     init: async () => {
       compiled = await compile();
