@@ -336,7 +336,8 @@ fn blocked_dot(x: &[f64], w: &[f64]) -> f64 {
 }
 
 /// The same sums in WebAssembly: two examples at a time in 128-bit lanes (f64x2 products and
-/// sums round lane by lane exactly as scalar ones), four outputs at a time.
+/// sums round lane by lane exactly as scalar ones), four outputs and up to four examples at a
+/// time.
 #[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64]) {
@@ -344,7 +345,73 @@ fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64
     assert!(x.len() == m * k && w.len() == n * k && out.len() == m * n);
     // Two examples interleaved, (x0[0], x1[0], x0[1], x1[1], ...), so a lane pair is one load.
     let mut pair = vec![f64x2_splat(0.0); k];
+    let mut pair2 = vec![f64x2_splat(0.0); k];
     let mut i = 0;
+    // Four examples (two pairs) at a time: each weight loaded once for both.
+    while i + 4 <= m {
+        let rows: Vec<&[f64]> = (i..i + 4).map(|r| &x[r * k..(r + 1) * k]).collect();
+        for (kk, (p, p2)) in pair.iter_mut().zip(pair2.iter_mut()).enumerate() {
+            *p = f64x2(rows[0][kk], rows[1][kk]);
+            *p2 = f64x2(rows[2][kk], rows[3][kk]);
+        }
+        let mut j = 0;
+        while j + 4 <= n {
+            let ws = [
+                &w[j * k..(j + 1) * k],
+                &w[(j + 1) * k..(j + 2) * k],
+                &w[(j + 2) * k..(j + 3) * k],
+                &w[(j + 3) * k..(j + 4) * k],
+            ];
+            let zero = f64x2_splat(0.0);
+            let (mut c, mut c2) = ([zero; 4], [zero; 4]);
+            for q in 0..k.div_ceil(KC) {
+                let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
+                let (mut s0, mut s1, mut s2, mut s3) = (zero, zero, zero, zero);
+                let (mut u0, mut u1, mut u2, mut u3) = (zero, zero, zero, zero);
+                let block = pair[k0..k1]
+                    .iter()
+                    .zip(&pair2[k0..k1])
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for (((((&xv, &yv), &w0), &w1), &w2), &w3) in block {
+                    let (v0, v1, v2, v3) = (
+                        f64x2_splat(w0),
+                        f64x2_splat(w1),
+                        f64x2_splat(w2),
+                        f64x2_splat(w3),
+                    );
+                    s0 = f64x2_add(s0, f64x2_mul(xv, v0));
+                    s1 = f64x2_add(s1, f64x2_mul(xv, v1));
+                    s2 = f64x2_add(s2, f64x2_mul(xv, v2));
+                    s3 = f64x2_add(s3, f64x2_mul(xv, v3));
+                    u0 = f64x2_add(u0, f64x2_mul(yv, v0));
+                    u1 = f64x2_add(u1, f64x2_mul(yv, v1));
+                    u2 = f64x2_add(u2, f64x2_mul(yv, v2));
+                    u3 = f64x2_add(u3, f64x2_mul(yv, v3));
+                }
+                let (s, u) = ([s0, s1, s2, s3], [u0, u1, u2, u3]);
+                for t in 0..4 {
+                    c[t] = if q == 0 { s[t] } else { f64x2_add(c[t], s[t]) };
+                    c2[t] = if q == 0 { u[t] } else { f64x2_add(c2[t], u[t]) };
+                }
+            }
+            for t in 0..4 {
+                out[i * n + j + t] = f64x2_extract_lane::<0>(c[t]);
+                out[(i + 1) * n + j + t] = f64x2_extract_lane::<1>(c[t]);
+                out[(i + 2) * n + j + t] = f64x2_extract_lane::<0>(c2[t]);
+                out[(i + 3) * n + j + t] = f64x2_extract_lane::<1>(c2[t]);
+            }
+            j += 4;
+        }
+        for j in j..n {
+            for (r, row) in rows.iter().enumerate() {
+                out[(i + r) * n + j] = blocked_dot(row, &w[j * k..(j + 1) * k]);
+            }
+        }
+        i += 4;
+    }
     while i + 2 <= m {
         let (x0, x1) = (&x[i * k..(i + 1) * k], &x[(i + 1) * k..(i + 2) * k]);
         for (p, (&a, &b)) in pair.iter_mut().zip(x0.iter().zip(x1)) {
