@@ -51,9 +51,13 @@ pub fn smallest_flip<C: Classifier + ?Sized>(
         while alphas.len() < BATCH && alphas[alphas.len() - 1] < alpha_max {
             alphas.push((alphas[alphas.len() - 1] * GROWTH).min(alpha_max));
         }
+        // Row r is x + alphas[r] v, computed as in `at` (v a, then x plus it).
         let mut rows = Array2::zeros((alphas.len(), x.len()));
         for (mut row, &a) in rows.rows_mut().into_iter().zip(&alphas) {
-            row.assign(&at(a));
+            ndarray::Zip::from(&mut row)
+                .and(&x)
+                .and(&v)
+                .for_each(|r, &xi, &vi| *r = xi + vi * a);
         }
         for (&a, l) in alphas.iter().zip(clf.labels(rows.view())) {
             evaluations += 1;

@@ -464,16 +464,29 @@ fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64
         let x0 = &x[i * k..(i + 1) * k];
         let mut j = 0;
         while j + 4 <= n {
+            let ws = [
+                &w[j * k..(j + 1) * k],
+                &w[(j + 1) * k..(j + 2) * k],
+                &w[(j + 2) * k..(j + 3) * k],
+                &w[(j + 3) * k..(j + 4) * k],
+            ];
             let mut c = [0.0; 4];
             for q in 0..k.div_ceil(KC) {
                 let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
-                let mut s = [0.0; 4];
-                for kk in k0..k1 {
-                    let xk = x0[kk];
-                    for t in 0..4 {
-                        s[t] += xk * w[(j + t) * k + kk];
-                    }
+                let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+                let block = x0[k0..k1]
+                    .iter()
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for ((((&xk, &w0), &w1), &w2), &w3) in block {
+                    s0 += xk * w0;
+                    s1 += xk * w1;
+                    s2 += xk * w2;
+                    s3 += xk * w3;
                 }
+                let s = [s0, s1, s2, s3];
                 for t in 0..4 {
                     c[t] = if q == 0 { s[t] } else { c[t] + s[t] };
                 }

@@ -258,8 +258,12 @@ impl Network {
     /// batches.
     pub fn logits_unchunked(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let shapes = self.shapes();
-        let mut a = x.to_owned();
-        for (layer, &shape) in self.layers.iter().zip(&shapes) {
+        let Some((first, rest)) = self.layers.split_first() else {
+            return x.to_owned();
+        };
+        // The first layer reads x where it is; the others work on the activations in place.
+        let mut a = first.forward(x, shapes[0]);
+        for (layer, &shape) in rest.iter().zip(&shapes[1..]) {
             a = match layer {
                 Layer::Act(act) => {
                     a.mapv_inplace(|v| act.apply(v));
