@@ -1,8 +1,9 @@
 //! The image demos' binding: the attack page, the universal-perturbation page and the
-//! dimension page. Each page's worker fetches the shipped data and model files (gzip is
-//! undone by the browser's DecompressionStream) and hands the bytes over; everything else is
-//! computed here. Long computations are jobs the worker steps a little at a time, so it can
-//! report progress and cancel.
+//! dimension page. Each page's worker fetches the shipped data, model and result files (gzip
+//! is undone by the browser's DecompressionStream) and hands the bytes over; everything else
+//! is computed here. Long computations are jobs the worker steps a little at a time, so it can
+//! report progress and cancel. A data set's test images are decoded when it arrives, its
+//! training images only when something trains or searches (the bytes are kept for that).
 
 use super::{js_error, state_methods};
 use crate::classifier::Classifier;

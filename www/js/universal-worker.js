@@ -196,7 +196,8 @@ async function search(demo, source, onUpdate, keepPartial = () => false) {
     }
     return [done, total, finished === 1];
   };
-  const finished = await runJob(what, step);
+  // Short chunks: the helper's answer is read at most 20 ms after it comes.
+  const finished = await runJob(what, step, { chunkMs: 20 });
   if (!finished && !vReady && keepPartial()) {
     demo.stop_search();
     await runJob(`Measuring the ${source} model's v`, step);
@@ -205,16 +206,23 @@ async function search(demo, source, onUpdate, keepPartial = () => false) {
 }
 
 /** The figure as the page shows it: v, the examples and the rates measured so far. */
+/** The pictures of the last figure, with the job they show (they change only with v). */
+let pictures = { job: -1, vImage: null, examples: [] };
+
 function figure(demo, state, finished) {
   const r = { ...JSON.parse(demo.result()), finished, source: state.model };
-  const vImage = perturbation_rgba(new Float64Array(r.v), r.side, state.norm === 'linf' ? state.xi : 0);
-  const examples = [];
-  for (let i = 0; i < EXAMPLES; i++) {
-    const e = JSON.parse(demo.example(i));
-    examples.push({ label: e.label, adv_label: e.adv_label, name: e.class_names[e.label], adv_name: e.class_names[e.adv_label], image: image_rgba(new Float64Array(e.image), r.side), perturbed: image_rgba(new Float64Array(e.perturbed), r.side) });
+  // A cancelled search's v is final only once the job stopped searching: redraw then too.
+  const key = finished && r.v_ready ? jobs : -1;
+  if (pictures.job !== key || key === -1) {
+    const examples = [];
+    for (let i = 0; i < EXAMPLES; i++) {
+      const e = JSON.parse(demo.example(i));
+      examples.push({ label: e.label, adv_label: e.adv_label, name: e.class_names[e.label], adv_name: e.class_names[e.adv_label], image: image_rgba(new Float64Array(e.image), r.side), perturbed: image_rgba(new Float64Array(e.perturbed), r.side) });
+    }
+    pictures = { job: key, vImage: perturbation_rgba(new Float64Array(r.v), r.side, state.norm === 'linf' ? state.xi : 0), examples };
   }
   delete r.v;
-  return { type: 'result', query: demo.query(), state, result: r, vImage, examples };
+  return { type: 'result', query: demo.query(), state, result: r, vImage: pictures.vImage, examples: pictures.examples };
 }
 
 /** @param {UniversalDemo} demo */
