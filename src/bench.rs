@@ -85,6 +85,11 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     let x = test.images.row(i).to_owned();
     let y = test.labels[i];
     let (x1, x2, x3, mlp2) = (x.clone(), x.clone(), x, mlp.clone());
+    let chunk = test
+        .images
+        .slice(ndarray::s![..crate::nn::network::EVAL_CHUNK, ..])
+        .to_owned();
+    let cnn2 = cnn.clone();
     let mut trainer = ImageTrainer::new(ImageModel::Mlp, ImageDataset::Mnist, 1, None);
     let mut kernels = vec![
         Kernel {
@@ -124,6 +129,13 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             description: "the same DeepFool run on the CNN (two 3x3 convolutions with pooling, dense 784-64-10)",
             run: Box::new(move || {
                 black_box(deepfool(&cnn, x2.view(), &DeepFoolOptions::default()));
+            }),
+        },
+        Kernel {
+            name: "mnist_cnn_logits_64",
+            description: "the CNN's logits of 64 test digits, one chunk of its batch passes (accuracy, labels, fooling rates)",
+            run: Box::new(move || {
+                black_box(cnn2.logits_batch(chunk.view()));
             }),
         },
         Kernel {

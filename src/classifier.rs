@@ -22,4 +22,10 @@ pub trait Classifier {
     fn label(&self, x: ArrayView1<f64>) -> usize {
         argmax(self.logits(x).view())
     }
+
+    /// The predicted classes of several inputs (one per row): row i's is exactly
+    /// `label(row i)`; an implementation may compute them in one batch pass.
+    fn labels(&self, xs: ArrayView2<f64>) -> Vec<usize> {
+        xs.rows().into_iter().map(|r| self.label(r)).collect()
+    }
 }

@@ -149,7 +149,7 @@ fn attack_page_needs_then_runs_every_attack() {
         d.run().is_err(),
         "running before the data is loaded must be an error"
     );
-    let d = attack_demo("data=digits&model=mlp&index=5");
+    let mut d = attack_demo("data=digits&model=mlp&index=5");
     assert_eq!(d.needs(), "[]");
     let o: serde_json::Value = serde_json::from_str(&d.run().unwrap()).unwrap();
     assert_eq!(o["table"].as_array().unwrap().len(), 5);
@@ -159,6 +159,27 @@ fn attack_page_needs_then_runs_every_attack() {
         o["steps"].as_array().unwrap().len(),
         o["iterations"].as_u64().unwrap() as usize
     );
+}
+
+/// A change of eps reruns only FGSM's step: the other attacks' rows stay, FGSM's step moves,
+/// its flipping eps stays, and it is what a fresh page computes at that eps.
+#[wasm_bindgen_test]
+fn the_fgsm_slider_recomputes_only_fgsm() {
+    let json = |t: String| serde_json::from_str::<serde_json::Value>(&t).unwrap();
+    let mut d = attack_demo("data=digits&model=cnn&index=3&attack=fgsm&eps=0.05");
+    d.load_model("digits", "cnn", DIGITS_CNN).unwrap();
+    let a = json(d.run().unwrap());
+    d.set_query("data=digits&model=cnn&index=3&attack=fgsm&eps=0.3")
+        .unwrap();
+    let b = json(d.run().unwrap());
+    for i in [0, 1, 3, 4] {
+        assert_eq!(a["table"][i], b["table"][i]);
+    }
+    assert_eq!(a["flip_eps"], b["flip_eps"]);
+    assert_ne!(a["r_linf"], b["r_linf"]);
+    let mut fresh = attack_demo("data=digits&model=cnn&index=3&attack=fgsm&eps=0.3");
+    fresh.load_model("digits", "cnn", DIGITS_CNN).unwrap();
+    assert_eq!(json(fresh.run().unwrap()), b);
 }
 
 #[wasm_bindgen_test]
@@ -256,6 +277,99 @@ fn universal_page_computes_v_and_its_transfer_row() {
         assert!(r["test_fooling"][m].as_f64().unwrap() >= 0.0);
     }
     assert!(d.start("resnet").is_err());
+}
+
+/// The default MNIST state starts from the shipped perturbation: v is there before the first
+/// step, and the rates then come in model by model, the source (the MLP) first; they are the
+/// README's transfer row for the MLP (80.8 %, 17.9 %, 5.8 % of the test digits).
+#[wasm_bindgen_test]
+fn universal_page_starts_from_the_shipped_perturbation() {
+    let mut d = UniversalDemo::new();
+    d.load_data(
+        "mnist",
+        &gunzip(include_bytes!("../www/data/mnist10k_u8_28x28.bin.gz")),
+        &gunzip(include_bytes!("../www/data/mnist10k_labels_u8.bin.gz")),
+    )
+    .unwrap();
+    for (m, bytes) in [
+        (
+            "linear",
+            &include_bytes!("../www/models/mnist-linear.blm")[..],
+        ),
+        ("mlp", &include_bytes!("../www/models/mnist-mlp.blm")[..]),
+        ("cnn", &include_bytes!("../www/models/mnist-cnn.blm")[..]),
+    ] {
+        d.load_model("mnist", m, bytes).unwrap();
+    }
+    assert_eq!(d.shipped_file(), "universal-mnist.buv");
+    d.load_shipped(include_bytes!("../www/models/universal-mnist.buv"))
+        .unwrap();
+    assert_eq!(d.shipped_file(), "");
+    d.start("mlp").unwrap();
+    let mut measured = vec![];
+    loop {
+        let s = d.step(20).unwrap();
+        assert_eq!(s[3], 1, "v is ready from the start");
+        measured.push(s[4]);
+        if s[2] == 1 {
+            break;
+        }
+    }
+    assert!(measured.windows(2).all(|w| w[0] <= w[1]) && measured.contains(&1));
+    let r: serde_json::Value = serde_json::from_str(&d.result().unwrap()).unwrap();
+    assert_eq!(r["shipped"], true);
+    assert_eq!(r["rates"].as_array().unwrap().len(), 2);
+    for (m, want) in [("mlp", 0.808), ("linear", 0.179), ("cnn", 0.058)] {
+        let got = r["test_fooling"][m].as_f64().unwrap();
+        assert!((got - want).abs() < 0.0006, "{m}: {got}");
+    }
+    // The page's helper worker measures 70 % of the CNN's test images: the same rates.
+    d.start("mlp").unwrap();
+    let part = d.delegate("cnn", 0.3).unwrap();
+    assert_eq!(part, [600, 2000]);
+    let counts = d.fooled_part("cnn", &d.v().unwrap(), 600, 2000).unwrap();
+    while d.step(20).unwrap()[5] == 0 {}
+    assert_eq!(
+        d.step(20).unwrap()[2],
+        0,
+        "the helper's counts are still to come"
+    );
+    d.add_delegated("cnn", counts[0], counts[1]).unwrap();
+    assert_eq!(d.step(20).unwrap()[2], 1);
+    let again: serde_json::Value = serde_json::from_str(&d.result().unwrap()).unwrap();
+    assert_eq!(again["test_fooling"], r["test_fooling"]);
+    assert_eq!(again["noise_test_fooling"], r["noise_test_fooling"]);
+    assert!(d.fooled_part("cnn", &[0.0; 3], 0, 10).is_err());
+    assert!(d.load_shipped(b"garbage").is_err());
+}
+
+/// The shipped Fashion-MNIST classifiers (all 800 training images) are measured without
+/// training: no epochs in the progress, and the rows of all four sizes.
+#[wasm_bindgen_test]
+fn dimension_page_measures_the_shipped_classifiers() {
+    let mut d = DimensionDemo::new();
+    d.set_query("data=fashion&train=800&n=20").unwrap();
+    d.load_data(
+        "fashion",
+        &gunzip(include_bytes!("../www/data/fashion1k_u8_28x28.bin.gz")),
+        &gunzip(include_bytes!("../www/data/fashion1k_labels_u8.bin.gz")),
+    )
+    .unwrap();
+    assert_eq!(d.shipped_file(), "dimension-fashion.bld");
+    d.load_shipped(include_bytes!("../www/models/dimension-fashion.bld"))
+        .unwrap();
+    d.start().unwrap();
+    let total = d.step().unwrap()[1];
+    assert_eq!(
+        total,
+        4 * 4,
+        "four chunks of 64 test images per size, no training"
+    );
+    while d.step().unwrap()[0] < total {}
+    let r: serde_json::Value = serde_json::from_str(&d.result()).unwrap();
+    assert_eq!(r["shipped"], true);
+    assert_eq!(r["rows"].as_array().unwrap().len(), 4);
+    assert!(d.load_shipped(b"barriers-lab-dimension 1\n{}").is_err());
 }
 
 #[wasm_bindgen_test]

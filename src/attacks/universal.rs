@@ -11,7 +11,7 @@
 use super::deepfool::{deepfool, DeepFoolOptions};
 use super::Norm;
 use crate::classifier::Classifier;
-use crate::nn::network::Network;
+use crate::nn::network::{Network, EVAL_CHUNK};
 use crate::rng::Rng;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
@@ -56,7 +56,7 @@ pub fn project(v: &mut Array1<f64>, norm: Norm, xi: f64) {
     }
 }
 
-/// Labels of a batch of images, in one pass.
+/// Labels of a batch of images (one per row).
 pub fn labels(net: &Network, images: ArrayView2<f64>) -> Vec<usize> {
     let logits = net.logits_batch(images);
     logits
@@ -76,16 +76,33 @@ pub fn fooling_rate(
     if clean.is_empty() {
         return 0.0;
     }
-    let moved = &images + &v.insert_axis(Axis(0));
-    let changed = labels(net, moved.view())
-        .iter()
-        .zip(clean)
-        .filter(|(a, b)| a != b)
-        .count();
-    changed as f64 / clean.len() as f64
+    fooled_count(net, images, clean, v) as f64 / clean.len() as f64
 }
 
-#[derive(Clone, Debug)]
+/// How many of the images v changes the label of (against their labels without v), taking
+/// [`EVAL_CHUNK`] images at a time so that x + v is never formed for all of them at once.
+pub fn fooled_count(
+    net: &Network,
+    images: ArrayView2<f64>,
+    clean: &[usize],
+    v: ArrayView1<f64>,
+) -> usize {
+    assert_eq!(images.nrows(), clean.len(), "one clean label per image");
+    images
+        .axis_chunks_iter(Axis(0), EVAL_CHUNK)
+        .zip(clean.chunks(EVAL_CHUNK))
+        .map(|(chunk, clean)| {
+            let moved = &chunk + &v.insert_axis(Axis(0));
+            labels(net, moved.view())
+                .iter()
+                .zip(clean)
+                .filter(|(a, b)| a != b)
+                .count()
+        })
+        .sum()
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct UniversalResult {
     pub v: Array1<f64>,
     /// The fooling rate on the images it was computed on, after each pass.

@@ -125,6 +125,93 @@ impl ImageSet {
 
 /// Decodes the raw bytes of a shipped data set (after gzip), checking sizes and labels.
 pub fn decode(kind: ImageDataset, pixels: &[u8], labels: &[u8]) -> Result<ImageSet, String> {
+    check_bytes(kind, pixels, labels)?;
+    Ok(rows_of(
+        kind,
+        pixels,
+        labels,
+        &(0..kind.count()).collect::<Vec<_>>(),
+    ))
+}
+
+/// [`split`] of [`decode`], without the whole set in memory next to its two parts (MNIST's
+/// 10,000 digits take 63 MB as f64).
+pub fn decode_split(
+    kind: ImageDataset,
+    pixels: &[u8],
+    labels: &[u8],
+) -> Result<(ImageSet, ImageSet), String> {
+    Ok((
+        decode_part(kind, pixels, labels, Part::Train)?,
+        decode_part(kind, pixels, labels, Part::Test)?,
+    ))
+}
+
+/// One part of the fixed split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Train,
+    Test,
+}
+
+/// One part of [`split`] of [`decode`], decoded alone: the pages decode the test images when
+/// the data arrive and the training images (four fifths, 50 MB of MNIST as f64) only if they
+/// train or search.
+pub fn decode_part(
+    kind: ImageDataset,
+    pixels: &[u8],
+    labels: &[u8],
+    part: Part,
+) -> Result<ImageSet, String> {
+    check_bytes(kind, pixels, labels)?;
+    let (test, train) = split_indices(kind.count());
+    Ok(rows_of(
+        kind,
+        pixels,
+        labels,
+        if part == Part::Test { &test } else { &train },
+    ))
+}
+
+/// The images at `idx` (indices into the part) of one part of the split, decoded alone:
+/// `decode_part(..).select(idx)` without the rest of the part (a universal perturbation's
+/// search needs 1,000 of MNIST's 8,000 training images).
+pub fn decode_part_rows(
+    kind: ImageDataset,
+    pixels: &[u8],
+    labels: &[u8],
+    part: Part,
+    idx: &[usize],
+) -> Result<ImageSet, String> {
+    check_bytes(kind, pixels, labels)?;
+    let (test, train) = split_indices(kind.count());
+    let rows = if part == Part::Test { &test } else { &train };
+    if let Some(bad) = idx.iter().find(|&&i| i >= rows.len()) {
+        return Err(format!("image {bad} of a part of {} images", rows.len()));
+    }
+    let picked: Vec<usize> = idx.iter().map(|&i| rows[i]).collect();
+    Ok(rows_of(kind, pixels, labels, &picked))
+}
+
+/// The images at `rows` of checked raw bytes, with values divided by the largest value.
+fn rows_of(kind: ImageDataset, pixels: &[u8], labels: &[u8], rows: &[usize]) -> ImageSet {
+    let d = kind.side() * kind.side();
+    let scale = 1.0 / kind.max_value();
+    let mut images = Array2::zeros((rows.len(), d));
+    for (mut out, &i) in images.rows_mut().into_iter().zip(rows) {
+        for (o, &p) in out.iter_mut().zip(&pixels[i * d..(i + 1) * d]) {
+            *o = p as f64 * scale;
+        }
+    }
+    ImageSet {
+        kind,
+        images,
+        labels: rows.iter().map(|&i| labels[i] as usize).collect(),
+    }
+}
+
+/// Checks the sizes, the labels and the pixel values of a data set's raw bytes.
+fn check_bytes(kind: ImageDataset, pixels: &[u8], labels: &[u8]) -> Result<(), String> {
     let d = kind.side() * kind.side();
     let n = kind.count();
     if pixels.len() != n * d {
@@ -145,7 +232,10 @@ pub fn decode(kind: ImageDataset, pixels: &[u8], labels: &[u8]) -> Result<ImageS
     if let Some(bad) = labels.iter().find(|&&l| l >= 10) {
         return Err(format!("{}: label {bad} is not a class 0..9", kind.name()));
     }
-    let scale = 1.0 / kind.max_value();
+    // (A byte is at most 255: nothing to check for MNIST and Fashion-MNIST.)
+    if kind.max_value() >= 255.0 {
+        return Ok(());
+    }
     if let Some(bad) = pixels.iter().find(|&&p| p as f64 > kind.max_value()) {
         return Err(format!(
             "{}: pixel value {bad} exceeds {}",
@@ -153,20 +243,19 @@ pub fn decode(kind: ImageDataset, pixels: &[u8], labels: &[u8]) -> Result<ImageS
             kind.max_value()
         ));
     }
-    let images = Array2::from_shape_vec((n, d), pixels.iter().map(|&p| p as f64 * scale).collect())
-        .map_err(|e| e.to_string())?;
-    Ok(ImageSet {
-        kind,
-        images,
-        labels: labels.iter().map(|&l| l as usize).collect(),
-    })
+    Ok(())
 }
 
 /// The fixed split: every fifth image (index 4, 9, 14, ...) is a test image, the rest train.
 /// MNIST is stored sorted by class, so both parts keep the class proportions.
 pub fn split(set: &ImageSet) -> (ImageSet, ImageSet) {
-    let (test, train): (Vec<usize>, Vec<usize>) = (0..set.len()).partition(|i| i % 5 == 4);
+    let (test, train) = split_indices(set.len());
     (set.select(&train), set.select(&test))
+}
+
+/// The indices of the test and of the training images of the fixed split.
+fn split_indices(n: usize) -> (Vec<usize>, Vec<usize>) {
+    (0..n).partition(|i| i % 5 == 4)
 }
 
 /// A fixed shuffled order of 0..n (the same on every machine). MNIST is stored sorted by
@@ -228,6 +317,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The page's worker decodes straight into the split (or one part of it): the same sets,
+    /// bit for bit.
+    #[test]
+    fn decode_split_is_split_of_decode() {
+        for kind in [
+            ImageDataset::Mnist,
+            ImageDataset::Fashion,
+            ImageDataset::Digits,
+        ] {
+            let (pf, lf) = kind.files();
+            let dir = shipped_data_dir();
+            let (pixels, labels) = (
+                read_gz(&dir.join(pf)).unwrap(),
+                read_gz(&dir.join(lf)).unwrap(),
+            );
+            let (train, test) = decode_split(kind, &pixels, &labels).unwrap();
+            let (train2, test2) = split(&decode(kind, &pixels, &labels).unwrap());
+            assert_eq!(train, train2);
+            assert_eq!(test, test2);
+            assert_eq!(
+                decode_part(kind, &pixels, &labels, Part::Test).unwrap(),
+                test2
+            );
+            let idx: Vec<usize> = mixed_order(train2.len()).into_iter().take(100).collect();
+            assert_eq!(
+                decode_part_rows(kind, &pixels, &labels, Part::Train, &idx).unwrap(),
+                train2.select(&idx)
+            );
+        }
+        assert!(decode_split(ImageDataset::Digits, &[0; 10], &[0; 1797]).is_err());
     }
 
     #[test]

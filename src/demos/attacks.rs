@@ -267,10 +267,7 @@ pub fn run_attack(
     p: &AttackParams,
     image_id: usize,
 ) -> AttackOutcome {
-    let before = softmax(net.logits(x).view());
-    let label = net.label(x);
     let mut steps = Vec::new();
-    let mut flip_eps = None;
     let directional =
         |a: DirectionalAttack| (a.perturbation(), a.flip.map_or(0, |f| f.evaluations));
     let (r, iterations) = match kind {
@@ -279,9 +276,9 @@ pub fn run_attack(
             directional(fast_gradient(net, x, &mut attack_rng(p.seed, image_id)))
         }
         AttackKind::Fgsm => {
-            let target = true_label.unwrap_or(label);
-            flip_eps = fgsm_flip_eps(net, x, target, 1.0).map(|f| f.alpha);
-            (Array1::from(fgsm(net, x, target, p.eps).perturbation), 1)
+            let target = fgsm_target(net, x, true_label);
+            let flip_eps = fgsm_flip_eps(net, x, target, 1.0).map(|f| f.alpha);
+            return fgsm_outcome(net, x, true_label, p.eps, flip_eps);
         }
         AttackKind::Deepfool | AttackKind::DeepfoolLinf => {
             let norm = if kind == AttackKind::Deepfool {
@@ -298,6 +295,40 @@ pub fn run_attack(
             (Array1::from(res.perturbation), res.iterations)
         }
     };
+    outcome(net, x, kind, r, iterations, steps, None)
+}
+
+/// The label FGSM ascends the loss of: the true one if known, else the predicted one.
+fn fgsm_target(net: &Network, x: ArrayView1<f64>, true_label: Option<usize>) -> usize {
+    true_label.unwrap_or_else(|| net.label(x))
+}
+
+/// FGSM's step of size `eps` on x, reported with its flipping eps (found beforehand: it does
+/// not depend on `eps`).
+fn fgsm_outcome(
+    net: &Network,
+    x: ArrayView1<f64>,
+    true_label: Option<usize>,
+    eps: f64,
+    flip_eps: Option<f64>,
+) -> AttackOutcome {
+    let target = fgsm_target(net, x, true_label);
+    let r = Array1::from(fgsm(net, x, target, eps).perturbation);
+    outcome(net, x, AttackKind::Fgsm, r, 1, Vec::new(), flip_eps)
+}
+
+/// What the perturbation r does to x.
+fn outcome(
+    net: &Network,
+    x: ArrayView1<f64>,
+    kind: AttackKind,
+    r: Array1<f64>,
+    iterations: usize,
+    steps: Vec<Vec<f64>>,
+    flip_eps: Option<f64>,
+) -> AttackOutcome {
+    let before = softmax(net.logits(x).view());
+    let label = net.label(x);
     let adv = &x + &r;
     let after = softmax(net.logits(adv.view()).view());
     let adv_label = net.label(adv.view());
@@ -316,6 +347,75 @@ pub fn run_attack(
         adversarial: adv.to_vec(),
         steps,
         flip_eps,
+    }
+}
+
+/// The five attacks on one image, kept between changes of state: a change of eps (the FGSM
+/// slider) or of the attack shown recomputes only FGSM's step, since nothing else depends on
+/// them (FGSM's flipping eps included), so the slider answers at once even on the CNN.
+pub struct AttackRun {
+    /// The state the outcomes belong to, with eps, the attack shown and the ratio table's n
+    /// set to fixed values.
+    key: AttackParams,
+    eps: f64,
+    outcomes: Vec<AttackOutcome>,
+}
+
+impl AttackRun {
+    fn key(p: &AttackParams) -> AttackParams {
+        AttackParams {
+            eps: 0.0,
+            attack: AttackKind::Deepfool,
+            n: 1,
+            ..p.clone()
+        }
+    }
+
+    /// Runs every attack of [`AttackKind::ALL`] on x (the state's image, `p.input`), with
+    /// `p.index` fixing the random streams as in [`run_attack`].
+    pub fn new(
+        net: &Network,
+        x: ArrayView1<f64>,
+        true_label: Option<usize>,
+        p: &AttackParams,
+    ) -> Self {
+        Self {
+            key: Self::key(p),
+            eps: p.eps,
+            outcomes: AttackKind::ALL
+                .iter()
+                .map(|&k| run_attack(net, x, true_label, k, p, p.index))
+                .collect(),
+        }
+    }
+
+    /// Brings the outcomes up to the state `p` for the same network and the same image
+    /// (`x` and `true_label` from `p.input`): nothing if only the attack shown or n changed,
+    /// FGSM's step if eps changed too, all five attacks otherwise. The outcomes are exactly
+    /// those of [`AttackRun::new`] at `p`.
+    pub fn update(
+        &mut self,
+        net: &Network,
+        x: ArrayView1<f64>,
+        true_label: Option<usize>,
+        p: &AttackParams,
+    ) {
+        if Self::key(p) != self.key {
+            *self = Self::new(net, x, true_label, p);
+        } else if p.eps.to_bits() != self.eps.to_bits() {
+            let fgsm = &mut self.outcomes[AttackKind::Fgsm as usize];
+            *fgsm = fgsm_outcome(net, x, true_label, p.eps, fgsm.flip_eps);
+            self.eps = p.eps;
+        }
+    }
+
+    /// Every attack's outcome, in the order of [`AttackKind::ALL`].
+    pub fn outcomes(&self) -> &[AttackOutcome] {
+        &self.outcomes
+    }
+
+    pub fn outcome(&self, kind: AttackKind) -> &AttackOutcome {
+        &self.outcomes[kind as usize]
     }
 }
 
@@ -443,6 +543,85 @@ pub(crate) mod tests {
         assert!(e("attack=pgd").starts_with(
             "attack: expected one of random, fastgrad, fgsm, deepfool, deepfool-linf"
         ));
+    }
+
+    /// Moving the FGSM slider recomputes only FGSM's step, and gives exactly what running
+    /// every attack afresh gives; another image or seed reruns them all.
+    #[test]
+    fn an_attack_run_follows_eps_with_the_same_outcomes() {
+        let set = load(ImageDataset::Digits, &shipped_data_dir()).unwrap();
+        let (_, test) = split(&set);
+        let net = shipped(ImageDataset::Digits, ImageModel::Cnn);
+        let json = |o: &AttackOutcome| serde_json::to_string(o).unwrap();
+        let mut p = AttackParams {
+            data: ImageDataset::Digits,
+            model: ImageModel::Cnn,
+            index: 7,
+            ..Default::default()
+        };
+        let (x, y) = p.input(&test).unwrap();
+        let mut run = AttackRun::new(&net, x.view(), y, &p);
+        for (eps, attack, seed, index) in [
+            (0.05, AttackKind::Fgsm, 1, 7),
+            (0.3, AttackKind::Random, 1, 7),
+            (0.3, AttackKind::Random, 2, 7),
+            (0.01, AttackKind::Fgsm, 2, 9),
+        ] {
+            p = AttackParams {
+                eps,
+                attack,
+                seed,
+                index,
+                ..p
+            };
+            let (x, y) = p.input(&test).unwrap();
+            run.update(&net, x.view(), y, &p);
+            let fresh = AttackRun::new(&net, x.view(), y, &p);
+            for k in AttackKind::ALL {
+                assert_eq!(
+                    json(run.outcome(k)),
+                    json(fresh.outcome(k)),
+                    "{k:?} at {p:?}"
+                );
+                assert_eq!(
+                    json(run.outcome(k)),
+                    json(&run_attack(&net, x.view(), y, k, &p, p.index))
+                );
+            }
+        }
+    }
+
+    /// The batch passes go [`crate::nn::network::EVAL_CHUNK`] images at a time; on every
+    /// shipped model and its data set's test images that gives the logits of one pass over
+    /// all of them, bit for bit (so no number the lab reports moved when they were chunked).
+    #[test]
+    fn chunked_logits_equal_one_pass_bit_for_bit() {
+        for data in [
+            ImageDataset::Mnist,
+            ImageDataset::Fashion,
+            ImageDataset::Digits,
+        ] {
+            let (_, test) = split(&load(data, &shipped_data_dir()).unwrap());
+            for model in ImageModel::ALL {
+                let net = shipped(data, model);
+                // 500 MNIST digits are 8 chunks; all 2,000 would take 0.5 GB in one CNN pass.
+                let rows = if model == ImageModel::Cnn {
+                    500
+                } else {
+                    test.len()
+                };
+                let x = test.images.slice(ndarray::s![..rows.min(test.len()), ..]);
+                let chunked = net.logits_batch(x);
+                let whole = net.logits_unchunked(x);
+                assert!(
+                    chunked
+                        .iter()
+                        .zip(whole.iter())
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{data:?} {model:?}"
+                );
+            }
+        }
     }
 
     /// DeepFool (l2, at most 50 iterations) changes the label of every test digit each model

@@ -18,12 +18,14 @@ use crate::attacks::fgsm::fgsm_flip_eps;
 use crate::classifier::Classifier;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::data::resample::resample;
+use crate::nn::io::{push_f64, read_header, take_f64, write_weights};
 use crate::nn::layers::Layer;
 use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::network::EVAL_CHUNK;
 use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::rng::{Rng, SplitMix64};
-use ndarray::{Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
 /// The image sides compared.
@@ -182,50 +184,186 @@ pub fn eps_star(w: &Array2<f64>, b: ArrayView1<f64>, x: ArrayView1<f64>) -> (f64
     best
 }
 
-/// Trains and measures one linear classifier per image side, one step at a time.
+/// The four classifiers of one training setting (data set, training images, epochs, seed),
+/// as `barriers-lab dimension --save` writes them: the page and the command line use them
+/// instead of training when the state asks for that setting (`www/models/dimension-DATA.bld`
+/// holds the defaults), and retraining gives them bit for bit (a test).
+///
+/// File: the line `barriers-lab-dimension 1`, one line of JSON (the setting, the sides and
+/// the command that made it), then for each side in [`SIDES`] the weights W (10 x d, row
+/// by row) and the biases b (10) of its classifier as little-endian f64: the exact values,
+/// so that a shipped classifier and a retrained one give the same numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DimensionModels {
+    pub data: ImageDataset,
+    pub train: usize,
+    pub epochs: usize,
+    pub seed: u32,
+    /// One affine classifier per side of [`SIDES`].
+    pub nets: Vec<Network>,
+}
+
+const MODELS_MAGIC: &str = "barriers-lab-dimension 1\n";
+
+#[derive(Serialize, Deserialize)]
+struct ModelsHeader {
+    data: ImageDataset,
+    train: usize,
+    epochs: usize,
+    seed: u32,
+    sides: Vec<usize>,
+    #[serde(default)]
+    command: String,
+}
+
+impl DimensionModels {
+    /// The shipped file's name for a data set, e.g. `dimension-mnist.bld` (in `www/models/`).
+    pub fn file_name(data: ImageDataset) -> String {
+        format!("dimension-{}.bld", data.name())
+    }
+
+    /// Whether these are the classifiers the state `p` trains (eps and n only change what
+    /// is measured with them).
+    pub fn matches(&self, p: &DimensionParams) -> bool {
+        (self.data, self.train, self.epochs, self.seed) == (p.data, p.train, p.epochs, p.seed)
+    }
+
+    pub fn to_bytes(&self, command: &str) -> Vec<u8> {
+        let header = ModelsHeader {
+            data: self.data,
+            train: self.train,
+            epochs: self.epochs,
+            seed: self.seed,
+            sides: SIDES.to_vec(),
+            command: command.to_owned(),
+        };
+        let mut out = write_weights(MODELS_MAGIC, &header, &[]);
+        for net in &self.nets {
+            for s in net.param_slices() {
+                push_f64(&mut out, s);
+            }
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        const WHAT: &str = "dimension classifiers file";
+        let (h, mut data): (ModelsHeader, _) = read_header(bytes, MODELS_MAGIC, WHAT)?;
+        if h.sides != SIDES {
+            return Err(format!(
+                "the {WHAT} is for the sides {:?}, not {SIDES:?}",
+                h.sides
+            ));
+        }
+        let mut nets = Vec::new();
+        for side in SIDES {
+            let d = side * side;
+            let (w, rest) = take_f64(data, 10 * d, WHAT)?;
+            let (b, rest) = take_f64(rest, 10, WHAT)?;
+            data = rest;
+            let w = Array2::from_shape_vec((10, d), w).map_err(|e| e.to_string())?;
+            nets.push(Network::affine(w, Array1::from(b)));
+        }
+        if !data.is_empty() {
+            return Err(format!("the {WHAT} has {} bytes too many", data.len()));
+        }
+        Ok(Self {
+            data: h.data,
+            train: h.train,
+            epochs: h.epochs,
+            seed: h.seed,
+            nets,
+        })
+    }
+}
+
+/// Trains (or takes from [`DimensionModels`]) and measures one linear classifier per image
+/// side, one step at a time: an epoch of training, or the measurement of [`EVAL_CHUNK`] test
+/// images. The data are not copied: every step is given the 28 x 28 splits.
 pub struct DimensionJob {
     params: DimensionParams,
-    train: ImageSet,
-    test: ImageSet,
+    /// The training images used, as indices into the training split (the first `train` in
+    /// the fixed mixed order).
+    train_idx: Vec<usize>,
+    /// Classifiers to use instead of training, one per side.
+    given: Option<Vec<Network>>,
     /// Index into SIDES of the size being worked on.
     size: usize,
     epoch: usize,
     net: Option<Network>,
     opt: Optimizer,
     rng: Rng,
+    /// Test images measured so far at this size (a position in the fixed mixed order).
+    measured: usize,
+    correct: usize,
+    row: DimensionRow,
+    /// Rows of the sizes measured so far.
     pub rows: Vec<DimensionRow>,
+    /// The classifiers of the sizes done so far.
+    pub nets: Vec<Network>,
 }
 
 impl DimensionJob {
-    /// `train` and `test` are the 28 x 28 splits.
-    pub fn new(params: DimensionParams, train: &ImageSet, test: &ImageSet) -> Self {
-        let idx: Vec<usize> = mixed_order(train.len())
+    /// The experiment of `params`; with `models` that match it ([`DimensionModels::matches`]),
+    /// their classifiers are measured without training.
+    pub fn new(params: DimensionParams, models: Option<&DimensionModels>) -> Self {
+        let n_train = params.data.count() - params.data.count() / 5;
+        let train_idx: Vec<usize> = mixed_order(n_train)
             .into_iter()
             .take(params.train)
             .collect();
         Self {
-            train: train.select(&idx),
-            test: test.clone(),
+            train_idx,
+            given: models
+                .filter(|m| m.matches(&params))
+                .map(|m| m.nets.clone()),
             size: 0,
             epoch: 0,
             net: None,
             opt: Optimizer::new(OptimizerKind::Adam, 3e-3),
             rng: Rng::new(SplitMix64::new(params.seed as u64).next_u64()),
+            measured: 0,
+            correct: 0,
+            row: DimensionRow::default(),
             params,
             rows: Vec::new(),
+            nets: Vec::new(),
         }
+    }
+
+    /// Whether the classifiers are given (shipped) rather than trained.
+    pub fn uses_given(&self) -> bool {
+        self.given.is_some()
+    }
+
+    /// Whether the job trains, so that its steps need the training split.
+    pub fn trains(&self) -> bool {
+        self.given.is_none()
     }
 
     pub fn done(&self) -> bool {
         self.size >= SIDES.len()
     }
 
-    /// Units of work done and in all: each size is `epochs` epochs plus one evaluation.
+    /// Units of work done and in all: each size is `epochs` epochs (none when the
+    /// classifiers are given) plus one unit per [`EVAL_CHUNK`] test images measured.
     pub fn progress(&self) -> (usize, usize) {
-        let per = self.params.epochs + 1;
-        (self.size * per + self.epoch, SIDES.len() * per)
+        let epochs = if self.given.is_some() {
+            0
+        } else {
+            self.params.epochs
+        };
+        let chunks = (self.params.data.count() / 5).div_ceil(EVAL_CHUNK);
+        let per = epochs + chunks;
+        let now = if self.done() {
+            0
+        } else {
+            self.epoch + self.measured.div_ceil(EVAL_CHUNK)
+        };
+        (self.size * per + now, SIDES.len() * per)
     }
 
+    /// The rows of `set` at `rows`, resampled to side x side.
     fn resampled(set: &ImageSet, rows: &[usize], side: usize) -> Array2<f64> {
         let src = set.side();
         let mut out = Array2::zeros((rows.len(), side * side));
@@ -236,30 +374,38 @@ impl DimensionJob {
         out
     }
 
-    /// One epoch of training at the current size, or its evaluation once trained.
-    pub fn step(&mut self) {
+    /// One epoch of training at the current size, or the measurement of the next test images
+    /// once trained. `train` and `test` are the 28 x 28 splits, the same at every step (`train`
+    /// may be None when the job does not train, see [`DimensionJob::trains`]).
+    pub fn step(&mut self, train: Option<&ImageSet>, test: &ImageSet) {
         if self.done() {
             return;
         }
         let side = SIDES[self.size];
         let d = side * side;
-        let net = self.net.get_or_insert_with(|| {
+        if self.net.is_none() {
             self.opt = Optimizer::new(OptimizerKind::Adam, 3e-3);
-            Network::mlp(
-                &[d, 10],
-                Activation::Relu,
-                &mut Rng::new(
-                    SplitMix64::new(((self.params.seed as u64) << 8) | side as u64).next_u64(),
+            self.net = Some(match &self.given {
+                Some(nets) => nets[self.size].clone(),
+                None => Network::mlp(
+                    &[d, 10],
+                    Activation::Relu,
+                    &mut Rng::new(
+                        SplitMix64::new(((self.params.seed as u64) << 8) | side as u64).next_u64(),
+                    ),
                 ),
-            )
-        });
-        if self.epoch < self.params.epochs {
-            let mut order: Vec<usize> = (0..self.train.len()).collect();
+            });
+        }
+        let net = self.net.as_mut().expect("made above");
+        if self.given.is_none() && self.epoch < self.params.epochs {
+            let train = train.expect("a job that trains is given the training images");
+            let mut order: Vec<usize> = (0..self.train_idx.len()).collect();
             self.rng.shuffle(&mut order);
             self.opt.lr = 3e-3 * 0.5f64.powf(self.epoch as f64 / 8.0);
             for batch in order.chunks(64) {
-                let xb = Self::resampled(&self.train, batch, side);
-                let yb: Vec<usize> = batch.iter().map(|&i| self.train.labels[i]).collect();
+                let rows: Vec<usize> = batch.iter().map(|&i| self.train_idx[i]).collect();
+                let xb = Self::resampled(train, &rows, side);
+                let yb: Vec<usize> = rows.iter().map(|&i| train.labels[i]).collect();
                 let fw = net.forward(xb.view());
                 let (_, g, _) = softmax_cross_entropy(fw.logits().view(), &yb);
                 let grad = net
@@ -271,31 +417,28 @@ impl DimensionJob {
             self.epoch += 1;
             return;
         }
-        // Evaluate: accuracy on all test images, eps* and the FGSM flip on the first n correct.
-        let all: Vec<usize> = mixed_order(self.test.len());
-        let x = Self::resampled(&self.test, &all, side);
+        // Measure the next test images (in the fixed mixed order): accuracy on all of them,
+        // eps* and the FGSM flip on the first n it classifies correctly.
+        let order = mixed_order(test.len());
+        let end = (self.measured + EVAL_CHUNK).min(order.len());
+        let idx = &order[self.measured..end];
+        let x = Self::resampled(test, idx, side);
         let logits = net.logits_batch(x.view());
-        let predicted: Vec<usize> = logits
-            .axis_iter(Axis(0))
-            .map(|r| crate::nn::loss::argmax(r))
-            .collect();
-        let correct: Vec<usize> = (0..all.len())
-            .filter(|&j| predicted[j] == self.test.labels[all[j]])
-            .collect();
         let Layer::Dense(layer) = &net.layers[0] else {
             unreachable!("a linear classifier has one affine layer")
         };
-        let mut row = DimensionRow {
-            side,
-            d,
-            test_accuracy: correct.len() as f64 / all.len() as f64,
-            ..Default::default()
-        };
-        for &j in correct.iter().take(self.params.n) {
+        let row = &mut self.row;
+        for (j, &i) in idx.iter().enumerate() {
+            if crate::nn::loss::argmax(logits.row(j)) != test.labels[i] {
+                continue;
+            }
+            self.correct += 1;
+            if row.images >= self.params.n {
+                continue;
+            }
             let xi = x.row(j);
             let (e, l1, margin) = eps_star(&layer.w, layer.b.view(), xi);
-            let fgsm =
-                fgsm_flip_eps(net, xi, self.test.labels[all[j]], 1.0).map_or(f64::NAN, |f| f.alpha);
+            let fgsm = fgsm_flip_eps(net, xi, test.labels[i], 1.0).map_or(f64::NAN, |f| f.alpha);
             row.images += 1;
             let k = row.images as f64;
             row.mean_eps_star += (e - row.mean_eps_star) / k;
@@ -303,12 +446,33 @@ impl DimensionJob {
             row.mean_w_l1 += (l1 - row.mean_w_l1) / k;
             row.mean_margin += (margin - row.mean_margin) / k;
         }
+        self.measured = end;
+        if self.measured < order.len() {
+            return;
+        }
+        let mut row = std::mem::take(&mut self.row);
+        row.side = side;
+        row.d = d;
+        row.test_accuracy = self.correct as f64 / order.len() as f64;
         row.mean_abs_w = row.mean_w_l1 / d as f64;
         debug_assert!(net.n_classes() == 10);
         self.rows.push(row);
-        self.net = None;
+        self.nets.push(self.net.take().expect("trained above"));
         self.epoch = 0;
+        self.measured = 0;
+        self.correct = 0;
         self.size += 1;
+    }
+
+    /// The classifiers of a finished job, as a [`DimensionModels`] for its setting.
+    pub fn models(&self) -> Option<DimensionModels> {
+        self.done().then(|| DimensionModels {
+            data: self.params.data,
+            train: self.params.train,
+            epochs: self.params.epochs,
+            seed: self.params.seed,
+            nets: self.nets.clone(),
+        })
     }
 }
 
@@ -348,5 +512,131 @@ mod tests {
         assert!(flipped_above);
         // FGSM's flipping step is never below eps*.
         assert!(!fgsm(&net, x.view(), k0, e * 0.999).flipped);
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod shipped_tests {
+    use super::*;
+    use crate::data::images::{load, shipped_data_dir, split};
+
+    fn shipped(data: ImageDataset) -> DimensionModels {
+        let path = shipped_data_dir()
+            .parent()
+            .unwrap()
+            .join("models")
+            .join(DimensionModels::file_name(data));
+        DimensionModels::from_bytes(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn run(p: &DimensionParams, models: Option<&DimensionModels>) -> DimensionJob {
+        let (train, test) = split(&load(p.data, &shipped_data_dir()).unwrap());
+        let mut job = DimensionJob::new(p.clone(), models);
+        while !job.done() {
+            // Measuring given classifiers needs no training images.
+            job.step(job.trains().then_some(&train), &test);
+        }
+        job
+    }
+
+    /// The shipped classifiers are what training gives, bit for bit (the default setting for
+    /// MNIST; for Fashion-MNIST, which has 800 training images, all of them), and measuring
+    /// them gives the same rows as measuring the freshly trained ones. The files were made on
+    /// x86-64 with FMA and AVX2, where matrixmultiply uses its FMA kernel; a CPU without them
+    /// may differ in the last bits.
+    #[test]
+    fn retraining_gives_the_shipped_classifiers_bit_for_bit() {
+        for (data, train) in [(ImageDataset::Mnist, 4000), (ImageDataset::Fashion, 800)] {
+            let p = DimensionParams {
+                data,
+                train,
+                ..Default::default()
+            };
+            let file = shipped(data);
+            assert!(
+                file.matches(&p),
+                "{data:?}: the file is for another setting"
+            );
+            let trained = run(&p, None);
+            assert!(!trained.uses_given());
+            let models = trained.models().unwrap();
+            for (a, b) in models.nets.iter().zip(&file.nets) {
+                for (x, y) in a.param_slices().iter().zip(b.param_slices()) {
+                    assert!(
+                        x.iter()
+                            .zip(y.iter())
+                            .all(|(u, v)| u.to_bits() == v.to_bits()),
+                        "{data:?}: a weight differs"
+                    );
+                }
+            }
+            // Measuring them is the same code either way: checked on the smaller set.
+            if data == ImageDataset::Fashion {
+                let given = run(&p, Some(&file));
+                assert!(given.uses_given());
+                assert_eq!(
+                    serde_json::to_string(&given.rows).unwrap(),
+                    serde_json::to_string(&trained.rows).unwrap()
+                );
+            }
+            // Another setting (here n) still uses them; another seed trains.
+            assert!(
+                DimensionJob::new(DimensionParams { n: 50, ..p.clone() }, Some(&file)).uses_given()
+            );
+            assert!(!DimensionJob::new(DimensionParams { seed: 2, ..p }, Some(&file)).uses_given());
+        }
+    }
+
+    #[test]
+    fn classifier_files_round_trip_and_bad_ones_are_refused() {
+        let file = shipped(ImageDataset::Fashion);
+        let bytes = file.to_bytes("test");
+        assert_eq!(DimensionModels::from_bytes(&bytes).unwrap(), file);
+        let e = |b: &[u8]| DimensionModels::from_bytes(b).unwrap_err();
+        assert!(e(b"hello").contains("not a Barriers Lab dimension classifiers file"));
+        assert!(e(&bytes[..bytes.len() - 3]).contains("ends early"));
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(e(&long).contains("too many"));
+        let text = String::from_utf8_lossy(&bytes).replacen("[8,14,28,56]", "[8,14,28,57]", 1);
+        assert!(e(text.as_bytes()).contains("sides"));
+    }
+
+    /// The rows come one size at a time, with progress that only grows, and a job measured
+    /// from given classifiers reports no training epochs.
+    #[test]
+    fn rows_arrive_size_by_size() {
+        let p = DimensionParams {
+            data: ImageDataset::Fashion,
+            train: 200,
+            n: 20,
+            epochs: 2,
+            ..Default::default()
+        };
+        let (train, test) = split(&load(p.data, &shipped_data_dir()).unwrap());
+        let mut job = DimensionJob::new(p, None);
+        let (mut last, total) = job.progress();
+        assert_eq!(total, 4 * (2 + 200usize.div_ceil(EVAL_CHUNK)));
+        let mut rows_seen = vec![];
+        while !job.done() {
+            job.step(Some(&train), &test);
+            let (d, t) = job.progress();
+            assert!(d > last && t == total, "{d} after {last}");
+            last = d;
+            rows_seen.push(job.rows.len());
+        }
+        assert_eq!(last, total);
+        assert_eq!(rows_seen.iter().filter(|&&r| r == 1).count(), 2 + 4);
+        let given = DimensionJob::new(
+            DimensionParams {
+                train: 200,
+                n: 20,
+                epochs: 2,
+                data: ImageDataset::Fashion,
+                ..Default::default()
+            },
+            job.models().as_ref(),
+        );
+        assert_eq!(given.progress().1, 4 * 200usize.div_ceil(EVAL_CHUNK));
     }
 }

@@ -107,6 +107,42 @@ pub fn read_weights(params: Vec<&mut [f64]>, data: &[u8], what: &str) -> Result<
     Ok(())
 }
 
+/// Appends values as little-endian f64, every bit kept (for shipped results that must equal a
+/// recomputation exactly, where f32 would round them).
+pub fn push_f64(out: &mut Vec<u8>, values: &[f64]) {
+    out.reserve(8 * values.len());
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Reads `count` little-endian f64 values, each finite, from the front of `data`; returns them
+/// and the bytes after them. `what` names the file in the messages.
+pub fn take_f64<'a>(
+    data: &'a [u8],
+    count: usize,
+    what: &str,
+) -> Result<(Vec<f64>, &'a [u8]), String> {
+    if data.len() < 8 * count {
+        return Err(format!(
+            "the {what} ends early: {} more bytes expected, {} found",
+            8 * count,
+            data.len()
+        ));
+    }
+    let (head, rest) = data.split_at(8 * count);
+    let values: Vec<f64> = head
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(format!(
+            "the {what} holds a value that is not a finite number"
+        ));
+    }
+    Ok((values, rest))
+}
+
 /// The bytes of a model file for `net` (weights rounded to f32).
 pub fn to_bytes(net: &Network, info: serde_json::Map<String, serde_json::Value>) -> Vec<u8> {
     let header = ModelHeader {
@@ -175,6 +211,23 @@ mod tests {
                 + 1
                 + 4 * net.n_params()
         );
+    }
+
+    #[test]
+    fn f64_values_round_trip_exactly_and_short_data_is_refused() {
+        let values = [0.1, -1.0 / 3.0, f64::MIN_POSITIVE, 1e300];
+        let mut bytes = Vec::new();
+        push_f64(&mut bytes, &values);
+        bytes.push(7);
+        let (back, rest) = take_f64(&bytes, 4, "test file").unwrap();
+        assert_eq!(back, values);
+        assert_eq!(rest, [7]);
+        assert!(take_f64(&bytes, 5, "test file")
+            .unwrap_err()
+            .contains("ends early"));
+        let mut nan = Vec::new();
+        push_f64(&mut nan, &[f64::NAN]);
+        assert!(take_f64(&nan, 1, "test file").is_err());
     }
 
     #[test]

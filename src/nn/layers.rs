@@ -57,8 +57,49 @@ impl Dense {
         self.w.nrows()
     }
 
+    /// The forward pass: natively ndarray's matrix product; in WebAssembly
+    /// [`Dense::forward_blocked`], the same sums in the same order, faster there (most of all
+    /// for one example at a time, as the line searches and DeepFool ask).
     pub fn forward(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        if cfg!(target_arch = "wasm32") {
+            self.forward_blocked(x)
+        } else {
+            self.forward_product(x)
+        }
+    }
+
+    /// x W^T + b by ndarray's matrix product (matrixmultiply).
+    pub fn forward_product(&self, x: ArrayView2<f64>) -> Array2<f64> {
         x.dot(&self.w.t()) + &self.b
+    }
+
+    /// x W^T + b summed as matrixmultiply's portable kernel (the one WebAssembly uses) sums
+    /// it: the inner dimension in blocks of [`KC`] = 256, each block's sum s_q = 0 + x_k w_k +
+    /// ... added one product at a time, the blocks then added in order, c = ((s_0 + s_1) +
+    /// s_2) + ..., and b added last. In WebAssembly the two agree bit for bit (a test checks
+    /// it there); two examples go together through its 128-bit lanes, with none of the
+    /// packing a general product does (for a single example it was 4 times the work).
+    pub fn forward_blocked(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        let (m, k, n) = (x.nrows(), self.inputs(), self.outputs());
+        assert_eq!(x.ncols(), k, "one input per weight column");
+        let x = x.as_standard_layout();
+        let w = self.w.as_standard_layout();
+        let mut out = Array2::zeros((m, n));
+        let o = out.as_slice_mut().expect("new array");
+        dense_sums(
+            x.as_slice().expect("standard layout"),
+            w.as_slice().expect("standard layout"),
+            m,
+            k,
+            n,
+            o,
+        );
+        for row in o.chunks_exact_mut(n) {
+            for (c, b) in row.iter_mut().zip(&self.b) {
+                *c += b;
+            }
+        }
+        out
     }
 
     /// Returns dL/dx; fills the weight gradient if asked.
@@ -149,7 +190,18 @@ impl Conv2d {
         x
     }
 
+    /// The forward pass: natively through im2col and the matrix product; in WebAssembly by
+    /// [`Conv2d::forward_direct`], the same sums in the same order, twice as fast there.
     pub fn forward(&self, x: ArrayView2<f64>, shape: Shape) -> Array2<f64> {
+        if cfg!(target_arch = "wasm32") {
+            self.forward_direct(x, shape)
+        } else {
+            self.forward_im2col(x, shape)
+        }
+    }
+
+    /// The forward pass as the im2col matrix times W^T, plus b.
+    pub fn forward_im2col(&self, x: ArrayView2<f64>, shape: Shape) -> Array2<f64> {
         let (n, hw) = (x.nrows(), shape.h * shape.w);
         let m = self.im2col(x, shape.h, shape.w).dot(&self.w.t()) + &self.b;
         let mut out = Array2::zeros((n, self.c_out * hw));
@@ -159,6 +211,70 @@ impl Conv2d {
             for o in 0..self.c_out {
                 row.slice_mut(s![o * hw..(o + 1) * hw])
                     .assign(&block.column(o));
+            }
+        }
+        out
+    }
+
+    /// The forward pass without the im2col matrix: each input channel is copied once into a
+    /// zero-bordered plane of (h + 2p) x (w + 2p) pixels; then, for every output channel o and
+    /// every pixel,
+    ///
+    ///   out[o, y, x] = (0 + a_0 W[o, t_0] + a_1 W[o, t_1] + ...) + b[o]
+    ///
+    /// over the k k c_in taps t = (c, dy, dx) in im2col's column order, each product and each
+    /// sum rounded in turn, the padding's zeros included, where a_t is the padded input at
+    /// (c, y + dy, x + dx). That is exactly what matrixmultiply's portable kernel (the one
+    /// WebAssembly uses) computes for the im2col product, to which b is then added; so in
+    /// WebAssembly the two agree bit for bit (a test checks it there). Four output channels
+    /// and two pixels go together through WebAssembly's 128-bit lanes. Natively matrixmultiply's
+    /// kernels fuse the multiply-adds, which is why the native build keeps the im2col product.
+    pub fn forward_direct(&self, x: ArrayView2<f64>, shape: Shape) -> Array2<f64> {
+        let (h, w, k, p) = (shape.h, shape.w, self.k, self.k / 2);
+        let (pw, ph) = (w + 2 * p, h + 2 * p);
+        let hw = h * w;
+        let taps = self.c_in * k * k;
+        let offsets: Vec<usize> = (0..self.c_in)
+            .flat_map(|c| {
+                (0..k).flat_map(move |dy| (0..k).map(move |dx| c * ph * pw + dy * pw + dx))
+            })
+            .collect();
+        // Weights in blocks of four output channels, [block][tap][channel in the block]; a
+        // missing channel of the last block has zero weights and is dropped.
+        let blocks = self.c_out.div_ceil(BLOCK);
+        let mut weights = vec![0.0; blocks * taps * BLOCK];
+        for o in 0..self.c_out {
+            for t in 0..taps {
+                weights[(o / BLOCK * taps + t) * BLOCK + o % BLOCK] = self.w[[o, t]];
+            }
+        }
+        let geometry = PlaneGeometry { h, w, pw };
+        let mut planes = vec![0.0; self.c_in * ph * pw];
+        let mut acc = vec![0.0; BLOCK * hw];
+        let x = x.as_standard_layout();
+        let mut out = Array2::zeros((x.nrows(), self.c_out * hw));
+        for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
+            let row = row.as_slice().expect("standard layout");
+            let out_row = out_row.as_slice_mut().expect("new array");
+            for c in 0..self.c_in {
+                for y in 0..h {
+                    let dst = c * ph * pw + (y + p) * pw + p;
+                    planes[dst..dst + w]
+                        .copy_from_slice(&row[c * hw + y * w..c * hw + (y + 1) * w]);
+                }
+            }
+            for (block, wb) in weights.chunks_exact(taps * BLOCK).enumerate() {
+                conv_taps(&planes, &offsets, wb, geometry, &mut acc);
+                for j in 0..BLOCK.min(self.c_out - block * BLOCK) {
+                    let o = block * BLOCK + j;
+                    let b = self.b[o];
+                    for (dst, &a) in out_row[o * hw..(o + 1) * hw]
+                        .iter_mut()
+                        .zip(&acc[j * hw..(j + 1) * hw])
+                    {
+                        *dst = a + b;
+                    }
+                }
             }
         }
         out
@@ -191,18 +307,302 @@ impl Conv2d {
     }
 }
 
+/// The block of the inner dimension in matrixmultiply's f64 products (its `D_KC`).
+pub const KC: usize = 256;
+
+/// out[i n + j] = sum over k of x[i k + .] w[j k + .] in [`KC`] blocks, as
+/// [`Dense::forward_blocked`] states: s_q = 0 + x w + x w + ... over block q, one product at a
+/// time; out = ((s_0 + s_1) + s_2) + ....
+#[cfg(not(target_arch = "wasm32"))]
+fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64]) {
+    for i in 0..m {
+        for j in 0..n {
+            out[i * n + j] = blocked_dot(&x[i * k..(i + 1) * k], &w[j * k..(j + 1) * k]);
+        }
+    }
+}
+
+/// One sum of [`dense_sums`], for one example and one output.
+fn blocked_dot(x: &[f64], w: &[f64]) -> f64 {
+    let mut c = 0.0;
+    for (q, (xb, wb)) in x.chunks(KC).zip(w.chunks(KC)).enumerate() {
+        let mut s = 0.0;
+        for (a, b) in xb.iter().zip(wb) {
+            s += a * b;
+        }
+        c = if q == 0 { s } else { c + s };
+    }
+    c
+}
+
+/// The same sums in WebAssembly: two examples at a time in 128-bit lanes (f64x2 products and
+/// sums round lane by lane exactly as scalar ones), four outputs and up to four examples at a
+/// time.
+#[cfg(target_arch = "wasm32")]
+#[target_feature(enable = "simd128")]
+fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64]) {
+    use core::arch::wasm32::{f64x2, f64x2_add, f64x2_extract_lane, f64x2_mul, f64x2_splat};
+    assert!(x.len() == m * k && w.len() == n * k && out.len() == m * n);
+    // Two examples interleaved, (x0[0], x1[0], x0[1], x1[1], ...), so a lane pair is one load.
+    let mut pair = vec![f64x2_splat(0.0); k];
+    let mut pair2 = vec![f64x2_splat(0.0); k];
+    let mut i = 0;
+    // Four examples (two pairs) at a time: each weight loaded once for both.
+    while i + 4 <= m {
+        let rows: Vec<&[f64]> = (i..i + 4).map(|r| &x[r * k..(r + 1) * k]).collect();
+        for (kk, (p, p2)) in pair.iter_mut().zip(pair2.iter_mut()).enumerate() {
+            *p = f64x2(rows[0][kk], rows[1][kk]);
+            *p2 = f64x2(rows[2][kk], rows[3][kk]);
+        }
+        let mut j = 0;
+        while j + 4 <= n {
+            let ws = [
+                &w[j * k..(j + 1) * k],
+                &w[(j + 1) * k..(j + 2) * k],
+                &w[(j + 2) * k..(j + 3) * k],
+                &w[(j + 3) * k..(j + 4) * k],
+            ];
+            let zero = f64x2_splat(0.0);
+            let (mut c, mut c2) = ([zero; 4], [zero; 4]);
+            for q in 0..k.div_ceil(KC) {
+                let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
+                let (mut s0, mut s1, mut s2, mut s3) = (zero, zero, zero, zero);
+                let (mut u0, mut u1, mut u2, mut u3) = (zero, zero, zero, zero);
+                let block = pair[k0..k1]
+                    .iter()
+                    .zip(&pair2[k0..k1])
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for (((((&xv, &yv), &w0), &w1), &w2), &w3) in block {
+                    let (v0, v1, v2, v3) = (
+                        f64x2_splat(w0),
+                        f64x2_splat(w1),
+                        f64x2_splat(w2),
+                        f64x2_splat(w3),
+                    );
+                    s0 = f64x2_add(s0, f64x2_mul(xv, v0));
+                    s1 = f64x2_add(s1, f64x2_mul(xv, v1));
+                    s2 = f64x2_add(s2, f64x2_mul(xv, v2));
+                    s3 = f64x2_add(s3, f64x2_mul(xv, v3));
+                    u0 = f64x2_add(u0, f64x2_mul(yv, v0));
+                    u1 = f64x2_add(u1, f64x2_mul(yv, v1));
+                    u2 = f64x2_add(u2, f64x2_mul(yv, v2));
+                    u3 = f64x2_add(u3, f64x2_mul(yv, v3));
+                }
+                let (s, u) = ([s0, s1, s2, s3], [u0, u1, u2, u3]);
+                for t in 0..4 {
+                    c[t] = if q == 0 { s[t] } else { f64x2_add(c[t], s[t]) };
+                    c2[t] = if q == 0 { u[t] } else { f64x2_add(c2[t], u[t]) };
+                }
+            }
+            for t in 0..4 {
+                out[i * n + j + t] = f64x2_extract_lane::<0>(c[t]);
+                out[(i + 1) * n + j + t] = f64x2_extract_lane::<1>(c[t]);
+                out[(i + 2) * n + j + t] = f64x2_extract_lane::<0>(c2[t]);
+                out[(i + 3) * n + j + t] = f64x2_extract_lane::<1>(c2[t]);
+            }
+            j += 4;
+        }
+        for j in j..n {
+            for (r, row) in rows.iter().enumerate() {
+                out[(i + r) * n + j] = blocked_dot(row, &w[j * k..(j + 1) * k]);
+            }
+        }
+        i += 4;
+    }
+    while i + 2 <= m {
+        let (x0, x1) = (&x[i * k..(i + 1) * k], &x[(i + 1) * k..(i + 2) * k]);
+        for (p, (&a, &b)) in pair.iter_mut().zip(x0.iter().zip(x1)) {
+            *p = f64x2(a, b);
+        }
+        let mut j = 0;
+        while j + 4 <= n {
+            let ws = [
+                &w[j * k..(j + 1) * k],
+                &w[(j + 1) * k..(j + 2) * k],
+                &w[(j + 2) * k..(j + 3) * k],
+                &w[(j + 3) * k..(j + 4) * k],
+            ];
+            let mut c = [f64x2_splat(0.0); 4];
+            for q in 0..k.div_ceil(KC) {
+                let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
+                let zero = f64x2_splat(0.0);
+                let (mut s0, mut s1, mut s2, mut s3) = (zero, zero, zero, zero);
+                let block = pair[k0..k1]
+                    .iter()
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for ((((&xv, &w0), &w1), &w2), &w3) in block {
+                    s0 = f64x2_add(s0, f64x2_mul(xv, f64x2_splat(w0)));
+                    s1 = f64x2_add(s1, f64x2_mul(xv, f64x2_splat(w1)));
+                    s2 = f64x2_add(s2, f64x2_mul(xv, f64x2_splat(w2)));
+                    s3 = f64x2_add(s3, f64x2_mul(xv, f64x2_splat(w3)));
+                }
+                let s = [s0, s1, s2, s3];
+                for t in 0..4 {
+                    c[t] = if q == 0 { s[t] } else { f64x2_add(c[t], s[t]) };
+                }
+            }
+            for (t, ct) in c.iter().enumerate() {
+                out[i * n + j + t] = f64x2_extract_lane::<0>(*ct);
+                out[(i + 1) * n + j + t] = f64x2_extract_lane::<1>(*ct);
+            }
+            j += 4;
+        }
+        for j in j..n {
+            out[i * n + j] = blocked_dot(x0, &w[j * k..(j + 1) * k]);
+            out[(i + 1) * n + j] = blocked_dot(x1, &w[j * k..(j + 1) * k]);
+        }
+        i += 2;
+    }
+    if i < m {
+        // The last (or only) example: four outputs at a time, scalar.
+        let x0 = &x[i * k..(i + 1) * k];
+        let mut j = 0;
+        while j + 4 <= n {
+            let ws = [
+                &w[j * k..(j + 1) * k],
+                &w[(j + 1) * k..(j + 2) * k],
+                &w[(j + 2) * k..(j + 3) * k],
+                &w[(j + 3) * k..(j + 4) * k],
+            ];
+            let mut c = [0.0; 4];
+            for q in 0..k.div_ceil(KC) {
+                let (k0, k1) = (q * KC, ((q + 1) * KC).min(k));
+                let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+                let block = x0[k0..k1]
+                    .iter()
+                    .zip(&ws[0][k0..k1])
+                    .zip(&ws[1][k0..k1])
+                    .zip(&ws[2][k0..k1])
+                    .zip(&ws[3][k0..k1]);
+                for ((((&xk, &w0), &w1), &w2), &w3) in block {
+                    s0 += xk * w0;
+                    s1 += xk * w1;
+                    s2 += xk * w2;
+                    s3 += xk * w3;
+                }
+                let s = [s0, s1, s2, s3];
+                for t in 0..4 {
+                    c[t] = if q == 0 { s[t] } else { c[t] + s[t] };
+                }
+            }
+            out[i * n + j..i * n + j + 4].copy_from_slice(&c);
+            j += 4;
+        }
+        for j in j..n {
+            out[i * n + j] = blocked_dot(x0, &w[j * k..(j + 1) * k]);
+        }
+    }
+}
+
+/// Output channels computed together by [`Conv2d::forward_direct`].
+const BLOCK: usize = 4;
+
+/// Output pixels (h x w) read from zero-bordered planes of width pw.
+#[derive(Clone, Copy)]
+struct PlaneGeometry {
+    h: usize,
+    w: usize,
+    pw: usize,
+}
+
+/// acc[j h w + y w + x] = 0 + planes[o_0 + i] w[0][j] + planes[o_1 + i] w[1][j] + ..., with
+/// i = y pw + x, over the taps' offsets o_t in order, each product and sum rounded in turn,
+/// for the BLOCK channels j of `weights` ([tap][j]).
+#[cfg(not(target_arch = "wasm32"))]
+fn conv_taps(
+    planes: &[f64],
+    offsets: &[usize],
+    weights: &[f64],
+    g: PlaneGeometry,
+    acc: &mut [f64],
+) {
+    for j in 0..BLOCK {
+        for y in 0..g.h {
+            for x in 0..g.w {
+                let i = y * g.pw + x;
+                let mut a = 0.0;
+                for (&o, w) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
+                    a += planes[o + i] * w[j];
+                }
+                acc[j * g.h * g.w + y * g.w + x] = a;
+            }
+        }
+    }
+}
+
+/// The same sums, two pixels of a row at a time in 128-bit lanes: f64x2 products and sums are
+/// rounded lane by lane exactly as the scalar ones.
+#[cfg(target_arch = "wasm32")]
+#[target_feature(enable = "simd128")]
+fn conv_taps(
+    planes: &[f64],
+    offsets: &[usize],
+    weights: &[f64],
+    g: PlaneGeometry,
+    acc: &mut [f64],
+) {
+    use core::arch::wasm32::{f64x2_add, f64x2_mul, f64x2_splat, v128, v128_load, v128_store};
+    let hw = g.h * g.w;
+    assert!(weights.len() == offsets.len() * BLOCK && acc.len() == BLOCK * hw);
+    // The last pixel read is at o + (h - 1) pw + w - 1 for every offset o.
+    assert!(offsets
+        .iter()
+        .all(|&o| o + (g.h - 1) * g.pw + g.w <= planes.len()));
+    let w: Vec<v128> = weights.iter().map(|&v| f64x2_splat(v)).collect();
+    let (base, out) = (planes.as_ptr(), acc.as_mut_ptr());
+    for y in 0..g.h {
+        let mut x = 0;
+        while x + 2 <= g.w {
+            let i = y * g.pw + x;
+            let zero = f64x2_splat(0.0);
+            let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+            for (&o, wt) in offsets.iter().zip(w.chunks_exact(BLOCK)) {
+                // SAFETY: o + i + 2 <= o + (h - 1) pw + w <= planes.len() (asserted above);
+                // v128_load takes unaligned addresses.
+                let s = unsafe { v128_load(base.add(o + i) as *const v128) };
+                a0 = f64x2_add(a0, f64x2_mul(s, wt[0]));
+                a1 = f64x2_add(a1, f64x2_mul(s, wt[1]));
+                a2 = f64x2_add(a2, f64x2_mul(s, wt[2]));
+                a3 = f64x2_add(a3, f64x2_mul(s, wt[3]));
+            }
+            for (j, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+                // SAFETY: j hw + y w + x + 2 <= BLOCK hw = acc.len() (asserted above).
+                unsafe { v128_store(out.add(j * hw + y * g.w + x) as *mut v128, a) };
+            }
+            x += 2;
+        }
+        for x in x..g.w {
+            let i = y * g.pw + x;
+            for j in 0..BLOCK {
+                let mut a = 0.0;
+                for (&o, wt) in offsets.iter().zip(weights.chunks_exact(BLOCK)) {
+                    a += planes[o + i] * wt[j];
+                }
+                acc[j * hw + y * g.w + x] = a;
+            }
+        }
+    }
+}
+
 /// 2 x 2 max pooling with stride 2 (height and width must be even). The gradient goes to
 /// the largest input of each window (the first one on ties).
 pub fn maxpool_forward(x: ArrayView2<f64>, shape: Shape) -> Array2<f64> {
     let (h2, w2) = (shape.h / 2, shape.w / 2);
     let mut out = Array2::zeros((x.nrows(), shape.c * h2 * w2));
-    for (s, row) in x.rows().into_iter().enumerate() {
+    let x = x.as_standard_layout();
+    for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
+        let row = row.as_slice().expect("standard layout");
+        let out_row = out_row.as_slice_mut().expect("new array");
         for c in 0..shape.c {
             for y in 0..h2 {
                 for xx in 0..w2 {
-                    let i =
-                        argmax_window(row.as_slice().expect("standard layout"), shape, c, y, xx);
-                    out[[s, c * h2 * w2 + y * w2 + xx]] = row[i];
+                    out_row[c * h2 * w2 + y * w2 + xx] = row[argmax_window(row, shape, c, y, xx)];
                 }
             }
         }
@@ -355,6 +755,90 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The direct convolution against the im2col product, on random inputs with exact zeros
+    /// (as images have) and kernels of size 1, 3 and 5: in WebAssembly, where the page uses
+    /// it, bit for bit; natively (where matrixmultiply fuses multiply-adds) to rounding.
+    #[test]
+    fn direct_convolution_equals_the_im2col_product() {
+        let mut rng = Rng::new(4);
+        for (c_in, c_out, k, h, w, n) in [
+            (1, 8, 3, 28, 28, 3),
+            (8, 16, 3, 14, 14, 2),
+            (2, 3, 5, 6, 7, 2),
+            (3, 2, 1, 4, 5, 1),
+        ] {
+            let conv = Conv2d {
+                w: random(&mut rng, (c_out, c_in * k * k)),
+                b: Array1::from_shape_simple_fn(c_out, || rng.normal()),
+                c_in,
+                c_out,
+                k,
+            };
+            let x = Array::from_shape_simple_fn((n, c_in * h * w), || {
+                let v = rng.normal();
+                if v < 0.0 {
+                    0.0
+                } else {
+                    v
+                }
+            });
+            let shape = Shape::new(c_in, h, w);
+            let direct = conv.forward_direct(x.view(), shape);
+            let product = conv.forward_im2col(x.view(), shape);
+            for (a, b) in direct.iter().zip(product.iter()) {
+                if cfg!(target_arch = "wasm32") {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+                } else {
+                    assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+                }
+            }
+        }
+    }
+
+    /// The blocked affine layer against ndarray's product, for one and several examples,
+    /// inner dimensions below, at and above the 256 of a block (the lab's 64 to 3,136) and
+    /// output counts that are and are not multiples of four: in WebAssembly bit for bit;
+    /// natively (fused multiply-adds in the product) to rounding.
+    #[test]
+    fn blocked_affine_layer_equals_the_matrix_product() {
+        let mut rng = Rng::new(6);
+        for (m, k, n) in [
+            (1, 3136, 10),
+            (5, 784, 128),
+            (64, 784, 64),
+            (3, 256, 7),
+            (2, 64, 10),
+            (7, 600, 5),
+            (1, 9, 1),
+        ] {
+            let layer = Dense {
+                w: random(&mut rng, (n, k)),
+                b: Array1::from_shape_simple_fn(n, || rng.normal()),
+            };
+            let x = Array::from_shape_simple_fn((m, k), || {
+                let v = rng.normal();
+                if v < 0.0 {
+                    0.0
+                } else {
+                    v
+                }
+            });
+            let blocked = layer.forward_blocked(x.view());
+            let product = layer.forward_product(x.view());
+            for (a, b) in blocked.iter().zip(product.iter()) {
+                if cfg!(target_arch = "wasm32") {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{m} x {k} x {n}: {a} vs {b}");
+                } else {
+                    assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+                }
+            }
+            // A single example viewed as a row of a one-dimensional array.
+            let row = x.row(0).to_owned();
+            let one = layer.forward_blocked(row.view().insert_axis(Axis(0)));
+            assert_eq!(one.row(0), blocked.row(0));
         }
     }
 

@@ -1,17 +1,19 @@
 //! The image demos' binding: the attack page, the universal-perturbation page and the
-//! dimension page. Each page's worker fetches the shipped data and model files (gzip is
-//! undone by the browser's DecompressionStream) and hands the bytes over; everything else is
-//! computed here. Long computations are jobs the worker steps a little at a time, so it can
-//! report progress and cancel.
+//! dimension page. Each page's worker fetches the shipped data, model and result files (gzip
+//! is undone by the browser's DecompressionStream) and hands the bytes over; everything else
+//! is computed here. Long computations are jobs the worker steps a little at a time, so it can
+//! report progress and cancel. A data set's test images are decoded when it arrives, its
+//! training images only when something trains or searches (the bytes are kept for that).
 
 use super::{js_error, state_methods};
-use crate::attacks::universal::UniversalSearch;
 use crate::classifier::Classifier;
 use crate::data::drawing;
-use crate::data::images::{decode, split, ImageDataset, ImageSet};
-use crate::demos::attacks::{run_attack, AttackKind, AttackParams, RatioJob};
-use crate::demos::dimension::{DimensionJob, DimensionParams};
-use crate::demos::universal::{random_control, transfer_row, UniversalParams};
+use crate::data::images::{decode_part, decode_part_rows, ImageDataset, ImageSet, Part};
+use crate::demos::attacks::{AttackParams, AttackRun, RatioJob};
+use crate::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
+use crate::demos::universal::{
+    fooled_part, random_control, ShippedPerturbation, UniversalJob, UniversalParams,
+};
 use crate::models::{accuracy, ImageModel, ImageTrainer};
 use crate::nn::io::{from_bytes, round_to_f32, to_bytes};
 use crate::nn::Network;
@@ -19,6 +21,7 @@ use crate::params;
 use crate::render::images::{diverging_rgba, diverging_scale, grey_rgba};
 use ndarray::ArrayView1;
 use serde_json::{json, Value};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
@@ -32,23 +35,51 @@ fn parse_model(name: &str) -> Result<ImageModel, JsError> {
         .map_err(|_| JsError::new(&format!("unknown model '{name}'")))
 }
 
+/// A data set as a page holds it: the test images decoded, the training images (four fifths)
+/// decoded from the kept bytes only when something trains or searches on them (MNIST's take
+/// 50 MB as f64, its bytes 6 MB).
+struct DataSet {
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+    test: ImageSet,
+    train: OnceCell<ImageSet>,
+}
+
 /// The data sets and models a page has loaded, shared by its demo.
 #[derive(Default)]
 struct Store {
-    sets: HashMap<ImageDataset, (ImageSet, ImageSet)>,
+    sets: HashMap<ImageDataset, DataSet>,
     models: HashMap<(ImageDataset, ImageModel), (Network, Value)>,
 }
 
 impl Store {
     fn load_data(&mut self, name: &str, pixels: &[u8], labels: &[u8]) -> Result<(), JsError> {
         let kind = parse_dataset(name)?;
-        let set = decode(kind, pixels, labels).map_err(js_error)?;
-        self.sets.insert(kind, split(&set));
+        // Any previous copy goes first, so the memory is reused rather than grown.
+        self.sets.remove(&kind);
+        let test = decode_part(kind, pixels, labels, Part::Test).map_err(js_error)?;
+        self.sets.insert(
+            kind,
+            DataSet {
+                pixels: pixels.to_vec(),
+                labels: labels.to_vec(),
+                test,
+                train: OnceCell::new(),
+            },
+        );
         Ok(())
     }
 
-    /// Reads a model file for (data, model); checks it fits the data set's images.
-    fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
+    /// Reads a model file for (data, model); checks it fits the data set's images. With
+    /// `measure`, its accuracy on the test images (if loaded) joins its facts (the attack page
+    /// shows it; for the CNN on MNIST it is 2,000 forward passes).
+    fn load_model(
+        &mut self,
+        data: &str,
+        model: &str,
+        bytes: &[u8],
+        measure: bool,
+    ) -> Result<String, JsError> {
         let (kind, m) = (parse_dataset(data)?, parse_model(model)?);
         let (net, header) = from_bytes(bytes).map_err(js_error)?;
         let d = kind.side() * kind.side();
@@ -57,26 +88,44 @@ impl Store {
         }
         let mut info = Value::Object(header.info);
         info["n_params"] = json!(net.n_params());
-        if let Some((_, test)) = self.sets.get(&kind) {
-            info["measured_test_accuracy"] = json!(accuracy(&net, test));
+        if let Some(set) = self.sets.get(&kind).filter(|_| measure) {
+            info["measured_test_accuracy"] = json!(accuracy(&net, &set.test));
         }
         let text = info.to_string();
         self.models.insert((kind, m), (net, info));
         Ok(text)
     }
 
-    fn test(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
+    fn set(&self, kind: ImageDataset) -> Result<&DataSet, JsError> {
         self.sets
             .get(&kind)
-            .map(|s| &s.1)
             .ok_or_else(|| JsError::new(&format!("the {} images are not loaded yet", kind.name())))
     }
 
+    fn test(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
+        Ok(&self.set(kind)?.test)
+    }
+
+    /// Some training images (indices into the training split): taken from the decoded split
+    /// if it is there, else decoded alone.
+    fn train_rows(&self, kind: ImageDataset, idx: &[usize]) -> Result<ImageSet, JsError> {
+        let set = self.set(kind)?;
+        match set.train.get() {
+            Some(train) => Ok(train.select(idx)),
+            None => {
+                decode_part_rows(kind, &set.pixels, &set.labels, Part::Train, idx).map_err(js_error)
+            }
+        }
+    }
+
+    /// The training images, decoded on first use.
     fn train(&self, kind: ImageDataset) -> Result<&ImageSet, JsError> {
-        self.sets
-            .get(&kind)
-            .map(|s| &s.0)
-            .ok_or_else(|| JsError::new(&format!("the {} images are not loaded yet", kind.name())))
+        let set = self.set(kind)?;
+        if let Some(train) = set.train.get() {
+            return Ok(train);
+        }
+        let train = decode_part(kind, &set.pixels, &set.labels, Part::Train).map_err(js_error)?;
+        Ok(set.train.get_or_init(|| train))
     }
 
     fn net(&self, kind: ImageDataset, m: ImageModel) -> Result<&Network, JsError> {
@@ -161,6 +210,8 @@ state_methods!(DimensionDemo, DimensionParams);
 pub struct AttackDemo {
     store: Store,
     params: AttackParams,
+    /// The attacks on the state's image, kept for the next change of eps.
+    attacks: Option<AttackRun>,
     ratios: Option<RatioJob>,
     trainer: Option<ImageTrainer>,
 }
@@ -172,6 +223,7 @@ impl AttackDemo {
         AttackDemo {
             store: Store::default(),
             params: AttackParams::default(),
+            attacks: None,
             ratios: None,
             trainer: None,
         }
@@ -183,13 +235,15 @@ impl AttackDemo {
     }
 
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
-        self.store.load_model(data, model, bytes)
+        self.attacks = None;
+        self.store.load_model(data, model, bytes, true)
     }
 
     /// Loads a model file chosen by the student as the current state's model.
     pub fn load_model_file(&mut self, bytes: &[u8]) -> Result<String, JsError> {
+        self.attacks = None;
         let (d, m) = (self.params.data.name(), self.params.model.name());
-        self.store.load_model(d, m, bytes)
+        self.store.load_model(d, m, bytes, true)
     }
 
     /// The current model as a model file.
@@ -216,17 +270,19 @@ impl AttackDemo {
         json!(self.params.data.class_names()).to_string()
     }
 
-    /// Runs all five attacks on the state's image: JSON of the state's attack's outcome, with
-    /// the image itself (`image`), its true label if known, the side, and `table`, a summary
-    /// of every attack (without pixel arrays).
-    pub fn run(&self) -> Result<String, JsError> {
+    /// Runs all five attacks on the state's image (after a change of eps only FGSM's step,
+    /// see [`AttackRun`]): JSON of the state's attack's outcome, with the image itself
+    /// (`image`), its true label if known, the side, and `table`, a summary of every attack
+    /// (without pixel arrays).
+    pub fn run(&mut self) -> Result<String, JsError> {
         let p = &self.params;
         let net = self.store.net(p.data, p.model)?;
         let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
-        let outcomes: Vec<_> = AttackKind::ALL
-            .iter()
-            .map(|&k| run_attack(net, x.view(), true_label, k, p, p.index))
-            .collect();
+        match &mut self.attacks {
+            Some(run) => run.update(net, x.view(), true_label, p),
+            None => self.attacks = Some(AttackRun::new(net, x.view(), true_label, p)),
+        }
+        let outcomes = self.attacks.as_ref().expect("set above").outcomes();
         let table: Vec<Value> = outcomes
             .iter()
             .map(|o| {
@@ -315,13 +371,7 @@ impl AttackDemo {
 
     /// One epoch; returns [epochs done, epochs in all].
     pub fn training_step(&mut self) -> Result<Vec<usize>, JsError> {
-        let kind = self.params.data;
-        let train = self
-            .store
-            .sets
-            .get(&kind)
-            .map(|s| &s.0)
-            .ok_or_else(|| JsError::new("the training images are not loaded"))?;
+        let train = self.store.train(self.params.data)?;
         let t = self
             .trainer
             .as_mut()
@@ -340,6 +390,7 @@ impl AttackDemo {
             .ok_or_else(|| JsError::new("no training is running"))?;
         let mut net = t.net;
         round_to_f32(&mut net);
+        self.attacks = None;
         let test = self.store.test(t.data)?;
         let info = json!({ "data": t.data, "model": t.model, "epochs": t.history.len(), "recipe": t.recipe,
                            "test_accuracy": accuracy(&net, test), "measured_test_accuracy": accuracy(&net, test), "n_params": net.n_params(), "retrained_in_browser": true });
@@ -350,6 +401,7 @@ impl AttackDemo {
 
     /// Drops a retrained model so the shipped one is fetched again.
     pub fn forget_model(&mut self) {
+        self.attacks = None;
         self.store
             .models
             .remove(&(self.params.data, self.params.model));
@@ -369,7 +421,9 @@ impl Default for AttackDemo {
 pub struct UniversalDemo {
     store: Store,
     params: UniversalParams,
-    search: Option<UniversalSearch>,
+    /// Perturbations shipped for the default states, per data set.
+    shipped: HashMap<ImageDataset, Vec<ShippedPerturbation>>,
+    job: Option<UniversalJob>,
 }
 
 #[wasm_bindgen]
@@ -379,7 +433,8 @@ impl UniversalDemo {
         UniversalDemo {
             store: Store::default(),
             params: UniversalParams::default(),
-            search: None,
+            shipped: HashMap::new(),
+            job: None,
         }
     }
 
@@ -389,60 +444,181 @@ impl UniversalDemo {
     }
 
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
-        self.store.load_model(data, model, bytes)
+        self.store.load_model(data, model, bytes, false)
     }
 
-    /// Starts the search on the model `source` (one of linear, mlp, cnn) with the state's
-    /// settings.
+    /// The file of shipped perturbations for the state's data set (in `www/models/`) if there
+    /// is one and it is not loaded yet, else "".
+    pub fn shipped_file(&self) -> String {
+        let d = self.params.data;
+        if d == ImageDataset::Mnist && !self.shipped.contains_key(&d) {
+            ShippedPerturbation::file_name(d)
+        } else {
+            String::new()
+        }
+    }
+
+    /// Hands over the shipped perturbations file of the state's data set.
+    pub fn load_shipped(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let list = ShippedPerturbation::from_bytes(bytes).map_err(js_error)?;
+        self.shipped.insert(self.params.data, list);
+        Ok(())
+    }
+
+    /// Starts the job on the model `source` (one of linear, mlp, cnn) with the state's
+    /// settings: the search for v (none if v is shipped for this state), then its fooling
+    /// rates on the test images of every model.
     pub fn start(&mut self, source: &str) -> Result<(), JsError> {
         let m = parse_model(source)?;
         let p = UniversalParams {
             model: m,
             ..self.params.clone()
         };
-        let net = self.store.net(p.data, m)?;
-        self.search = Some(p.search(net, self.store.train(p.data)?));
-        Ok(())
-    }
-
-    /// Visits up to `budget` images; returns [done, most, finished (0/1)].
-    pub fn step(&mut self, budget: usize) -> Result<Vec<usize>, JsError> {
-        let s = self
-            .search
-            .as_mut()
-            .ok_or_else(|| JsError::new("no search is running"))?;
-        s.step(budget);
-        let (d, t) = s.progress();
-        Ok(vec![d, t, usize::from(s.done())])
-    }
-
-    /// The perturbation found so far and what it does: JSON with v, the fooling rates per pass
-    /// on the training images, and on the test images for every model, next to random noise
-    /// of the same size.
-    pub fn result(&self) -> Result<String, JsError> {
-        let s = self
-            .search
-            .as_ref()
-            .ok_or_else(|| JsError::new("no search has run"))?;
-        let res = s.result();
-        let p = &self.params;
-        let test = self.store.test(p.data)?;
+        self.job = None;
         let nets: Vec<(ImageModel, &Network)> = ImageModel::ALL
             .iter()
             .filter_map(|&m| self.store.net(p.data, m).ok().map(|n| (m, n)))
             .collect();
-        let row = transfer_row(&nets, test, res.v.view());
-        let noise = random_control(p.norm, res.v.view(), p.seed);
-        let noise_row = transfer_row(&nets, test, noise.view());
-        let as_map = |r: Vec<(ImageModel, f64)>| {
-            r.into_iter()
-                .map(|(m, x)| (m.name().to_owned(), json!(x)))
+        self.store.net(p.data, m)?;
+        let shipped = self.shipped.get(&p.data).map_or(&[][..], |v| &v[..]);
+        let test_len = self.store.test(p.data)?.len();
+        // The search needs only the training images it visits, not the whole split.
+        let images = match ShippedPerturbation::find(shipped, &p) {
+            Some(_) => None,
+            None => Some(self.store.train_rows(p.data, &p.search_indices())?.images),
+        };
+        let job = UniversalJob::with_images(p.clone(), &nets, images, test_len, shipped)
+            .map_err(js_error)?;
+        self.job = Some(job);
+        Ok(())
+    }
+
+    fn job(&self) -> Result<&UniversalJob, JsError> {
+        self.job
+            .as_ref()
+            .ok_or_else(|| JsError::new("no universal perturbation has been started"))
+    }
+
+    /// Leaves all but the first `own_share` of the test images of `model` to be measured by
+    /// another worker (see [`UniversalJob::delegate`]); returns [from, to], the images left,
+    /// or [] if it did not.
+    pub fn delegate(&mut self, model: &str, own_share: f64) -> Result<Vec<usize>, JsError> {
+        let m = parse_model(model)?;
+        let n = self.store.test(self.params.data)?.len();
+        let from = (own_share.clamp(0.0, 1.0) * n as f64).round() as usize;
+        let j = self
+            .job
+            .as_mut()
+            .ok_or_else(|| JsError::new("no universal perturbation has been started"))?;
+        Ok(if j.delegate(m, from) {
+            vec![from, n]
+        } else {
+            vec![]
+        })
+    }
+
+    /// The counts of a delegated part: test images changed by v and by the noise.
+    pub fn add_delegated(
+        &mut self,
+        model: &str,
+        fooled_v: usize,
+        fooled_noise: usize,
+    ) -> Result<(), JsError> {
+        let m = parse_model(model)?;
+        if let Some(j) = &mut self.job {
+            j.add_delegated(m, fooled_v, fooled_noise);
+        }
+        Ok(())
+    }
+
+    /// Measures a delegated part here after all.
+    pub fn take_back(&mut self, model: &str) -> Result<(), JsError> {
+        let m = parse_model(model)?;
+        if let Some(j) = &mut self.job {
+            j.take_back(m);
+        }
+        Ok(())
+    }
+
+    /// The perturbation of the job (final, or the search's so far).
+    pub fn v(&self) -> Result<Vec<f64>, JsError> {
+        Ok(self.job()?.v().to_vec())
+    }
+
+    /// What a helper worker measures for another: of the test images from..to, how many `v`
+    /// changes the label of on `model` and how many random noise of its size does (the noise
+    /// drawn from the state's norm and seed, as the job draws it): [fooled by v, by noise].
+    pub fn fooled_part(
+        &self,
+        model: &str,
+        v: &[f64],
+        from: usize,
+        to: usize,
+    ) -> Result<Vec<usize>, JsError> {
+        let m = parse_model(model)?;
+        let p = &self.params;
+        let test = self.store.test(p.data)?;
+        let net = self.store.net(p.data, m)?;
+        if v.len() != test.images.ncols() || from > to || to > test.len() {
+            return Err(JsError::new("a part of the test images needs a v of the images' size and from <= to <= their count"));
+        }
+        let v = ndarray::ArrayView1::from(v);
+        let noise = random_control(p.norm, v, p.seed);
+        let (a, b) = fooled_part(
+            net,
+            test.images.slice(ndarray::s![from..to, ..]),
+            v,
+            noise.view(),
+        );
+        Ok(vec![a, b])
+    }
+
+    /// Visits up to `budget` images of the search, or measures a few test images; returns
+    /// [done, total, finished (0/1), v ready (0/1), models measured, all measured here (0/1)].
+    pub fn step(&mut self, budget: usize) -> Result<Vec<usize>, JsError> {
+        let test = self.store.test(self.params.data)?;
+        let j = self
+            .job
+            .as_mut()
+            .ok_or_else(|| JsError::new("no universal perturbation has been started"))?;
+        j.step(test, budget);
+        let (d, t) = j.progress();
+        Ok(vec![
+            d,
+            t,
+            usize::from(j.done()),
+            usize::from(j.v_ready()),
+            j.rates().len(),
+            usize::from(j.local_done()),
+        ])
+    }
+
+    /// Ends the search with the v found so far (after a cancel); its rates are then measured.
+    pub fn stop_search(&mut self) {
+        if let Some(j) = &mut self.job {
+            j.stop_search();
+        }
+    }
+
+    /// The perturbation and what it does so far: JSON with v, the fooling rates per pass on
+    /// the training images, and the fooling rates on the test images of each model measured
+    /// so far (`test_fooling`), next to random noise of the same size (`noise_test_fooling`).
+    pub fn result(&self) -> Result<String, JsError> {
+        let j = self.job()?;
+        let res = j.result();
+        let p = &self.params;
+        let rates = j.rates();
+        let as_map = |pick: fn(&(ImageModel, f64, f64)) -> f64| {
+            rates
+                .iter()
+                .map(|r| (r.0.name().to_owned(), json!(pick(r))))
                 .collect::<serde_json::Map<String, Value>>()
         };
         Ok(json!({
             "v": res.v.to_vec(), "side": p.data.side(), "rates": res.rates, "reached_target": res.reached_target,
-            "target": 1.0 - p.delta, "test_fooling": as_map(row), "noise_test_fooling": as_map(noise_row),
+            "target": 1.0 - p.delta, "test_fooling": as_map(|r| r.1), "noise_test_fooling": as_map(|r| r.2),
             "v_linf": res.v.fold(0.0f64, |m, e| m.max(e.abs())), "v_l2": res.v.dot(&res.v).sqrt(),
+            "v_ready": j.v_ready(), "shipped": j.shipped(), "complete": j.done(),
         })
         .to_string())
     }
@@ -450,16 +626,13 @@ impl UniversalDemo {
     /// A test image (the i-th in the fixed mixed order) with and without v: JSON with both
     /// images and the labels the source model gives them.
     pub fn example(&self, i: usize) -> Result<String, JsError> {
-        let s = self
-            .search
-            .as_ref()
-            .ok_or_else(|| JsError::new("no search has run"))?;
+        let j = self.job()?;
         let p = &self.params;
         let test = self.store.test(p.data)?;
         let order = crate::data::images::mixed_order(test.len());
         let idx = order[i % order.len()];
         let x = test.images.row(idx);
-        let xv = &x + s.v();
+        let xv = &x + j.v();
         let net = self.store.net(p.data, p.model)?;
         Ok(json!({ "image": x.to_vec(), "perturbed": xv.to_vec(), "label": net.label(x), "adv_label": net.label(xv.view()),
                    "class_names": p.data.class_names() })
@@ -480,6 +653,8 @@ impl Default for UniversalDemo {
 pub struct DimensionDemo {
     store: Store,
     params: DimensionParams,
+    /// The shipped classifiers of the default training setting, per data set.
+    shipped: HashMap<ImageDataset, DimensionModels>,
     job: Option<DimensionJob>,
 }
 
@@ -490,6 +665,7 @@ impl DimensionDemo {
         DimensionDemo {
             store: Store::default(),
             params: DimensionParams::default(),
+            shipped: HashMap::new(),
             job: None,
         }
     }
@@ -498,26 +674,46 @@ impl DimensionDemo {
         needs(self.params.data, &[], &self.store)
     }
 
-    /// Starts the experiment (everything but eps matters; eps only scales the readout).
-    pub fn start(&mut self) -> Result<(), JsError> {
-        let p = &self.params;
-        self.job = Some(DimensionJob::new(
-            p.clone(),
-            self.store.train(p.data)?,
-            self.store.test(p.data)?,
-        ));
+    /// The shipped classifiers' file (in `www/models/`) for the state's data set if it is not
+    /// loaded yet, else "".
+    pub fn shipped_file(&self) -> String {
+        if self.shipped.contains_key(&self.params.data) {
+            String::new()
+        } else {
+            DimensionModels::file_name(self.params.data)
+        }
+    }
+
+    /// Hands over a shipped classifiers file.
+    pub fn load_shipped(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let m = DimensionModels::from_bytes(bytes).map_err(js_error)?;
+        self.shipped.insert(m.data, m);
         Ok(())
     }
 
-    /// One unit of work; returns [done, total].
+    /// Starts the experiment (everything but eps matters; eps only scales the readout). The
+    /// shipped classifiers are measured when they are for the state's training setting.
+    pub fn start(&mut self) -> Result<(), JsError> {
+        let p = &self.params;
+        self.store.test(p.data)?;
+        self.job = Some(DimensionJob::new(p.clone(), self.shipped.get(&p.data)));
+        Ok(())
+    }
+
+    /// One unit of work; returns [done, total, sizes measured].
     pub fn step(&mut self) -> Result<Vec<usize>, JsError> {
         let j = self
             .job
             .as_mut()
             .ok_or_else(|| JsError::new("nothing is being computed"))?;
-        j.step();
+        let test = self.store.test(self.params.data)?;
+        let train = match j.trains() {
+            true => Some(self.store.train(self.params.data)?),
+            false => None,
+        };
+        j.step(train, test);
         let (d, t) = j.progress();
-        Ok(vec![d, t])
+        Ok(vec![d, t, j.rows.len()])
     }
 
     /// The rows measured so far, with eps ||w'||_1 at the state's eps: JSON.
@@ -533,7 +729,8 @@ impl DimensionDemo {
                 })
                 .collect()
         });
-        json!({ "eps": eps, "rows": rows, "sides": crate::demos::dimension::SIDES }).to_string()
+        let shipped = self.job.as_ref().is_some_and(|j| j.uses_given());
+        json!({ "eps": eps, "rows": rows, "sides": crate::demos::dimension::SIDES, "shipped": shipped }).to_string()
     }
 }
 

@@ -9,7 +9,8 @@ let controls = [];
 let last = null;
 /** The menu's words for the models (from the schema). */
 let MODEL_NAMES = {};
-const pct = (x) => `${(100 * x).toFixed(1)} %`;
+// A rate still being measured (the worker posts v first, then each model's rates) shows as '…'.
+const pct = (x) => (x === undefined ? '…' : `${(100 * x).toFixed(1)} %`);
 
 const { send, change, link } = connect(
   new URL('./universal-worker.js', import.meta.url),

@@ -4,8 +4,10 @@
 use crate::args::{self, UsageError};
 use crate::output::{create_dir, write_png};
 use barriers_lab::data::images::{load, shipped_data_dir, split};
-use barriers_lab::demos::dimension::{DimensionJob, DimensionParams};
-use barriers_lab::demos::universal::{random_control, transfer_row, UniversalParams};
+use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
+use barriers_lab::demos::universal::{
+    random_control, transfer_row, ShippedPerturbation, UniversalParams,
+};
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
@@ -16,11 +18,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 
 fn shipped(p: &UniversalParams, model: ImageModel) -> Result<Network, String> {
-    let path = shipped_data_dir()
-        .parent()
-        .map(|d| d.join("models"))
-        .unwrap_or_default()
-        .join(model_file_name(p.data, model));
+    let path = models_dir_file(&model_file_name(p.data, model));
     let bytes = std::fs::read(&path)
         .map_err(|e| format!("cannot read the model {}: {e}", path.display()))?;
     Ok(from_bytes(&bytes)
@@ -28,12 +26,22 @@ fn shipped(p: &UniversalParams, model: ImageModel) -> Result<Network, String> {
         .0)
 }
 
+/// The shipped file `name` in `www/models/`.
+fn models_dir_file(name: &str) -> PathBuf {
+    shipped_data_dir()
+        .parent()
+        .map(|d| d.join("models"))
+        .unwrap_or_default()
+        .join(name)
+}
+
 pub fn run_universal(argv: &[String]) -> Result<Result<(), String>, UsageError> {
-    let (p, a) = args::parse::<UniversalParams>(argv, &["json", "table"], &["out"])?;
+    let (p, a) = args::parse::<UniversalParams>(argv, &["json", "table"], &["out", "save"])?;
     Ok(universal(
         p,
         a.flag("table"),
         a.option("out").map(PathBuf::from),
+        a.option("save").map(PathBuf::from),
         a.flag("json"),
     ))
 }
@@ -42,6 +50,7 @@ fn universal(
     p: UniversalParams,
     table: bool,
     out: Option<PathBuf>,
+    save: Option<PathBuf>,
     as_json: bool,
 ) -> Result<(), String> {
     let (train, test) = split(&load(p.data, &shipped_data_dir())?);
@@ -56,6 +65,7 @@ fn universal(
         vec![p.model]
     };
     let mut rows = Vec::new();
+    let mut computed = Vec::new();
     for source in sources {
         let ps = UniversalParams {
             model: source,
@@ -85,6 +95,10 @@ fn universal(
             );
             write_png(&dir.join(format!("universal-{}.png", source.name())), &c)?;
         }
+        computed.push(ShippedPerturbation {
+            params: ps.clone(),
+            result: res.clone(),
+        });
         rows.push(json!({
             "computed_on": source,
             "train_rates": res.rates,
@@ -94,6 +108,15 @@ fn universal(
             "test_fooling": test_rates.iter().map(|(m, r)| (m.name().to_owned(), json!(r))).collect::<serde_json::Map<String, Value>>(),
             "noise_test_fooling": noise_rates.iter().map(|(m, r)| (m.name().to_owned(), json!(r))).collect::<serde_json::Map<String, Value>>(),
         }));
+    }
+    if let Some(file) = &save {
+        let command = format!(
+            "barriers-lab universal {}{} --save {}",
+            params::to_cli(&p),
+            if table { " --table" } else { "" },
+            file.display()
+        );
+        write_file(file, &ShippedPerturbation::to_bytes(&computed, &command))?;
     }
     let summary = json!({ "state": params::to_query(&p), "target": 1.0 - p.delta, "rows": rows });
     if as_json {
@@ -130,16 +153,54 @@ fn universal(
     Ok(())
 }
 
-pub fn run_dimension(argv: &[String]) -> Result<Result<(), String>, UsageError> {
-    let (p, a) = args::parse::<DimensionParams>(argv, &["json"], &[])?;
-    Ok(dimension(p, a.flag("json")))
+/// Writes a file, creating its folder.
+fn write_file(file: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(file, bytes).map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
-fn dimension(p: DimensionParams, as_json: bool) -> Result<(), String> {
+pub fn run_dimension(argv: &[String]) -> Result<Result<(), String>, UsageError> {
+    let (p, a) = args::parse::<DimensionParams>(argv, &["json"], &["save"])?;
+    Ok(dimension(
+        p,
+        a.option("save").map(PathBuf::from),
+        a.flag("json"),
+    ))
+}
+
+/// Measures the classifiers of `p`: the shipped ones (`www/models/dimension-DATA.bld`) when
+/// they are for its training setting, as the page does, else trained here; with `save`,
+/// always trained here and written to that file.
+fn dimension(p: DimensionParams, save: Option<PathBuf>, as_json: bool) -> Result<(), String> {
     let (train, test) = split(&load(p.data, &shipped_data_dir())?);
-    let mut job = DimensionJob::new(p.clone(), &train, &test);
+    let shipped = match &save {
+        Some(_) => None,
+        None => {
+            let path = models_dir_file(&DimensionModels::file_name(p.data));
+            match std::fs::read(&path) {
+                Ok(bytes) => Some(
+                    DimensionModels::from_bytes(&bytes)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                ),
+                Err(_) => None,
+            }
+        }
+    };
+    let mut job = DimensionJob::new(p.clone(), shipped.as_ref());
     while !job.done() {
-        job.step();
+        job.step(Some(&train), &test);
+    }
+    if let Some(file) = &save {
+        let models = job.models().expect("the job is done");
+        let command = format!(
+            "barriers-lab dimension {} --save {}",
+            params::to_cli(&p),
+            file.display()
+        );
+        write_file(file, &models.to_bytes(&command))?;
     }
     let rows: Vec<Value> = job
         .rows
@@ -151,7 +212,10 @@ fn dimension(p: DimensionParams, as_json: bool) -> Result<(), String> {
         })
         .collect();
     if as_json {
-        println!("{}", json!({ "state": params::to_query(&p), "rows": rows }));
+        println!(
+            "{}",
+            json!({ "state": params::to_query(&p), "rows": rows, "shipped_classifiers": job.uses_given() })
+        );
     } else {
         println!(
             "linear classifiers on {} resampled to d pixels ({} test images each):",
@@ -187,7 +251,7 @@ fn dimension(p: DimensionParams, as_json: bool) -> Result<(), String> {
 pub fn help() -> String {
     format!(
         "{}\n{}",
-        args::help::<UniversalParams>("barriers-lab universal options (also --table: compute on every model; --out DIR; --json):"),
-        args::help::<DimensionParams>("barriers-lab dimension options (also --json):")
+        args::help::<UniversalParams>("barriers-lab universal options (also --table: compute on every model; --out DIR; --json; --save FILE: write each v computed, f64, with its state and training fooling rates, as the page's shipped www/models/universal-mnist.buv):"),
+        args::help::<DimensionParams>("barriers-lab dimension options (also --json; --save FILE: train the four classifiers even when shipped ones match, and write them, f64, as www/models/dimension-DATA.bld):")
     )
 }
