@@ -58,9 +58,11 @@ async function once(browser, base, demo) {
   return { first, memFirst, memPeak, response: r.frame, complete: r.done };
 }
 
-/** The worker's WebAssembly memory, in MB. */
-function memory(page) {
-  return page.workers()[0].evaluate(() => /** @type {any} */ (self).wasmMemory.buffer.byteLength / 2 ** 20);
+/** The WebAssembly memory of the page's workers (the universal page has a helper), in MB. */
+async function memory(page) {
+  let mb = 0;
+  for (const w of page.workers()) mb += await w.evaluate(() => (/** @type {any} */ (self).wasmMemory?.buffer.byteLength ?? 0) / 2 ** 20);
+  return mb;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -105,7 +107,7 @@ export async function benchPages(browser, base, rounds = 3, log = console.log) {
 export function pagesTable(rows, rounds) {
   const ms = (v) => v.toFixed(0);
   return [
-    `Pages in headless Chromium at 1280 x 720, medians of ${rounds} interleaved rounds (range in brackets). "First figure": navigation to the complete default figure. "Control": the strip's main control moved once; "first frame" is the first drawing of the new figure, "complete" the end of its computation. Memory: the worker's WebAssembly memory after the first figure and its peak.`,
+    `Pages in headless Chromium at 1280 x 720, medians of ${rounds} interleaved rounds (range in brackets). "First figure": navigation to the complete default figure. "Control": the strip's main control moved once; "first frame" is the first drawing of the new figure, "complete" the end of its computation. Memory: the WebAssembly memory of the page's workers (summed; the universal page runs two) after the first figure, and its peak.`,
     '',
     '| demo | first figure (ms) | control | first frame (ms) | complete (ms) | memory, peak (MB) |',
     '|---|---:|---|---:|---:|---:|',

@@ -43,10 +43,6 @@ pub fn fft_to_centred(k: usize, n: usize) -> usize {
     (k + n / 2) % n
 }
 
-/// Sizes at which rustfft's WebAssembly SIMD kernels are slower than its scalar code, so
-/// the scalar planner is used there (measured by `npm run bench -- fft2` in Chromium).
-pub const SCALAR_IN_WASM: [usize; 2] = [32, 128];
-
 /// The unitary 2-D DFT on n x n images.
 #[derive(Clone)]
 pub struct Fourier2d {
@@ -57,13 +53,11 @@ pub struct Fourier2d {
 
 impl Fourier2d {
     /// The transform on n x n images, planned by rustfft's planner for this machine (AVX or
-    /// SSE natively; in WebAssembly its SIMD kernels, except at the sizes of
-    /// [`SCALAR_IN_WASM`]).
+    /// SSE natively; in WebAssembly its SIMD kernels, which the build compiles with the
+    /// `simd128` target feature, see `.cargo/config.toml`: without it they are 10 to 40 times
+    /// slower than the scalar code, with it as fast or faster at every size the lab uses).
     pub fn new(n: usize) -> Self {
-        Self::planned(
-            n,
-            cfg!(target_arch = "wasm32") && SCALAR_IN_WASM.contains(&n),
-        )
+        Self::planned(n, false)
     }
 
     /// The transform planned by rustfft's portable scalar planner (`scalar`) or its default
@@ -243,8 +237,8 @@ mod tests {
         }
     }
 
-    /// Both planners the lab uses (the default, and the scalar one it picks in WebAssembly at
-    /// the sizes of SCALAR_IN_WASM) give the same transform at the page's sizes, to round-off.
+    /// Both planners (the default one the lab uses, and the portable scalar one the benchmarks
+    /// compare it with) give the same transform at the page's sizes, to round-off.
     #[test]
     fn scalar_and_default_planners_agree() {
         let mut rng = Rng::new(13);
