@@ -152,7 +152,7 @@ fn bad_arguments_exit_2_with_one_line() {
         &["toy", "--hidden", "100000"],
         &["toy", "--data", "mnist"],
         &["toy", "--colour", "red"],
-        &["toy", "--attack", "deepfool"],
+        &["toy", "--attack", "deepfool", "--point", "none"],
         &["toy", "--point"],
         &["toy", "--seed", "1", "--seed", "2"],
         &["toy", "stray"],
