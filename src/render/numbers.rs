@@ -300,7 +300,7 @@ mod tests {
             .metric("third", 1.0 / 3.0);
         n.table("rates, \"test\"", &["fooled, v", "noise"])
             .row("linear", &[0.891, 0.077])
-            .row("CNN \"small\"\nnet", &[-2.5e-7, 123456789.123456789]);
+            .row("CNN \"small\"\nnet", &[-2.5e-7, 123456789.12345679]);
         n
     }
 

@@ -70,11 +70,19 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let step = nice_step(hi - lo, target);
     let first = (lo / step - 1e-9).ceil() as i64;
     let last = (hi / step + 1e-9).floor() as i64;
+    // k m 10^e computed as (k m) / 10^-e for negative e: 6 / 10 is 0.6, where 3 * 0.2 is
+    // 0.6000000000000001.
+    let e = step.log10().floor() as i32;
+    let m = (step / 10f64.powi(e)).round();
     (first..=last)
         .map(|k| {
-            let v = k as f64 * step;
-            // Print-friendly: 0.30000000000000004 becomes 0.3, and -0 becomes 0.
-            let v = (v / step).round() * step;
+            let km = k as f64 * m;
+            let v = if e < 0 {
+                km / 10f64.powi(-e)
+            } else {
+                km * 10f64.powi(e)
+            };
+            // -0 reads as 0.
             if v == 0.0 {
                 0.0
             } else {
@@ -107,7 +115,7 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 /// A tick value written with the decimals its step needs (step 0.2: "0.4"; step 5: "15").
 pub fn tick_label(v: f64, step: f64) -> String {
     let decimals = if step > 0.0 && step.is_finite() {
-        (-(step.log10() - 1e-9).floor()).max(0.0) as usize
+        (-(step.log10() + 1e-9).floor()).max(0.0) as usize
     } else {
         0
     };

@@ -5,7 +5,7 @@
 //! gradient with the line search, FGSM at eps, DeepFool in l2 and l-inf) with its new label,
 //! ||r||2/||x||2 and ||r||inf, as the page's table shows it.
 
-use super::{pct, table, Poster};
+use super::{pct, table, Panel, Poster};
 use crate::data::images::ImageDataset;
 use crate::demos::attacks::{AttackKind, AttackOutcome, AttackParams, AttackRun};
 use crate::models::ImageModel;
@@ -81,7 +81,7 @@ pub fn poster(s: &AttackState, font: &[u8], scale: f64) -> Result<Canvas, String
     let w = th.u(280.0);
     let gap = ((r - l) - 3.0 * w) / 2.0;
     let scale_r = diverging_scale(ArrayView1::from(&o.perturbation));
-    let panels: [(Vec<u8>, String, Vec<String>); 3] = [
+    let panels: [Panel; 3] = [
         (
             grey_rgba(s.x, side),
             format!(

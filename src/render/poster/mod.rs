@@ -33,6 +33,9 @@ use super::plot::{self, Theme, FRAME, INK, MUTED, WHITE};
 use super::raster::Canvas;
 use super::text::{Font, Style};
 
+/// An image panel: its RGBA pixels, heading and caption lines.
+pub type Panel = (Vec<u8>, String, Vec<String>);
+
 /// The scales a poster can be drawn at.
 pub const MIN_SCALE: f64 = 0.5;
 pub const MAX_SCALE: f64 = 6.0;

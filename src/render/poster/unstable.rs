@@ -6,7 +6,7 @@
 //! amplification ||Psi(A(x + r_k) + e) - Psi(A x + e)|| / ||r_k|| along the ascent, against the
 //! same for Gaussian noise of the final r's size.
 
-use super::{pct, Poster};
+use super::{pct, Panel, Poster};
 use crate::demos::mri::modulus;
 use crate::demos::unstable::{Case, Summary, UnstableParams, Which};
 use crate::instability::InstabilityTest;
@@ -70,7 +70,7 @@ pub fn poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     let diff = modulus(&(&snap.output - t.clean_output()));
     let d_scale = largest(&diff).max(1e-12);
     let xr = x + &snap.r;
-    let rows: [[(Vec<u8>, String, Vec<String>); 3]; 2] = [
+    let rows: [[Panel; 3]; 2] = [
         [
             (
                 grey_scaled_rgba(x.view(), pk),
