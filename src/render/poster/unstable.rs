@@ -156,7 +156,7 @@ pub fn poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     let xspec = AxisSpec::auto(xs, 8, "gradient ascent step k");
     let yspec = AxisSpec::auto(ys, 6, "amplification (output change / ‖r‖)");
     let items = [
-        (Key::Line(RED), "‖Ψ(A(x + r_k) + e) − Ψ(A x + e)‖ / ‖r_k‖"),
+        (Key::Stroke(RED), "‖Ψ(A(x + r_k) + e) − Ψ(A x + e)‖ / ‖r_k‖"),
         (
             Key::Stroke(GREY),
             "the same for Gaussian noise of the final ‖r‖",
