@@ -750,3 +750,196 @@ fn instability_samples_and_tradeoff_report_their_numbers() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A PNG's width, height and RGBA pixels.
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).expect("its pixels decode");
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// The metrics and table cells of a figure's numbers, from its JSON and from its CSV, as
+/// (table, row, column) -> value.
+type Cells = std::collections::BTreeMap<(String, String, String), f64>;
+
+fn json_cells(v: &serde_json::Value) -> Cells {
+    let mut out = Cells::new();
+    for (k, x) in v["metrics"].as_object().expect("metrics") {
+        out.insert(
+            ("metrics".into(), String::new(), k.clone()),
+            x.as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    for t in v["tables"].as_array().expect("tables") {
+        let cols = t["columns"].as_array().unwrap();
+        for r in t["rows"].as_array().unwrap() {
+            for (c, x) in cols.iter().zip(r["values"].as_array().unwrap()) {
+                out.insert(
+                    (
+                        t["name"].as_str().unwrap().into(),
+                        r["label"].as_str().unwrap().into(),
+                        c.as_str().unwrap().into(),
+                    ),
+                    x.as_f64().unwrap_or(f64::NAN),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn csv_cells(text: &str) -> Cells {
+    let recs = barriers_lab::render::numbers::parse_csv(text).expect("the CSV parses");
+    assert_eq!(recs[0], ["table", "row", "column", "value"]);
+    recs[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.len(), 4, "{r:?}");
+            (
+                (r[0].clone(), r[1].clone(), r[2].clone()),
+                r[3].parse::<f64>().expect("a number"),
+            )
+        })
+        .collect()
+}
+
+/// Reads DIR/NAME.{png,json,csv}, checks them, and returns the JSON.
+fn check_figure(dir: &std::path::Path, name: &str, width: u32) -> serde_json::Value {
+    let (w, h, px) = decode_png(&std::fs::read(dir.join(format!("{name}.png"))).unwrap());
+    assert_eq!(w, width, "{name}: width");
+    assert!(h > w / 2 && h < 3 * w, "{name}: {w} x {h}");
+    let mut colours: Vec<&[u8]> = px.chunks(4).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 200,
+        "{name}: only {} colours",
+        colours.len()
+    );
+    let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["demo"], name);
+    let csv = std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap();
+    let (a, b) = (json_cells(&v), csv_cells(&csv));
+    assert_eq!(a.len(), b.len(), "{name}");
+    for (k, x) in &a {
+        let y = b[k];
+        assert!(
+            x.to_bits() == y.to_bits() || (x.is_nan() && !y.is_finite()),
+            "{name} {k:?}: {x} vs {y}"
+        );
+    }
+    v
+}
+
+/// Every demo's default figure: PNG at twice the layout size, JSON with its main numbers (the
+/// ones the README quotes), CSV equal to the JSON.
+#[test]
+fn figures_writes_every_demo_at_the_pages_default_state() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-posters-{}", std::process::id()));
+    let out = run(&["figures", "--out", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let m = |v: &serde_json::Value, k: &str| {
+        v["metrics"][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    };
+    for name in [
+        "toy",
+        "attacks",
+        "universal",
+        "dimension",
+        "mri",
+        "unstable",
+    ] {
+        assert!(stdout.contains(&format!("{name}: ")), "{stdout}");
+        let v = check_figure(&dir, name, 2000);
+        match name {
+            // The default point: DeepFool flips it in two steps with ||r||2 = 0.27.
+            "toy" => {
+                assert!((m(&v, "deepfool ||r||2") - 0.27).abs() < 0.01);
+                assert_eq!(m(&v, "deepfool iterations"), 2.0);
+                assert_eq!(m(&v, "fgsm flipped"), 0.0);
+                assert!(m(&v, "train accuracy") >= 0.97);
+            }
+            "attacks" => {
+                assert!(m(&v, "deepfool ||r||2/||x||2") > 0.0);
+                assert_ne!(m(&v, "deepfool new label"), m(&v, "label"));
+                assert_eq!(v["tables"][0]["rows"].as_array().unwrap().len(), 5);
+            }
+            // The README's MNIST numbers of the shipped v on the MLP.
+            "universal" => {
+                assert!((m(&v, "training images fooled") - 0.809).abs() < 0.001);
+                assert!((m(&v, "test images fooled, mlp") - 0.808).abs() < 0.001);
+                assert!((m(&v, "random noise, mlp") - 0.142).abs() < 0.001);
+            }
+            "dimension" => {
+                assert!((m(&v, "eps* d=784") - 0.0386).abs() < 1e-4);
+                assert!(m(&v, "eps* d=3136") < m(&v, "eps* d=196"));
+            }
+            "mri" => {
+                assert!(m(&v, "tv psnr") > m(&v, "adjoint psnr"));
+                assert!(m(&v, "firenet ssim") > m(&v, "adjoint ssim"));
+                assert!((m(&v, "sampling rate") - 0.25).abs() < 0.01);
+            }
+            "unstable" => {
+                assert!(m(&v, "amplification") > 5.0 * m(&v, "amplification gaussian"));
+                assert!((m(&v, "||r||/||x||") - 0.05).abs() < 1e-9);
+            }
+            _ => unreachable!(),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A page link's state changes the figure and its numbers; the scale sets the size.
+#[test]
+fn figures_at_a_link_and_scale() {
+    let dir =
+        std::env::temp_dir().join(format!("barriers-lab-posters-link-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let out = run(&[
+        "figures",
+        "--out",
+        d,
+        "--demo",
+        "toy",
+        "--scale",
+        "1",
+        "--link",
+        "toy=point=0.5,0.25&epochs=40&bogus=1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The lenient reader drops the unknown key and says so.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bogus"));
+    let v = check_figure(&dir, "toy", 1000);
+    assert_eq!(v["metrics"]["point x1"], 0.5);
+    assert_eq!(v["metrics"]["point x2"], 0.25);
+    assert_eq!(v["metrics"]["epochs"], 40.0);
+    assert!(v["link"].as_str().unwrap().contains("point=0.5,0.25"));
+    assert!(!dir.join("mri.png").exists());
+    for bad in [
+        &["figures"][..],
+        &["figures", "--out", d, "--demo", "nope"],
+        &["figures", "--out", d, "--scale", "100"],
+        &["figures", "--out", d, "--link", "toy"],
+        &["figures", "--out", d, "--link", "nope=a=1"],
+    ] {
+        refuses(bad);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -353,6 +353,7 @@ fn outcome(
 /// The five attacks on one image, kept between changes of state: a change of eps (the FGSM
 /// slider) or of the attack shown recomputes only FGSM's step, since nothing else depends on
 /// them (FGSM's flipping eps included), so the slider answers at once even on the CNN.
+#[derive(Clone)]
 pub struct AttackRun {
     /// The state the outcomes belong to, with eps, the attack shown and the ratio table's n
     /// set to fixed values.

@@ -450,6 +450,11 @@ impl UniversalJob {
         }
     }
 
+    /// The state the job runs (its model is the source).
+    pub fn params(&self) -> &UniversalParams {
+        &self.params
+    }
+
     /// The perturbation: final, or the search's so far.
     pub fn v(&self) -> &Array1<f64> {
         match (&self.result, &self.search) {

@@ -1,6 +1,8 @@
 //! Pictures as pixels: the decision map of a 2-D classifier and its boundary
 //! ([`decision`]), the zero contour of a sampled field ([`contour`]), and a small
-//! anti-aliased rasteriser for the command line's PNG figures ([`raster`]).
+//! anti-aliased rasteriser for the command line's PNG figures ([`raster`]), text from a font
+//! passed in as bytes ([`text`]), plots ([`plot`]), every demo's poster figure
+//! ([`poster`]) and its numbers for export ([`numbers`]).
 //!
 //! The page and the command line draw from the same pixels, so a link and a CLI run show the
 //! same figure.
@@ -10,7 +12,11 @@ pub mod decision;
 pub mod figures;
 pub mod images;
 pub mod mri;
+pub mod numbers;
+pub mod plot;
+pub mod poster;
 pub mod raster;
+pub mod text;
 
 /// Class colours: orange, blue, green, purple, red (colour-blind friendly first two, as in
 /// TensorFlow Playground).

@@ -19,6 +19,9 @@ use crate::nn::io::{from_bytes, round_to_f32, to_bytes};
 use crate::nn::Network;
 use crate::params;
 use crate::render::images::{diverging_rgba, diverging_scale, grey_rgba};
+use crate::render::numbers::Numbers;
+use crate::render::poster;
+use crate::render::raster::Canvas;
 use ndarray::ArrayView1;
 use serde_json::{json, Value};
 use std::cell::OnceCell;
@@ -301,6 +304,48 @@ impl AttackDemo {
         v["perturbation_scale"] = json!(diverging_scale(ArrayView1::from(&o.perturbation)));
         v["table"] = Value::Array(table);
         Ok(v.to_string())
+    }
+
+    /// The attacks of the current state on its image (those kept by [`AttackDemo::run`],
+    /// brought up to the state as `run` would), drawn by `draw`.
+    fn with_state<T>(
+        &self,
+        draw: impl FnOnce(&poster::attacks::AttackState) -> T,
+    ) -> Result<T, JsError> {
+        let p = &self.params;
+        let net = self.store.net(p.data, p.model)?;
+        let (x, true_label) = p.input(self.store.test(p.data)?).map_err(js_error)?;
+        let run = match &self.attacks {
+            Some(run) => {
+                let mut run = run.clone();
+                run.update(net, x.view(), true_label, p);
+                run
+            }
+            None => AttackRun::new(net, x.view(), true_label, p),
+        };
+        let s = poster::attacks::AttackState {
+            params: p,
+            x: x.view(),
+            true_label,
+            run: &run,
+        };
+        Ok(draw(&s))
+    }
+
+    /// The figure of the current state as a poster, PNG bytes; `font` is the bytes of
+    /// `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6 (2 for exports).
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        super::png_bytes(self.with_state(|s| poster::attacks::poster(s, font, scale))?)
+    }
+
+    /// The figure's numbers as JSON.
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        self.with_state(|s| poster::attacks::numbers(s).to_json())
+    }
+
+    /// The figure's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        self.with_state(|s| poster::attacks::numbers(s).to_csv())
     }
 
     /// Sets the state's drawing from the pad's RGBA pixels (`w` x `h`, dark ink on a light
@@ -623,6 +668,41 @@ impl UniversalDemo {
         .to_string())
     }
 
+    /// The job's figure: v, its rates measured so far and the page's examples.
+    fn poster_state(&self) -> Result<poster::universal::UniversalState, JsError> {
+        let j = self.job()?;
+        let p = j.params();
+        let test = self.store.test(p.data)?;
+        let net = self.store.net(p.data, p.model)?;
+        Ok(poster::universal::UniversalState::of(
+            p,
+            j,
+            test,
+            net,
+            poster::universal::EXAMPLES,
+        ))
+    }
+
+    /// The figure of the job (v and the rates measured so far) as a poster, PNG bytes; `font`
+    /// is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6 (2 for exports).
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        super::png_bytes(poster::universal::poster(
+            &self.poster_state()?,
+            font,
+            scale,
+        ))
+    }
+
+    /// The figure's numbers as JSON.
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        Ok(poster::universal::numbers(&self.poster_state()?).to_json())
+    }
+
+    /// The figure's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        Ok(poster::universal::numbers(&self.poster_state()?).to_csv())
+    }
+
     /// A test image (the i-th in the fixed mixed order) with and without v: JSON with both
     /// images and the labels the source model gives them.
     pub fn example(&self, i: usize) -> Result<String, JsError> {
@@ -714,6 +794,36 @@ impl DimensionDemo {
         j.step(train, test);
         let (d, t) = j.progress();
         Ok(vec![d, t, j.rows.len()])
+    }
+
+    fn rows(&self) -> (&[crate::demos::dimension::DimensionRow], bool) {
+        self.job
+            .as_ref()
+            .map_or((&[][..], false), |j| (&j.rows[..], j.uses_given()))
+    }
+
+    fn numbers(&self) -> Numbers {
+        let (rows, shipped) = self.rows();
+        poster::dimension::numbers(&self.params, rows, shipped)
+    }
+
+    /// The figure of the rows measured so far (at the state's eps) as a poster, PNG bytes;
+    /// `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6 (2 for exports).
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        let (rows, shipped) = self.rows();
+        let c: Result<Canvas, String> =
+            poster::dimension::poster(&self.params, rows, shipped, font, scale);
+        super::png_bytes(c)
+    }
+
+    /// The figure's numbers as JSON.
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        Ok(self.numbers().to_json())
+    }
+
+    /// The figure's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        Ok(self.numbers().to_csv())
     }
 
     /// The rows measured so far, with eps ||w'||_1 at the state's eps: JSON.

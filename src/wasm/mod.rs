@@ -29,6 +29,13 @@ pub(crate) fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A poster as PNG bytes, or its error as a `JsError`.
+pub(crate) fn png_bytes(
+    canvas: Result<crate::render::raster::Canvas, String>,
+) -> Result<Vec<u8>, JsError> {
+    canvas.and_then(|c| c.to_png()).map_err(js_error)
+}
+
 /// What a lenient link reader dropped, as a JSON list of messages.
 pub(crate) fn dropped_json(dropped: &[crate::params::ParamError]) -> String {
     let list: Vec<String> = dropped.iter().map(|e| e.to_string()).collect();

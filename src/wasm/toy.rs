@@ -4,6 +4,7 @@ use super::js_error;
 use crate::bench;
 use crate::demos::toy::{ToyLab, ToyParams};
 use crate::params;
+use crate::render::poster;
 use wasm_bindgen::prelude::*;
 
 /// The largest decision map the binding renders, in pixels per side.
@@ -178,6 +179,23 @@ impl ToyDemo {
     /// DeepFool and FGSM from the state's point as JSON (`null` without a point).
     pub fn attack_json(&self) -> String {
         serde_json::to_string(&self.lab.attack()).unwrap_or_else(|_| "null".into())
+    }
+
+    /// The figure of the current state as a poster, PNG bytes (see
+    /// [`crate::render::poster::toy`]); `font` is the bytes of `www/fonts/DejaVuSans.ttf`,
+    /// `scale` 0.5 to 6 (2 for exports).
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        super::png_bytes(poster::toy::poster(&self.lab, font, scale))
+    }
+
+    /// The figure's numbers as JSON (see [`crate::render::numbers`]).
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        Ok(poster::toy::numbers(&self.lab).to_json())
+    }
+
+    /// The figure's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        Ok(poster::toy::numbers(&self.lab).to_csv())
     }
 
     /// Attacks the point clicked at (x, y): the nearest training point within `radius`, or

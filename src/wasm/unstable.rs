@@ -24,6 +24,7 @@ use crate::params;
 use crate::recon::metrics::psnr;
 use crate::render::images::{diverging_rgba, diverging_scale};
 use crate::render::mri::grey_scaled_rgba;
+use crate::render::poster;
 use ndarray::Array1;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -512,6 +513,37 @@ impl UnstableDemo {
             "history": t.history().iter().map(|h| num(h.amplification)).collect::<Vec<_>>(),
         })
         .to_string())
+    }
+
+    /// The poster state of the finished test of the current state.
+    fn poster_state(&self) -> Result<poster::unstable::UnstableState<'_>, JsError> {
+        let job = self.finished_test()?;
+        let summary = job
+            .summary
+            .as_ref()
+            .ok_or_else(|| JsError::new("the instability test has no summary"))?;
+        Ok(poster::unstable::UnstableState {
+            params: &job.params,
+            case: &job.case,
+            test: &job.test,
+            summary,
+        })
+    }
+
+    /// The figure of the finished instability test of the current state as a poster, PNG
+    /// bytes; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6.
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        super::png_bytes(poster::unstable::poster(&self.poster_state()?, font, scale))
+    }
+
+    /// The test's numbers as JSON.
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        Ok(poster::unstable::numbers(&self.poster_state()?).to_json())
+    }
+
+    /// The test's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        Ok(poster::unstable::numbers(&self.poster_state()?).to_csv())
     }
 
     /// RGBA pixels of the test's pictures: "truth" (x), "clean" (|Psi(A x + e)|), and for

@@ -6,6 +6,7 @@
 
 mod args;
 mod attack;
+mod figures;
 mod instability;
 mod output;
 mod recon;
@@ -32,6 +33,7 @@ USAGE:
     barriers-lab instability --method net|firenet|tv|cs-wavelet|adjoint --image family:9001 --budget 0.03 --iters 100 [--model-file FILE] [--json] [--out DIR]
     barriers-lab samples [--rates 0.05,0.1,..] [--images N] [--json]
     barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
+    barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
     barriers-lab help [COMMAND]
 
 toy: decision boundaries of a 2-D classifier, attacked by DeepFool and FGSM.
@@ -79,6 +81,11 @@ tradeoff: the stability-accuracy trade-off: for FIRENET with fewer or more resta
     wavelet square-root LASSO with smaller or larger lambda and the network (and --checkpoint),
     mean PSNR on clean held-out images against the worst amplification found.
 
+figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
+    its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the
+    pages compute them; --link NAME=QUERY draws a demo at a page link's state. Demos: toy,
+    attacks, universal, dimension, mri, unstable.
+
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
 EXAMPLE:
@@ -104,6 +111,7 @@ fn main() -> ExitCode {
             "instability" => Some(instability::help()),
             "samples" => Some(instability::samples_help()),
             "tradeoff" => Some(instability::tradeoff_help()),
+            "figures" => Some(figures::help()),
             _ => None,
         }
     };
@@ -123,6 +131,7 @@ fn main() -> ExitCode {
         Some("instability") => instability::run(rest),
         Some("samples") => instability::run_samples(rest),
         Some("tradeoff") => instability::run_tradeoff(rest),
+        Some("figures") => figures::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",

@@ -1,0 +1,294 @@
+//! `barriers-lab figures`: every demo's poster (PNG) and numbers (JSON and CSV), computed from
+//! the shipped data and models by the same code the pages' workers call, at the pages' default
+//! state or a page link's (read leniently, as the pages read links).
+
+use crate::args::UsageError;
+use crate::output::create_dir;
+use barriers_lab::data::images::{load, shipped_data_dir, split};
+use barriers_lab::data::mri::load_slices;
+use barriers_lab::demos::attacks::{AttackParams, AttackRun};
+use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
+use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
+use barriers_lab::demos::toy::{ToyLab, ToyParams};
+use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
+use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams};
+use barriers_lab::models::{model_file_name, ImageModel};
+use barriers_lab::nn::io::from_bytes;
+use barriers_lab::nn::Network;
+use barriers_lab::params::{self, Params};
+use barriers_lab::render::numbers::Numbers;
+use barriers_lab::render::poster::{self, attacks, dimension, mri, toy, universal};
+use barriers_lab::render::raster::Canvas;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The font the posters are drawn in (the pages fetch the same file).
+const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
+
+pub const DEMOS: [&str; 6] = [
+    "toy",
+    "attacks",
+    "universal",
+    "dimension",
+    "mri",
+    "unstable",
+];
+
+pub fn help() -> String {
+    "barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
+
+Writes DIR/NAME.png (the demo's figure as a poster), DIR/NAME.json and DIR/NAME.csv (its
+numbers) for every demo named (default: all six: toy, attacks, universal, dimension, mri,
+unstable), at the page's default state, computed from the shipped files in www/.
+    --out DIR          the folder to write into (created if missing)
+    --demo NAME        one demo (repeatable)
+    --scale S          pixels per layout unit, 0.5 to 6 (default 2: body text 26 px)
+    --link NAME=QUERY  render NAME at a page link's state (the part after '#'; read leniently
+                       as the page reads it: keys it cannot read are dropped with a warning)
+                       (repeatable; also selects NAME)
+"
+    .into()
+}
+
+pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
+    let mut out = None;
+    let mut demos: Vec<String> = Vec::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut scale = 2.0;
+    let mut it = argv.iter();
+    while let Some(arg) = it.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k, Some(v.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| UsageError(format!("{key} needs a value")))
+        };
+        match key {
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--demo" => {
+                let d = value()?;
+                if !DEMOS.contains(&d.as_str()) {
+                    return Err(UsageError(format!(
+                        "--demo: expected one of {}, got '{d}'",
+                        DEMOS.join(", ")
+                    )));
+                }
+                demos.push(d);
+            }
+            "--scale" => {
+                let v = value()?;
+                scale = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (poster::MIN_SCALE..=poster::MAX_SCALE).contains(s))
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "--scale: expected a number from {} to {}, got '{v}'",
+                            poster::MIN_SCALE,
+                            poster::MAX_SCALE
+                        ))
+                    })?;
+            }
+            "--link" => {
+                let v = value()?;
+                let (name, query) = v
+                    .split_once('=')
+                    .ok_or_else(|| UsageError(format!("--link: expected NAME=QUERY, got '{v}'")))?;
+                if !DEMOS.contains(&name) {
+                    return Err(UsageError(format!(
+                        "--link: expected one of {} before '=', got '{name}'",
+                        DEMOS.join(", ")
+                    )));
+                }
+                links.push((name.to_owned(), query.trim_start_matches('#').to_owned()));
+            }
+            other => return Err(UsageError(format!("unexpected argument '{other}'"))),
+        }
+    }
+    let out = out.ok_or_else(|| UsageError("--out DIR is needed".into()))?;
+    for (name, _) in &links {
+        if !demos.contains(name) {
+            demos.push(name.clone());
+        }
+    }
+    if demos.is_empty() {
+        demos = DEMOS.iter().map(|d| (*d).to_owned()).collect();
+    }
+    demos.sort_by_key(|d| DEMOS.iter().position(|x| x == d));
+    demos.dedup();
+    Ok(write_all(&out, &demos, &links, scale))
+}
+
+fn write_all(
+    out: &Path,
+    demos: &[String],
+    links: &[(String, String)],
+    scale: f64,
+) -> Result<(), String> {
+    create_dir(out)?;
+    let all = Instant::now();
+    for d in demos {
+        let t0 = Instant::now();
+        let query = links
+            .iter()
+            .rev()
+            .find(|(n, _)| n == d)
+            .map_or("", |(_, q)| q.as_str());
+        let (canvas, numbers) = render(d, query, scale)?;
+        let write = |ext: &str, bytes: &[u8]| {
+            let path = out.join(format!("{d}.{ext}"));
+            std::fs::write(&path, bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        write("png", &canvas.to_png()?)?;
+        write("json", numbers.to_json().as_bytes())?;
+        write("csv", numbers.to_csv().as_bytes())?;
+        println!(
+            "{d}: {} x {} px, {} metrics, {:.2} s",
+            canvas.width,
+            canvas.height,
+            numbers.metrics.0.len(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "figures: {} ({:.2} s in all)",
+        out.display(),
+        all.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A page link's state, read as the page reads it; what it drops is reported on stderr.
+fn state<P: Params>(demo: &str, query: &str) -> P {
+    let (p, dropped) = params::from_query_lenient::<P>(query);
+    for e in dropped {
+        eprintln!("barriers-lab: --link {demo}: dropped {e}");
+    }
+    p
+}
+
+fn models_dir() -> PathBuf {
+    shipped_data_dir()
+        .parent()
+        .map(|d| d.join("models"))
+        .unwrap_or_default()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn shipped_net(
+    data: barriers_lab::data::images::ImageDataset,
+    m: ImageModel,
+) -> Result<Network, String> {
+    let path = models_dir().join(model_file_name(data, m));
+    Ok(from_bytes(&read(&path)?)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .0)
+}
+
+/// Computes one demo's state as its page's worker does and draws it.
+fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), String> {
+    match demo {
+        "toy" => {
+            let mut lab = ToyLab::new(state::<ToyParams>(demo, query));
+            lab.train_to_target(usize::MAX);
+            Ok((toy::poster(&lab, FONT, scale)?, toy::numbers(&lab)))
+        }
+        "attacks" => {
+            let p = state::<AttackParams>(demo, query);
+            let (_, test) = split(&load(p.data, &shipped_data_dir())?);
+            let net = shipped_net(p.data, p.model)?;
+            let (x, true_label) = p.input(&test)?;
+            let run = AttackRun::new(&net, x.view(), true_label, &p);
+            let s = attacks::AttackState {
+                params: &p,
+                x: x.view(),
+                true_label,
+                run: &run,
+            };
+            Ok((attacks::poster(&s, FONT, scale)?, attacks::numbers(&s)))
+        }
+        "universal" => {
+            let p = state::<UniversalParams>(demo, query);
+            let (train, test) = split(&load(p.data, &shipped_data_dir())?);
+            let nets: Vec<(ImageModel, Network)> = ImageModel::ALL
+                .iter()
+                .map(|&m| shipped_net(p.data, m).map(|n| (m, n)))
+                .collect::<Result<_, _>>()?;
+            let refs: Vec<(ImageModel, &Network)> = nets.iter().map(|(m, n)| (*m, n)).collect();
+            let shipped =
+                match std::fs::read(models_dir().join(ShippedPerturbation::file_name(p.data))) {
+                    Ok(bytes) => ShippedPerturbation::from_bytes(&bytes)?,
+                    Err(_) => Vec::new(),
+                };
+            let mut job = UniversalJob::new(p.clone(), &refs, Some(&train), test.len(), &shipped)?;
+            while !job.done() {
+                job.step(&test, 200);
+            }
+            let source = refs
+                .iter()
+                .find(|(m, _)| *m == p.model)
+                .map(|(_, n)| *n)
+                .ok_or("the source model is not loaded")?;
+            let s = universal::UniversalState::of(&p, &job, &test, source, universal::EXAMPLES);
+            Ok((universal::poster(&s, FONT, scale)?, universal::numbers(&s)))
+        }
+        "dimension" => {
+            let p = state::<DimensionParams>(demo, query);
+            let (train, test) = split(&load(p.data, &shipped_data_dir())?);
+            let shipped = match std::fs::read(models_dir().join(DimensionModels::file_name(p.data)))
+            {
+                Ok(bytes) => Some(DimensionModels::from_bytes(&bytes)?),
+                Err(_) => None,
+            };
+            let mut job = DimensionJob::new(p.clone(), shipped.as_ref());
+            while !job.done() {
+                job.step(Some(&train), &test);
+            }
+            let given = job.uses_given();
+            Ok((
+                dimension::poster(&p, &job.rows, given, FONT, scale)?,
+                dimension::numbers(&p, &job.rows, given),
+            ))
+        }
+        "mri" => {
+            let p = state::<MriParams>(demo, query);
+            let mut images = MriImages::default();
+            for side in images.missing(&p) {
+                images.slices.push(load_slices(side, &shipped_data_dir())?);
+            }
+            let mut exp = MriExperiment::new(p, &images)?;
+            exp.run();
+            Ok((mri::poster(&exp, FONT, scale)?, mri::numbers(&exp)))
+        }
+        "unstable" => {
+            let p = state::<UnstableParams>(demo, query);
+            let setting = Setting::from_bytes(&read(&models_dir().join("recon-net.brn"))?)?;
+            let slices = crate::instability::slices_for(&setting)?;
+            let case = Case::family(&setting, &slices, p.image_seed, p.noise)?;
+            let mut test = unstable::start(&setting, &case, p.method, &p)?;
+            while !test.done() {
+                test.step();
+            }
+            let summary = unstable::summarise(&case, p.method, &test.report())?;
+            let s = poster::unstable::UnstableState {
+                params: &p,
+                case: &case,
+                test: &test,
+                summary: &summary,
+            };
+            Ok((
+                poster::unstable::poster(&s, FONT, scale)?,
+                poster::unstable::numbers(&s),
+            ))
+        }
+        other => Err(format!("unknown demo '{other}'")),
+    }
+}
