@@ -3,7 +3,8 @@
 // navigation to its complete default figure, the response to its main control (to the first
 // frame of the new figure, and to the complete one), and the peak WebAssembly memory of its
 // worker (memory only grows, so its size at the end is its peak). Part of `npm run bench`;
-// alone: `node scripts/bench-pages.mjs [ROUNDS]`.
+// alone: `node scripts/bench-pages.mjs [ROUNDS] [deck]` (deck: the lecture deck only).
+// The lecture deck: the time to its first slide, and from a key to each slide's figure.
 import { chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -103,6 +104,68 @@ export async function benchPages(browser, base, rounds = 3, log = console.log) {
   return out;
 }
 
+/**
+ * The lecture deck, once: navigation to its first slide shown, then the arrow key pressed
+ * until each demo slide is shown (past its fragments), timed from the key that shows the
+ * slide to its demo's complete figure.
+ */
+async function deckOnce(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const t0 = Date.now();
+  await page.goto(`${base}/slides/index.html`);
+  await page.waitForFunction(() => document.documentElement.dataset.deckReady === 'true' && document.querySelector('.reveal .slides > section.present'));
+  const open = Date.now() - t0;
+  const slides = await page.locator('.reveal .slides > section').count();
+  const shown = [];
+  for (let i = 1; i < slides; i++) {
+    // Past the fragments of slide i - 1, to slide i.
+    let t = 0;
+    while ((await page.evaluate(() => /** @type {any} */ (window).deck.getIndices().h)) < i) {
+      t = Date.now();
+      await page.keyboard.press('ArrowRight');
+    }
+    const frame = await page.locator('.reveal .slides > section.present iframe.lab-demo').elementHandle().then((h) => h?.contentFrame()).catch(() => null);
+    if (!frame) continue;
+    await frame.waitForFunction(
+      () => {
+        const d = document.getElementById('demo')?.dataset;
+        return !!d && d.query !== undefined && d.drawn === d.query && d.busy !== 'true';
+      },
+      null,
+      { timeout: 120_000, polling: 16 },
+    );
+    shown.push({ slide: i, page: await frame.evaluate(() => document.body.dataset.page), ms: Date.now() - t });
+  }
+  await context.close();
+  return { open, shown };
+}
+
+/** The deck `rounds` times: medians of the time to open it and to show each slide's figure. */
+export async function benchDeck(browser, base, rounds = 3, log = console.log) {
+  const runs = [];
+  for (let i = 0; i < rounds; i++) runs.push(await deckOnce(browser, base));
+  const slides = runs[0].shown.map((s, j) => {
+    const ms = runs.map((r) => r.shown[j].ms);
+    return { slide: s.slide, page: s.page, figure_ms: median(ms), range_ms: [Math.min(...ms), Math.max(...ms)] };
+  });
+  const opens = runs.map((r) => r.open);
+  const out = { open_ms: median(opens), open_range_ms: [Math.min(...opens), Math.max(...opens)], slides };
+  log(`deck: first slide ${out.open_ms} ms; slide to figure ${slides.map((s) => `${s.slide} ${s.page} ${s.figure_ms} ms`).join(', ')}`);
+  return out;
+}
+
+/** Markdown table of the deck timings. */
+export function deckTable(deck, rounds) {
+  return [
+    `The lecture deck (slides/index.html) at 1280 x 720, medians of ${rounds} runs (range in brackets): navigation to its first slide ${deck.open_ms} ms (${deck.open_range_ms.join('-')}); for each demo slide, the arrow key that shows it to its demo's complete figure (the demos of the next two slides are loaded ahead and wait, suspended).`,
+    '',
+    '| slide | demo | figure (ms) |',
+    '|---:|---|---:|',
+    ...deck.slides.map((s) => `| ${s.slide} | ${s.page} | ${s.figure_ms} (${s.range_ms.join('-')}) |`),
+  ].join('\n');
+}
+
 /** Markdown table of the page timings. */
 export function pagesTable(rows, rounds) {
   const ms = (v) => v.toFixed(0);
@@ -129,7 +192,9 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   });
   try {
     await new Promise((r) => setTimeout(r, 400));
-    console.log(`\n${pagesTable(await benchPages(browser, `http://127.0.0.1:${PORT}`, rounds), rounds)}`);
+    const base = `http://127.0.0.1:${PORT}`;
+    if (process.argv[3] !== 'deck') console.log(`\n${pagesTable(await benchPages(browser, base, rounds), rounds)}`);
+    console.log(`\n${deckTable(await benchDeck(browser, base, rounds), rounds)}`);
   } finally {
     await browser.close();
     server.kill();

@@ -5,12 +5,14 @@ import { chromium } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchPages, pagesTable } from './bench-pages.mjs';
+import { benchDeck, benchPages, deckTable, pagesTable } from './bench-pages.mjs';
 
 const PORT = 8093;
 const SAMPLES = 31;
 /** Rounds of the page timings (each demo loaded and its main control moved once per round). */
 const PAGE_ROUNDS = 5;
+/** Runs through the lecture deck. */
+const DECK_ROUNDS = 3;
 /** `npm run bench -- NAME` times only the kernels whose name contains NAME (and writes no files). */
 const ONLY = process.argv[2] || '';
 
@@ -23,6 +25,8 @@ let browser;
 let chromiumResults;
 let version;
 let pages = [];
+/** @type {any} */
+let deck = null;
 try {
   await new Promise((r) => setTimeout(r, 500));
   browser = await chromium.launch({
@@ -41,6 +45,8 @@ try {
   if (!ONLY) {
     console.log('bench: the pages (first figure, main control, memory)…');
     pages = await benchPages(browser, `http://127.0.0.1:${PORT}`, PAGE_ROUNDS);
+    console.log('bench: the lecture deck (first slide, each slide to its figure)…');
+    deck = await benchDeck(browser, `http://127.0.0.1:${PORT}`, DECK_ROUNDS);
   }
 } finally {
   if (browser) await browser.close();
@@ -69,8 +75,8 @@ mkdirSync('bench', { recursive: true });
 const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 writeFileSync(
   'bench/results.json',
-  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows, pages }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows, pages, deck }, null, 2) + '\n',
 );
-const both = `${table}\n\n${pagesTable(pages, PAGE_ROUNDS)}`;
+const both = `${table}\n\n${pagesTable(pages, PAGE_ROUNDS)}\n\n${deckTable(deck, DECK_ROUNDS)}`;
 writeFileSync('bench/results.md', both + '\n');
 console.log(`\n${both}\n\nbench: wrote bench/results.json and bench/results.md`);

@@ -6,6 +6,8 @@
 // A page's HTML holds only its own parts: <body data-page="NAME">, <main id="demo"> with a
 // <section class="figure"> and a <section class="side">, and its <footer>.
 
+import { listenForDeck, mergeQuery } from './slide-protocol.js';
+
 /** @param {string} id */
 export const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -19,11 +21,14 @@ export const DEMOS = [
   { page: 'unstable', title: 'The unstable network: accuracy against stability', short: 'The unstable network' },
 ];
 
-/** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`. */
-export const FRAME_KEYS = ['embed', 'projector'];
+/** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`, and
+ *  `?paused=1` (in a slide deck: compute nothing until the slide is shown). */
+export const FRAME_KEYS = ['embed', 'projector', 'paused'];
 const search = new URLSearchParams(location.search);
 /** ?embed=1: no page chrome, sized to its frame (an iframe in a slide). */
 export const embed = search.get('embed') === '1';
+/** The page's slide deck, if it is embedded in one (see slide-protocol.js). */
+const inDeck = window.parent !== window;
 /** Below this width an embedded page keeps its controls in a drawer. */
 const DRAWER_BELOW = 1100;
 
@@ -36,6 +41,7 @@ export const ERROR_PREFIX = {
   click: 'That point cannot be attacked: ',
   drawing: 'That drawing cannot be used: ',
   internal: 'The computation stopped: ',
+  export: 'The export failed: ',
 };
 
 /** @param {string} tag @param {Record<string, string>} [attrs] @param {(Node|string)[]} [children] */
@@ -120,6 +126,15 @@ function buildFrame() {
   );
   side.append(
     el('div', { class: 'panel state' }, [
+      el('h2', {}, ['Export']),
+      el('p', { class: 'small' }, ['The figure as a picture at twice its size, its numbers as a table (CSV) or as JSON.']),
+      el('div', { class: 'buttons' }, [
+        el('button', { type: 'button', id: 'export-png', 'data-export': 'png' }, ['Figure (PNG)']),
+        el('button', { type: 'button', id: 'export-csv', 'data-export': 'csv' }, ['Numbers (CSV)']),
+        el('button', { type: 'button', id: 'export-json', 'data-export': 'json' }, ['Numbers (JSON)']),
+      ]),
+    ]),
+    el('div', { class: 'panel state' }, [
       el('h2', {}, ['State']),
       el('p', { class: 'small' }, [side.dataset.stateNote || 'The link in the address bar holds the whole figure.']),
       el('div', { class: 'buttons' }, [
@@ -138,6 +153,7 @@ function buildFrame() {
   // before the demo is used).
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape' && body.classList.contains('drawer-open')) {
+      ev.preventDefault();
       openDrawer(false);
       $('drawer-toggle').focus();
     }
@@ -150,6 +166,8 @@ function buildFrame() {
   });
   layout();
   window.addEventListener('resize', layout);
+  // After the drawer's Escape, so that the first Escape closes an open drawer.
+  listenToDeck();
 }
 
 function projectorButton(id) {
@@ -327,7 +345,9 @@ export function blit(canvas, rgba, side) {
 export function connect(workerUrl, handlers, fileName, state) {
   const worker = new Worker(workerUrl, { type: 'module' });
   const link = new Link();
-  const send = (msg) => worker.postMessage(msg);
+  /** Messages held back while the demo's slide is not shown (see slide-protocol.js). */
+  const held = [];
+  const send = (msg) => (deck.suspended && msg.type !== 'cancel' ? held.push(msg) : worker.postMessage(msg));
   /** A change made by the student: it also releases a kept bad link. */
   const change = (changes) => {
     link.keep = false;
@@ -343,6 +363,21 @@ export function connect(workerUrl, handlers, fileName, state) {
           hideError();
           send({ type: 'load', query: q });
         });
+        deck.attach({
+          suspend() {
+            worker.postMessage({ type: 'suspend' });
+          },
+          resume() {
+            worker.postMessage({ type: 'resume' });
+            for (const m of held.splice(0)) worker.postMessage(m);
+          },
+          link(q) {
+            link.keep = false;
+            hideError();
+            history.replaceState(null, '', `${location.pathname}${location.search}#${q}`);
+            send({ type: 'load', query: q });
+          },
+        });
         break;
       case 'progress':
         showProgress(msg.done, msg.total, msg.what);
@@ -354,6 +389,12 @@ export function connect(workerUrl, handlers, fileName, state) {
         if (msg.source === 'link' || msg.source === 'link-edit') link.keep = true;
         showError(msg.source, msg.message);
         break;
+      case 'exported': {
+        const page = document.body.dataset.page || 'figure';
+        if (msg.what === 'png') saveBytes(new Blob([msg.bytes], { type: 'image/png' }), `${page}-figure.png`);
+        else saveBytes(new Blob([msg.text], { type: msg.what === 'csv' ? 'text/csv' : 'application/json' }), `${page}-numbers.${msg.what}`);
+        break;
+      }
       default:
         handlers[msg.type]?.(msg);
     }
@@ -363,6 +404,9 @@ export function connect(workerUrl, handlers, fileName, state) {
   // the page builds its controls.
   send({ type: 'load', query: link.current(), first: true });
   $('cancel').addEventListener('click', () => send({ type: 'cancel' }));
+  for (const b of document.querySelectorAll('[data-export]')) {
+    b.addEventListener('click', () => send({ type: 'export', what: /** @type {HTMLElement} */ (b).dataset.export }));
+  }
   $('save').addEventListener('click', () => state() && saveJson(state(), fileName));
   $('load').addEventListener('change', async (ev) => {
     try {
@@ -389,6 +433,72 @@ export function shown(link, query) {
   demo.dataset.query = query;
   demo.dataset.drawn = query;
   demo.dataset.frame = query;
+  deck.tell?.drawn(document.body.dataset.page, query);
+}
+
+// ------------------------------------------------------------------------- the slide deck
+
+/**
+ * The page's end of the slide protocol (slide-protocol.js): a deck suspends and resumes the
+ * demo, gives it a link, changes some keys, resets it, and presses its main buttons (those
+ * marked data-deck="run" and "step"). Messages that come before the worker is up take effect
+ * once it is (a suspension at once: nothing is sent to a suspended worker).
+ */
+const deck = {
+  /** Nothing goes to the worker while suspended; with ?paused=1 a demo in a deck starts so. */
+  suspended: inDeck && search.get('paused') === '1',
+  /** @type {{suspend(): void, resume(): void, link(q: string): void} | null} */
+  to: null,
+  /** A link that came before the worker was up. */
+  pendingLink: /** @type {string|null} */ (null),
+  /** @type {{ready(page: string): void, drawn(page: string, query: string): void} | null} */
+  tell: null,
+  /** Connects the protocol to the page's worker (once it is up). */
+  attach(to) {
+    this.to = to;
+    // Resumed before the worker was up: what was held back goes now.
+    if (!this.suspended) to.resume();
+    if (this.pendingLink !== null) to.link(this.pendingLink);
+    this.pendingLink = null;
+    this.mark();
+    this.tell?.ready(document.body.dataset.page);
+  },
+  mark() {
+    const demo = document.getElementById('demo');
+    if (demo) demo.dataset.paused = String(this.suspended);
+  },
+  suspend() {
+    if (this.suspended) return;
+    this.suspended = true;
+    this.mark();
+    this.to?.suspend();
+  },
+  resume() {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.mark();
+    this.to?.resume();
+  },
+  link(q) {
+    if (this.to) this.to.link(q);
+    else this.pendingLink = q;
+  },
+  current() {
+    return this.pendingLink ?? document.getElementById('demo')?.dataset.query ?? location.hash.slice(1);
+  },
+};
+
+function listenToDeck() {
+  deck.mark();
+  deck.tell = listenForDeck({
+    suspend: () => deck.suspend(),
+    resume: () => deck.resume(),
+    link: (q) => deck.link(q),
+    set: (q) => deck.link(mergeQuery(deck.current(), q)),
+    reset: () => deck.link(''),
+    run: () => /** @type {HTMLElement|null} */ (document.querySelector('[data-deck=run]'))?.click(),
+    step: () => /** @type {HTMLElement|null} */ (document.querySelector('[data-deck=step]'))?.click(),
+  });
 }
 
 /**

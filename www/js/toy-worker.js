@@ -3,7 +3,7 @@
 // posts frames for the page to draw. It does no math itself.
 
 import init, { ToyDemo } from '../pkg/barriers_lab.js';
-import { exposeMemory } from './worker-common.js';
+import { awake, exportFigure, exposeMemory, suspend } from './worker-common.js';
 
 /** Side of the decision map in pixels (the benchmark's size). */
 const MAP_SIZE = 200;
@@ -81,6 +81,7 @@ async function pump() {
         mapDirty = true;
         post({ type: 'progress', done: demo.epochs_done() - runStart, total: runTotal, what: 'Training, epoch' });
         await sleep(0);
+        await awake();
       } else {
         const t0 = performance.now();
         let n = 0;
@@ -91,6 +92,7 @@ async function pump() {
         mapDirty = true;
         sendFrame();
         await sleep(16);
+        await awake();
       }
     }
   } catch (e) {
@@ -128,6 +130,8 @@ const early = [];
 self.onmessage = (ev) => (started ? handle(ev.data) : early.push(ev.data));
 
 function handle(msg) {
+  // The slide protocol: while the page's slide is not shown, training waits.
+  if (msg.type === 'suspend' || msg.type === 'resume') return suspend(msg.type === 'suspend');
   if (!demo && msg.type !== 'load') return;
   switch (msg.type) {
     case 'load': // a link: every key it can read is kept, what it drops is named
@@ -173,6 +177,9 @@ function handle(msg) {
     case 'cancel':
       playing = false;
       demo.settle();
+      break;
+    case 'export': // the figure as PNG, the numbers as CSV or JSON
+      exportFigure(demo, msg);
       break;
     default:
       post({ type: 'error', source: 'internal', message: `unknown message ${msg.type}` });

@@ -72,6 +72,22 @@ export async function ensureLoaded(demo) {
   if (needs.length) post({ type: 'progress', done: 0, total: 0 });
 }
 
+/** While the page's slide is not shown (the slide protocol), jobs and recomputations wait. */
+let suspended = false;
+/** @type {(() => void)[]} */
+const waiting = [];
+
+/** Suspends (true) or resumes (false) every job of this worker at its next step. */
+export function suspend(on) {
+  suspended = on;
+  if (!on) for (const go of waiting.splice(0)) go();
+}
+
+/** Resolves at once, or when the worker is resumed if it is suspended. */
+export function awake() {
+  return suspended ? new Promise((resolve) => waiting.push(() => resolve(undefined))) : Promise.resolve();
+}
+
 /** Bumped by a cancel: every job started before it stops at its next step. */
 let cancels = 0;
 /** Jobs running now (the progress bar hides only when the last one ends). */
@@ -96,6 +112,9 @@ export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
   running++;
   try {
     for (;;) {
+      // A suspended worker (its slide not shown) does no step, not even a job's first.
+      await awake();
+      if (cancels !== started || stop?.()) return false;
       const t0 = performance.now();
       let done, total, finished;
       do {
@@ -129,6 +148,7 @@ export function refresher(compute, onError) {
     running = true;
     try {
       while (dirty) {
+        await awake();
         dirty = false;
         await compute(stale);
         await sleep(0);
@@ -139,6 +159,29 @@ export function refresher(compute, onError) {
       running = false;
     }
   };
+}
+
+/**
+ * Answers the page's 'export' message: the figure of the demo's current state as a PNG at
+ * twice its size (drawn by the same Rust code as `barriers-lab figures`, with the font the
+ * lab ships, fetched on the first export), or its numbers as CSV or JSON.
+ * @param {any} demo a demo object of the wasm module
+ * @param {{what: 'png'|'csv'|'json'}} msg
+ */
+export async function exportFigure(demo, msg) {
+  try {
+    if (msg.what === 'png') {
+      const font = await fetchBytes('../fonts/DejaVuSans.ttf', false);
+      const bytes = demo.poster_png(font, 2);
+      post({ type: 'exported', what: 'png', bytes }, [bytes.buffer]);
+    } else if (msg.what === 'csv') {
+      post({ type: 'exported', what: 'csv', text: demo.numbers_csv() });
+    } else {
+      post({ type: 'exported', what: 'json', text: demo.numbers_json() });
+    }
+  } catch (e) {
+    post({ type: 'error', source: 'export', message: message(e) });
+  }
 }
 
 /**
@@ -187,6 +230,13 @@ export function serve({ init, make, schema, compute, handlers = {}, cancelOnChan
         break;
       case 'cancel':
         cancelJob();
+        break;
+      case 'suspend':
+      case 'resume':
+        suspend(msg.type === 'suspend');
+        break;
+      case 'export':
+        exportFigure(demo, msg);
         break;
       default:
         if (handlers[msg.type]) handlers[msg.type](msg, demo, { apply, refresh });
