@@ -2,7 +2,9 @@
 # Builds the lab.
 #
 #   scripts/build.sh wasm   the WebAssembly module in release, its JavaScript glue
-#                           (wasm-bindgen --target web) and wasm-opt -O, into www/pkg/
+#                           (wasm-bindgen --target web) and wasm-opt -O, into www/pkg/;
+#                           reveal.js for the deck, from node_modules into slides/vendor/;
+#                           the posters (barriers-lab figures) into www/posters/
 #   scripts/build.sh dist   the above, then a self-contained static folder dist/ that
 #                           works from any static host under any sub-path
 set -euo pipefail
@@ -17,12 +19,33 @@ build_wasm() {
   echo "build: www/pkg/barriers_lab_bg.wasm $(wc -c < www/pkg/barriers_lab_bg.wasm) bytes"
 }
 
+# reveal.js from npm, next to the deck (no CDN): the ES module, its styles and the white
+# theme (its fonts are inside the CSS), with its licence.
+build_vendor() {
+  local from=node_modules/reveal.js
+  mkdir -p slides/vendor/reveal/theme
+  cp "$from/dist/reveal.mjs" "$from/dist/reveal.css" "$from/dist/reset.css" "$from/LICENSE" slides/vendor/reveal/
+  cp "$from/dist/theme/white.css" slides/vendor/reveal/theme/
+}
+
+# Every demo's default figure as a PNG at 2x, with its numbers (JSON, CSV), made by the lab
+# itself: the index's thumbnails, and the deck's slides when printed or without WebAssembly.
+build_posters() {
+  local lab=(cargo run --quiet --locked --bin barriers-lab --)
+  "${lab[@]}" figures --out www/posters
+  # Deck slides that show a demo in another state have posters of that state (the slide's
+  # link with its last fragment shown).
+  "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.07'
+}
+
 build_dist() {
   rm -rf dist
   mkdir -p dist/www/pkg
   cp index.html dist/
-  cp -r www/css www/js www/data www/models dist/www/
+  cp -r www/css www/js www/data www/models www/fonts www/posters dist/www/
   cp www/*.html dist/www/
+  mkdir -p dist/slides
+  cp -r slides/index.html slides/deck.js slides/deck.css slides/vendor dist/slides/
   cp www/pkg/barriers_lab.js www/pkg/barriers_lab_bg.wasm dist/www/pkg/
   # The benchmark page is for developers, not for lecture websites.
   rm -f dist/www/bench.html dist/www/js/bench.js
@@ -31,7 +54,7 @@ build_dist() {
 }
 
 case "${1:-}" in
-  wasm) build_wasm ;;
-  dist) build_wasm; build_dist ;;
+  wasm) build_wasm; build_vendor; build_posters ;;
+  dist) build_wasm; build_vendor; build_posters; build_dist ;;
   *) echo "usage: scripts/build.sh wasm|dist" >&2; exit 2 ;;
 esac

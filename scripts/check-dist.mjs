@@ -17,7 +17,7 @@ const files = [];
 
 const problems = [];
 const patterns = [
-  /(?:src|href)\s*=\s*"([^"]*)"/g, // HTML attributes
+  /(?:src|href|poster)\s*=\s*"([^"]*)"/g, // HTML attributes (and the deck's data-poster)
   /url\(\s*['"]?([^'")]*)['"]?\s*\)/g, // CSS
   /(?:import|from)\s*\(?\s*'([^']*)'/g, // ES module imports
   /new URL\(\s*'([^']*)'/g, // worker and asset URLs
