@@ -33,6 +33,8 @@ build_vendor() {
 build_posters() {
   local lab=(cargo run --quiet --locked --bin barriers-lab --)
   "${lab[@]}" figures --out www/posters
+  # The index's thumbnails: the same posters at a quarter of the width (500 px).
+  "${lab[@]}" figures --out www/posters/thumbs --scale 0.5
   # Deck slides that show a demo in another state have posters of that state (the slide's
   # link with its last fragment shown).
   "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.07'
