@@ -195,3 +195,16 @@ test('printed (?print-pdf), every demo slide shows its poster and no demo is loa
     expect(box && box.width > 200 && box.height > 100, `poster ${i} is shown`).toBe(true);
   }
 });
+
+test('without WebAssembly, the deck shows the posters instead of the demos', async ({ page }) => {
+  await page.addInitScript(() => {
+    // A browser without WebAssembly (some locked-down machines): the frames see none either.
+    delete (/** @type {any} */ (window)).WebAssembly;
+  });
+  await openDeck(page, '#/1');
+  await expect(page.locator('html')).toHaveClass(/lab-posters/);
+  expect(await page.locator('.reveal iframe').count()).toBe(0);
+  const poster = page.locator('.reveal .slides > section.present img.lab-poster');
+  await expect.poll(() => poster.evaluate((i) => /** @type {HTMLImageElement} */ (i).naturalWidth)).toBeGreaterThan(0);
+  expect((await poster.boundingBox()).width).toBeGreaterThan(200);
+});
