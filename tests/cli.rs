@@ -174,9 +174,67 @@ fn help_lists_every_option() {
     let out = run(&["help", "toy"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for key in ["--data", "--hidden", "--point", "--eps", "--max_iter"] {
+    // State keys are listed as command lines spell them (with dashes).
+    for key in ["--data", "--hidden", "--point", "--eps", "--max-iter"] {
         assert!(text.contains(key), "{key} missing from help");
     }
+}
+
+#[test]
+fn every_subcommand_answers_help() {
+    for cmd in [
+        "toy",
+        "train",
+        "attack",
+        "ratios",
+        "universal",
+        "dimension",
+        "recon",
+        "train-recon",
+        "instability",
+        "samples",
+        "tradeoff",
+        "figures",
+    ] {
+        let out = run(&[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd} --help");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(cmd), "{cmd} --help names the command: {text}");
+        assert!(
+            text.lines().count() >= 3,
+            "{cmd} --help says more than a line"
+        );
+    }
+}
+
+#[test]
+fn state_keys_take_dashes_or_underscores() {
+    let base = [
+        "instability",
+        "--method",
+        "tv",
+        "--image",
+        "family:9001",
+        "--iters",
+        "3",
+    ];
+    let with = |flag: &str| {
+        let mut a = base.to_vec();
+        a.extend([flag, "5", "--json"]);
+        let mut v = json(&a);
+        v.as_object_mut().unwrap().remove("ms"); // the run's time
+        v
+    };
+    let dashed = with("--attack-seed");
+    let link_style = with("--attack_seed");
+    assert_eq!(dashed, link_style);
+    assert!(dashed["state"].as_str().unwrap().contains("attack_seed=5"));
+    // The default seed gives another perturbation: the flag was read.
+    let mut default = base.to_vec();
+    default.push("--json");
+    assert_ne!(json(&default)["amplification"], dashed["amplification"]);
+    // One key, two spellings: given twice.
+    refuses(&["instability", "--attack-seed", "5", "--attack_seed", "5"]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! Command-line arguments: flags, options, and `--key value` pairs that fill a demo's
-//! validated state exactly as a page link does.
+//! validated state exactly as a page link does. State keys are spelled with dashes on the
+//! command line (`--attack-seed 5`) or as in a link (`--attack_seed 5`).
 
 use barriers_lab::params::{self, ParamError, Params};
 use serde_json::{Map, Value};
@@ -50,10 +51,12 @@ pub fn parse<P: Params>(
         let Some(name) = arg.strip_prefix("--") else {
             return Err(UsageError(format!("unexpected argument '{arg}'")));
         };
-        let (key, inline) = match name.split_once('=') {
+        let (given, inline) = match name.split_once('=') {
             Some((k, v)) => (k, Some(v.to_owned())),
             None => (name, None),
         };
+        let key = canonical::<P>(given, flags, options);
+        let key = key.as_str();
         if flags.contains(&key) {
             parsed.flags.insert(key.to_owned());
             continue;
@@ -93,6 +96,27 @@ pub fn parse<P: Params>(
     Ok((params::from_object(merged)?, parsed))
 }
 
+/// The name a flag is known by: as given if a flag, option or state key has that name,
+/// otherwise with '-' and '_' swapped if that one exists (`--attack-seed` is the state key
+/// `attack_seed`, as command lines spell it; `--attack_seed`, the link's spelling, works too).
+fn canonical<P: Params>(given: &str, flags: &[&str], options: &[&str]) -> String {
+    let known = |k: &str| {
+        k == "params"
+            || flags.contains(&k)
+            || options.contains(&k)
+            || P::SCHEMA.iter().any(|f| f.key == k)
+    };
+    if known(given) {
+        return given.to_owned();
+    }
+    for alt in [given.replace('-', "_"), given.replace('_', "-")] {
+        if known(&alt) {
+            return alt;
+        }
+    }
+    given.to_owned()
+}
+
 /// A demo's options, from its schema, for `barriers-lab help <command>`.
 pub fn help<P: Params>(title: &str) -> String {
     let defaults = serde_json::to_value(P::default()).unwrap_or(Value::Null);
@@ -115,7 +139,8 @@ pub fn help<P: Params>(title: &str) -> String {
             params::Kind::Point { min, max } => format!("x,y in {min}..{max}"),
             params::Kind::Token { max_len } => format!("text, at most {max_len} characters"),
         };
-        s += &format!("    --{:<11} {} [{range}] (default {d})\n", f.key, f.help);
+        let flag = f.key.replace('_', "-");
+        s += &format!("    --{flag:<11} {} [{range}] (default {d})\n", f.help);
     }
     s
 }
