@@ -15,7 +15,8 @@
 //! - [`rng`]: a seeded generator whose stream never changes, so links reproduce figures.
 //! - [`nn`]: networks, losses, optimisers and training, with hand-written gradients.
 //! - [`classifier`]: logits and their vector-Jacobian products, what attacks need.
-//! - [`attacks`]: [`attacks::deepfool`] and [`attacks::fgsm`].
+//! - [`attacks`]: the lecture's attacks: random noise, the fast gradient, DeepFool, FGSM and
+//!   universal perturbations, with their shared line search.
 //! - [`data`]: the data sets (MNIST and co., Colin27 MRI slices, Shepp-Logan).
 //! - [`models`]: the image classifiers (linear, MLP, CNN) and how they are trained.
 //! - [`params`]: one validated state type per demo, through URL, JSON and command line.
@@ -29,7 +30,8 @@
 //!   the perturbation a reconstruction map amplifies most.
 //! - [`kernel_awareness`]: details (nearly) in the kernel of A, and the lower bound
 //!   (||x - x'|| - 2 eta) / delta on the Lipschitz constant of any method accurate on both.
-//! - [`render`]: pixels for the page and the command line's PNG figures.
+//! - [`render`]: pixels for the page, text and plots, and each demo's poster and numbers (the
+//!   command line's `figures` and the pages' exports).
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!
 //! ```

@@ -1,9 +1,17 @@
-//! Adversarial attacks on a [`Classifier`](crate::classifier::Classifier)'s logits.
+//! Adversarial attacks on a [`Classifier`](crate::classifier::Classifier)'s logits, in the
+//! lecture's order: how small a perturbation changes a network's answer.
 //!
-//! - [`deepfool`]: the smallest perturbation that crosses the linearised decision boundary,
-//!   iterated (Moosavi-Dezfooli, Fawzi, Frossard, CVPR 2016), in l2 and l-inf.
+//! - [`random`]: attack 1, random noise, scaled until the label changes.
+//! - [`fastgrad`]: attack 2, the fast gradient direction (the gradient of
+//!   ||f(x + s) - f(x)||^2 at a tiny random s_0), scaled until the label changes.
+//! - [`line_search`]: the smallest step along a direction that changes the label, shared by
+//!   the first two.
+//! - [`deepfool`]: attack 3, the smallest perturbation that crosses the linearised decision
+//!   boundary, iterated (Moosavi-Dezfooli, Fawzi, Frossard, CVPR 2016), in l2 and l-inf.
 //! - [`fgsm`]: one signed-gradient step of the cross-entropy (Goodfellow, Shlens, Szegedy,
-//!   arXiv:1412.6572).
+//!   arXiv:1412.6572), and the smallest step along it that changes the label.
+//! - [`universal`]: one perturbation that changes the label of most images at once
+//!   (Moosavi-Dezfooli, Fawzi, Fawzi, Frossard, CVPR 2017), built from DeepFool steps.
 //!
 //! Every attack reports the perturbation r it found and what it did to the label; the
 //! magnitudes the lecture compares are in [`PerturbationSize`].
