@@ -208,3 +208,30 @@ test('without WebAssembly, the deck shows the posters instead of the demos', asy
   await expect.poll(() => poster.evaluate((i) => /** @type {HTMLImageElement} */ (i).naturalWidth)).toBeGreaterThan(0);
   expect((await poster.boundingBox()).width).toBeGreaterThan(200);
 });
+
+test('the protocol: a deck sets keys of a demo, steps it, runs it and resets it', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDeck(page, '#/1');
+  const frame = await shownDemo(page);
+  await waitFrameDrawn(frame, /epochs=300&/);
+  const tell = (msg) => page.evaluate((m) => /** @type {HTMLIFrameElement} */ (document.querySelector('.reveal .slides > section.present iframe')).contentWindow.postMessage(m, '*'), msg);
+  // set: some keys; a bad one is left out and named, the others kept.
+  await tell({ lab: 'set', query: 'eps=0.3&seed=NaN' });
+  await waitFrameDrawn(frame, /seed=7&.*eps=0\.3$/);
+  await expect(frame.locator('#error')).toBeVisible();
+  await expect(frame.locator('#error-text')).toContainText('seed');
+  // step: the Step button, one more epoch.
+  await tell({ lab: 'step' });
+  await waitFrameDrawn(frame, /epochs=301&/);
+  // run: Play trains on until paused (by the page's own button here).
+  await tell({ lab: 'run' });
+  await expect(frame.locator('#demo')).toHaveAttribute('data-playing', 'true');
+  await frame.locator('#play').click();
+  await expect(frame.locator('#demo')).toHaveAttribute('data-playing', 'false');
+  // reset: the default state.
+  await tell({ lab: 'reset' });
+  await waitFrameDrawn(frame, /epochs=300&.*eps=0\.1$/);
+  // The slide still has the keys.
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => slideIndex(page)).toBe(2);
+});
