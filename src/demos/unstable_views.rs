@@ -46,6 +46,15 @@ pub fn tradeoff_base(p: &UnstableParams) -> UnstableParams {
     }
 }
 
+/// What a view's figure says when asked for before its computation has finished: "the
+/// kernel awareness figure is still being computed".
+pub fn unfinished(view: View) -> String {
+    format!(
+        "the {} figure is still being computed",
+        View::LABELS[view as usize].to_lowercase()
+    )
+}
+
 /// Kernel awareness or the structural change: the state's image x, its detail (z near the
 /// kernel of A, or the whole detail w) and every method's reconstructions of x and x + z.
 pub struct DetailJob {
@@ -303,5 +312,96 @@ impl TradeoffJob {
             self.step(setting, slices)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::mri::shepp_logan;
+    use crate::recon::net::ReconNet;
+    use crate::recon::train::{Architecture, TrainOptions};
+    use crate::render::poster::test_font::{colours, FONT};
+    use crate::render::poster::unstable::{self as poster, detail::DetailState, Figure};
+    use crate::rng::Rng;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// An untrained network at 32 x 32, with its setting.
+    fn setting() -> Setting {
+        let opts = TrainOptions {
+            blocks: 1,
+            depth: 2,
+            channels: 2,
+            side: 32,
+            architecture: Architecture::Cascade,
+            ..TrainOptions::default()
+        };
+        let a = opts.operator(opts.side).unwrap();
+        let net = ReconNet::new(&opts, &a, &mut Rng::new(1)).unwrap();
+        let header = net.header(&opts, Default::default());
+        Setting::from_bytes(&net.to_bytes(&header)).unwrap()
+    }
+
+    /// The kernel view's job on the phantom with a lesion at delta = 0: every method gets the
+    /// same measurements for x and x + z (||A z|| at rounding level), so it gives both the
+    /// same output; stepping it one method at a time ends with all five, and the poster and
+    /// numbers show them.
+    #[test]
+    fn kernel_job_at_delta_zero_gives_every_method_the_same_output() {
+        let s = setting();
+        let p = UnstableParams {
+            view: View::Kernel,
+            detail: Some([0.5, 0.4]),
+            detail_texture: crate::demos::unstable::DetailKind::Plain,
+            cp_iters: 20,
+            restarts: 2,
+            inner: 5,
+            ..UnstableParams::default()
+        };
+        let case = Case::image(&s, shepp_logan(32).unwrap(), None, 7, p.noise).unwrap();
+        let dc = unstable::detail_case(&s, &case, &p, true).unwrap();
+        let mut job = DetailJob {
+            params: p.clone(),
+            case,
+            dc,
+            rows: Vec::new(),
+        };
+        assert_eq!(job.total(), 5);
+        job.step(&s).unwrap();
+        assert_eq!(job.rows.len(), 1);
+        assert!(!job.done());
+        job.run(&s).unwrap();
+        assert!(job.done());
+        let sz = job.dc.sizes.unwrap();
+        assert!(sz.z_norm > 0.1 * sz.w_norm, "{sz:?}");
+        assert!(sz.az_norm < 1e-12 * sz.z_norm, "{sz:?}");
+        for (o, w) in job.rows.iter().zip(Which::ALL) {
+            assert_eq!(o.which, w);
+            let a = o.awareness.as_ref().unwrap();
+            assert!(a.gap < 1e-9 * sz.z_norm, "{w:?}: {a:?}");
+        }
+        let f = Figure::Detail(DetailState {
+            params: &p,
+            job: &job,
+        });
+        let n = poster::numbers(&f);
+        assert_eq!(n.get("||z||"), Some(sz.z_norm));
+        assert_eq!(n.tables[0].rows.len(), 5);
+        let c = poster::poster(&f, FONT, 1.0).unwrap();
+        assert_eq!(c.width, 1000);
+        assert!(colours(&c) > 100);
+    }
+
+    #[test]
+    fn an_unfinished_view_says_so() {
+        assert_eq!(
+            unfinished(View::Kernel),
+            "the kernel awareness figure is still being computed"
+        );
+        assert_eq!(
+            unfinished(View::Tradeoff),
+            "the trade-off figure is still being computed"
+        );
     }
 }

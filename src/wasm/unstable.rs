@@ -16,7 +16,7 @@ use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
 use crate::demos::mri::modulus;
 use crate::demos::unstable::{self, Case, Setting, Summary, Transfer, UnstableParams, View, Which};
 use crate::demos::unstable_views::{
-    samples_rates, DetailJob, RateImages, SamplesJob, TradeoffJob, SAMPLES_METHODS,
+    self, samples_rates, DetailJob, RateImages, SamplesJob, TradeoffJob, SAMPLES_METHODS,
 };
 use crate::instability::{InstabilityTest, Snapshot};
 use crate::operators::{complex, norm2};
@@ -419,35 +419,72 @@ impl UnstableDemo {
         .to_string())
     }
 
-    /// The poster state of the finished test of the current state.
-    fn poster_state(&self) -> Result<poster::unstable::UnstableState<'_>, JsError> {
-        let job = self.finished_test()?;
-        let summary = job
-            .summary
-            .as_ref()
-            .ok_or_else(|| JsError::new("the instability test has no summary"))?;
-        Ok(poster::unstable::UnstableState {
-            params: &job.params,
-            case: &job.case,
-            test: &job.test,
-            summary,
-        })
+    /// The figure of the current state's view, if that view's computation has finished for
+    /// this state.
+    fn figure(&self) -> Result<poster::unstable::Figure<'_>, JsError> {
+        use poster::unstable::{detail, samples, tradeoff, Figure};
+        let p = &self.params;
+        let figure = match p.view {
+            View::Test => self.test.as_ref().and_then(|t| {
+                let summary = t.summary.as_ref()?;
+                (t.key == test_key(p)).then_some(Figure::Test(poster::unstable::UnstableState {
+                    params: &t.params,
+                    case: &t.case,
+                    test: &t.test,
+                    summary,
+                }))
+            }),
+            View::Kernel | View::Structure => self
+                .detail
+                .as_ref()
+                .filter(|d| d.key == detail_key(p) && d.job.done())
+                .map(|d| {
+                    Figure::Detail(detail::DetailState {
+                        params: p,
+                        job: &d.job,
+                    })
+                }),
+            View::Samples => match (&self.samples, &self.rate_view) {
+                (Some(j), Some(r))
+                    if j.key == samples_key(p) && j.job.done() && r.key == rate_key(p) =>
+                {
+                    Some(Figure::Samples(samples::SamplesState {
+                        params: p,
+                        job: &j.job,
+                        rate: &r.job,
+                    }))
+                }
+                _ => None,
+            },
+            View::Tradeoff => self
+                .tradeoff
+                .as_ref()
+                .filter(|j| j.key == tradeoff_key(p) && j.job.done())
+                .map(|j| {
+                    Figure::Tradeoff(tradeoff::TradeoffState {
+                        params: p,
+                        job: &j.job,
+                    })
+                }),
+        };
+        figure.ok_or_else(|| JsError::new(&unstable_views::unfinished(p.view)))
     }
 
-    /// The figure of the finished instability test of the current state as a poster, PNG
-    /// bytes; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6.
+    /// The current view's figure as a poster, PNG bytes, once its computation has finished
+    /// for the current state; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5
+    /// to 6.
     pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
-        super::png_bytes(poster::unstable::poster(&self.poster_state()?, font, scale))
+        super::png_bytes(poster::unstable::poster(&self.figure()?, font, scale))
     }
 
-    /// The test's numbers as JSON.
+    /// The current view's numbers as JSON.
     pub fn numbers_json(&self) -> Result<String, JsError> {
-        Ok(poster::unstable::numbers(&self.poster_state()?).to_json())
+        Ok(poster::unstable::numbers(&self.figure()?).to_json())
     }
 
-    /// The test's numbers as CSV, `table,row,column,value`.
+    /// The current view's numbers as CSV, `table,row,column,value`.
     pub fn numbers_csv(&self) -> Result<String, JsError> {
-        Ok(poster::unstable::numbers(&self.poster_state()?).to_csv())
+        Ok(poster::unstable::numbers(&self.figure()?).to_csv())
     }
 
     /// RGBA pixels of the test's pictures: "truth" (x), "clean" (|Psi(A x + e)|), and for
