@@ -1001,3 +1001,140 @@ fn figures_at_a_link_and_scale() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The unstable page's views each have their own figure: `--link unstable=view=NAME` computes
+/// what the page computes for that view and draws it. At the page's defaults (each well under
+/// a second in the debug build) except the trade-off plot, whose cost settings are lowered
+/// (one clean image and 3 test iterations per variant instead of 3 and 15: 1.2 s instead of
+/// 4 s in the debug build); its claims here do not depend on them.
+#[test]
+fn figures_follow_the_unstable_pages_view() {
+    let root = std::env::temp_dir().join(format!("barriers-lab-views-{}", std::process::id()));
+    let figure = |view: &str, link: &str| {
+        let dir = root.join(view);
+        let out = run(&[
+            "figures",
+            "--out",
+            dir.to_str().unwrap(),
+            "--link",
+            &format!("unstable={link}"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{view}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = check_figure(&dir, "unstable", 2000);
+        assert!(v["link"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("view={view}")));
+        v
+    };
+    let m = |v: &serde_json::Value, k: &str| {
+        v["metrics"][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing in {v}"))
+    };
+    // A table's rows as label -> values.
+    let rows = |v: &serde_json::Value, name: &str| -> Vec<(String, Vec<f64>)> {
+        let t = v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no table {name} in {v}"));
+        t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let vals = r["values"].as_array().unwrap();
+                (
+                    r["label"].as_str().unwrap().to_owned(),
+                    vals.iter()
+                        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+
+    // Kernel awareness at delta = 0: z is in the kernel of A, so every method gives x and
+    // x + z the same reconstruction (gap at rounding level) though ||z|| is a tenth of ||x||;
+    // the network is the most accurate on x.
+    let k = figure("kernel", "view=kernel");
+    let z = m(&k, "||z||");
+    assert!(z > 0.05 * m(&k, "||x||"), "{k}");
+    assert!(m(&k, "delta = ||A z|| = ||y'-y||") < 1e-12 * z, "{k}");
+    let methods = rows(&k, "methods");
+    assert_eq!(methods.len(), 5);
+    let err_net = methods[0].1[0];
+    assert_eq!(methods[0].0, "net");
+    for (name, r) in &methods {
+        // error x, error x', eta, gap, bound, gap/delta.
+        assert!(r[3] < 1e-9 * z, "{name}: gap {}", r[3]);
+        assert!(r[2] > 0.0 && r[0].is_finite() && r[1].is_finite(), "{name}");
+        if name != "net" {
+            assert!(
+                err_net < r[0],
+                "{name}: {} vs the network's {err_net}",
+                r[0]
+            );
+        }
+    }
+
+    // The structural change: the network keeps the textured lesion, the stable methods keep
+    // little of it, and the adjoint keeps exactly the part the scanner sees.
+    let s = figure("structure", "view=structure");
+    let kept: std::collections::BTreeMap<String, f64> = rows(&s, "methods")
+        .into_iter()
+        .map(|(n, r)| (n, r[0]))
+        .collect();
+    assert_eq!(kept.len(), 5);
+    let seen = m(&s, "||A w||/||w|| (seen)");
+    assert!((kept["adjoint"] - seen * seen).abs() < 1e-9, "{s}");
+    assert!(
+        kept["net"] > 0.5 && kept["tv"] < 0.2 && kept["firenet"] < 0.2,
+        "{s}"
+    );
+
+    // More samples: a row per rate from 5 % to 60 %; TV and FIRENET gain from 5 % to 60 %.
+    let q = figure("samples", "view=samples");
+    let curve = rows(&q, "psnr against rate");
+    assert_eq!(curve.len(), 12);
+    assert_eq!(curve[0].0, "0.05");
+    assert_eq!(curve[11].0, "0.60");
+    for col in [2, 3] {
+        assert!(curve[11].1[col] > curve[0].1[col] + 3.0, "{q}");
+    }
+    assert!(m(&q, "trained rate") > 0.0 && m(&q, "net psnr (rate shown)") > 20.0);
+    assert_eq!(m(&q, "images"), 3.0);
+
+    // The trade-off: a point per variant with finite PSNR and amplification; the network is
+    // the most accurate.
+    let t = figure(
+        "tradeoff",
+        "view=tradeoff&tradeoff_iters=3&tradeoff_images=1",
+    );
+    let pts = rows(&t, "variants");
+    assert_eq!(pts.len(), 14);
+    assert_eq!(m(&t, "test iterations"), 3.0);
+    let (net_label, net) = pts.last().unwrap();
+    assert_eq!(net_label, "network");
+    for (label, r) in &pts {
+        assert!(
+            r[0].is_finite() && r[1].is_finite() && r[1] >= 0.0,
+            "{label}"
+        );
+        if label != "network" {
+            assert!(
+                net[0] > r[0],
+                "{label}: {} vs the network's {}",
+                r[0],
+                net[0]
+            );
+        }
+    }
+    std::fs::remove_dir_all(&root).ok();
+}

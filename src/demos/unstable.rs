@@ -875,6 +875,7 @@ pub fn detail_case(
 /// One method on a detail case: Psi(y), Psi(y'), its relative error on x, and the kernel
 /// view's numbers or the structural view's kept fraction, all from those two outputs.
 pub struct DetailOutputs {
+    pub which: Which,
     pub out: Array1<C64>,
     pub out2: Array1<C64>,
     pub rel_error: f64,
@@ -910,6 +911,7 @@ pub fn detail_outputs(
         kept = Some(kept_fraction(&out, &out2, &d.z));
     }
     Ok(DetailOutputs {
+        which,
         out,
         out2,
         rel_error,

@@ -14,12 +14,12 @@ use super::{js_error, state_methods};
 use crate::data::family::{FamilyKind, SITES};
 use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
 use crate::demos::mri::modulus;
-use crate::demos::unstable::{
-    self, at_rate, Case, SamplesPoint, Setting, Summary, TradeoffPoint, Transfer, UnstableParams,
-    View, Which,
+use crate::demos::unstable::{self, Case, Setting, Summary, Transfer, UnstableParams, View, Which};
+use crate::demos::unstable_views::{
+    self, samples_rates, DetailJob, RateImages, SamplesJob, TradeoffJob, SAMPLES_METHODS,
 };
 use crate::instability::{InstabilityTest, Snapshot};
-use crate::operators::{complex, norm2, LinearOperator, C64};
+use crate::operators::{complex, norm2};
 use crate::params;
 use crate::recon::metrics::psnr;
 use crate::render::images::{diverging_rgba, diverging_scale};
@@ -59,21 +59,6 @@ const TEST_ONLY: &[&str] = &[
 /// Keys the trade-off plot sets itself in each variant (its base keeps the defaults).
 const TRADEOFF_SETS: &[&str] = &["method", "iters", "lambda_tv", "lambda_w", "restarts"];
 const DETAIL_KEYS: &[&str] = &["detail", "detail_radius", "detail_amp", "detail_texture"];
-
-/// The methods of the more-samples curve.
-const SAMPLES_METHODS: [Which; 3] = [Which::Net, Which::Firenet, Which::Tv];
-
-/// The rates of the more-samples curve, 5 % to 60 % (as `barriers-lab samples`).
-pub fn samples_rates() -> Vec<f64> {
-    (1..=12).map(|i| 0.05 * i as f64).collect()
-}
-
-/// Held-out family seeds 9001, 9002, ... (as the command line's).
-fn held_out(k: usize) -> Vec<u64> {
-    (0..k as u64)
-        .map(|i| crate::data::family::VALIDATION_MAX + 1 + i)
-        .collect()
-}
 
 /// The state as text without the keys in `drop` (unless in `keep`): what a job depends on.
 fn key(p: &UnstableParams, drop: &[&[&str]], keep: &[&str]) -> String {
@@ -119,19 +104,6 @@ fn tradeoff_key(p: &UnstableParams) -> String {
         &[PAGE_ONLY, TRADEOFF_SETS],
         &["tradeoff_iters", "tradeoff_images"],
     )
-}
-
-/// The trade-off plot's base: the state with the defaults for what the variants vary.
-fn tradeoff_base(p: &UnstableParams) -> UnstableParams {
-    let d = UnstableParams::default();
-    UnstableParams {
-        method: d.method,
-        lambda_tv: d.lambda_tv,
-        lambda_w: d.lambda_w,
-        restarts: d.restarts,
-        iters: p.tradeoff_iters,
-        ..p.clone()
-    }
 }
 
 fn parse_which(name: &str) -> Result<Which, JsError> {
@@ -191,79 +163,10 @@ struct TransferView {
     t: Transfer,
 }
 
-/// One method's reconstructions of x and of x + z in a detail view.
-struct DetailRow {
-    which: Which,
-    out: Array1<C64>,
-    out2: Array1<C64>,
-    numbers: Value,
-}
-
-/// The kernel view (z near the kernel of A) or the structural change (z the whole detail).
-struct DetailJob {
+/// A job of [`crate::demos::unstable_views`] with the key of the state it was made for.
+struct Keyed<J> {
     key: String,
-    view: View,
-    params: UnstableParams,
-    case: Case,
-    /// The detail, what is added and the measurements.
-    dc: unstable::DetailCase,
-    facts: Value,
-    rows: Vec<DetailRow>,
-}
-
-impl DetailJob {
-    fn done(&self) -> bool {
-        self.dc.w.is_none() || self.rows.len() == Which::ALL.len()
-    }
-}
-
-struct SamplesJob {
-    key: String,
-    params: UnstableParams,
-    rates: Vec<f64>,
-    seeds: Vec<u64>,
-    points: Vec<SamplesPoint>,
-}
-
-impl SamplesJob {
-    fn total(&self) -> usize {
-        self.rates.len() * SAMPLES_METHODS.len()
-    }
-
-    fn done(&self) -> bool {
-        self.points.len() >= self.total()
-    }
-}
-
-/// The reconstructions of the state's image at the rate shown.
-struct RateView {
-    key: String,
-    x: Array1<f64>,
-    outs: Vec<(Which, Array1<f64>, f64)>,
-    sampled: f64,
-    samples: usize,
-}
-
-struct TradeoffJob {
-    key: String,
-    variants: Vec<(String, UnstableParams)>,
-    clean: Vec<u64>,
-    attack: u64,
-    iters: usize,
-    points: Vec<TradeoffPoint>,
-    current: Option<(TradeoffPoint, InstabilityTest)>,
-}
-
-impl TradeoffJob {
-    fn done(&self) -> bool {
-        self.points.len() == self.variants.len()
-    }
-
-    fn progress(&self) -> [usize; 2] {
-        let per = 1 + self.iters;
-        let here = self.current.as_ref().map_or(0, |(_, t)| 1 + t.iterations());
-        [self.points.len() * per + here, self.variants.len() * per]
-    }
+    job: J,
 }
 
 /// The unstable-network page.
@@ -275,10 +178,10 @@ pub struct UnstableDemo {
     slices: Option<MriSlices>,
     test: Option<TestJob>,
     transfer: Option<TransferView>,
-    detail: Option<DetailJob>,
-    samples: Option<SamplesJob>,
-    rate_view: Option<RateView>,
-    tradeoff: Option<TradeoffJob>,
+    detail: Option<Keyed<DetailJob>>,
+    samples: Option<Keyed<SamplesJob>>,
+    rate_view: Option<Keyed<RateImages>>,
+    tradeoff: Option<Keyed<TradeoffJob>>,
 }
 
 impl Default for UnstableDemo {
@@ -330,6 +233,7 @@ impl UnstableDemo {
     fn detail_job(&self) -> Result<&DetailJob, JsError> {
         self.detail
             .as_ref()
+            .map(|d| &d.job)
             .ok_or_else(|| JsError::new("the detail view has not been computed"))
     }
 }
@@ -515,35 +419,72 @@ impl UnstableDemo {
         .to_string())
     }
 
-    /// The poster state of the finished test of the current state.
-    fn poster_state(&self) -> Result<poster::unstable::UnstableState<'_>, JsError> {
-        let job = self.finished_test()?;
-        let summary = job
-            .summary
-            .as_ref()
-            .ok_or_else(|| JsError::new("the instability test has no summary"))?;
-        Ok(poster::unstable::UnstableState {
-            params: &job.params,
-            case: &job.case,
-            test: &job.test,
-            summary,
-        })
+    /// The figure of the current state's view, if that view's computation has finished for
+    /// this state.
+    fn figure(&self) -> Result<poster::unstable::Figure<'_>, JsError> {
+        use poster::unstable::{detail, samples, tradeoff, Figure};
+        let p = &self.params;
+        let figure = match p.view {
+            View::Test => self.test.as_ref().and_then(|t| {
+                let summary = t.summary.as_ref()?;
+                (t.key == test_key(p)).then_some(Figure::Test(poster::unstable::UnstableState {
+                    params: &t.params,
+                    case: &t.case,
+                    test: &t.test,
+                    summary,
+                }))
+            }),
+            View::Kernel | View::Structure => self
+                .detail
+                .as_ref()
+                .filter(|d| d.key == detail_key(p) && d.job.done())
+                .map(|d| {
+                    Figure::Detail(detail::DetailState {
+                        params: p,
+                        job: &d.job,
+                    })
+                }),
+            View::Samples => match (&self.samples, &self.rate_view) {
+                (Some(j), Some(r))
+                    if j.key == samples_key(p) && j.job.done() && r.key == rate_key(p) =>
+                {
+                    Some(Figure::Samples(samples::SamplesState {
+                        params: p,
+                        job: &j.job,
+                        rate: &r.job,
+                    }))
+                }
+                _ => None,
+            },
+            View::Tradeoff => self
+                .tradeoff
+                .as_ref()
+                .filter(|j| j.key == tradeoff_key(p) && j.job.done())
+                .map(|j| {
+                    Figure::Tradeoff(tradeoff::TradeoffState {
+                        params: p,
+                        job: &j.job,
+                    })
+                }),
+        };
+        figure.ok_or_else(|| JsError::new(&unstable_views::unfinished(p.view)))
     }
 
-    /// The figure of the finished instability test of the current state as a poster, PNG
-    /// bytes; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6.
+    /// The current view's figure as a poster, PNG bytes, once its computation has finished
+    /// for the current state; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5
+    /// to 6.
     pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
-        super::png_bytes(poster::unstable::poster(&self.poster_state()?, font, scale))
+        super::png_bytes(poster::unstable::poster(&self.figure()?, font, scale))
     }
 
-    /// The test's numbers as JSON.
+    /// The current view's numbers as JSON.
     pub fn numbers_json(&self) -> Result<String, JsError> {
-        Ok(poster::unstable::numbers(&self.poster_state()?).to_json())
+        Ok(poster::unstable::numbers(&self.figure()?).to_json())
     }
 
-    /// The test's numbers as CSV, `table,row,column,value`.
+    /// The current view's numbers as CSV, `table,row,column,value`.
     pub fn numbers_csv(&self) -> Result<String, JsError> {
-        Ok(poster::unstable::numbers(&self.poster_state()?).to_csv())
+        Ok(poster::unstable::numbers(&self.figure()?).to_csv())
     }
 
     /// RGBA pixels of the test's pictures: "truth" (x), "clean" (|Psi(A x + e)|), and for
@@ -645,89 +586,32 @@ impl UnstableDemo {
     /// Makes the current view's detail job (the kernel view, or the structural change)
     /// unless the one held is for this state. Returns whether it is finished.
     pub fn detail_prepare(&mut self) -> Result<bool, JsError> {
-        let p = self.params.clone();
-        if !matches!(p.view, View::Kernel | View::Structure) {
-            return Err(JsError::new(
-                "the detail views are 'kernel' and 'structure'",
-            ));
-        }
-        let k = detail_key(&p);
+        let k = detail_key(&self.params);
         if let Some(d) = &self.detail {
             if d.key == k {
-                return Ok(d.done());
+                return Ok(d.job.done());
             }
         }
         self.detail = None;
         let (s, sl) = self.ready()?;
-        let case = Case::family(s, sl, p.image_seed, p.noise).map_err(js_error)?;
-        let dc = unstable::detail_case(s, &case, &p, p.view == View::Kernel).map_err(js_error)?;
-        let x_norm = case.x.dot(&case.x).sqrt();
-        let mut facts = json!({ "view": p.view, "x_norm": x_norm, "peak": peak(&case.x), "detail": dc.w.is_some() });
-        if let (Some(w), Some(sz)) = (&dc.w, dc.sizes) {
-            facts["w_norm"] = num(sz.w_norm);
-            facts["aw_norm"] = num(sz.aw_norm);
-            facts["visible"] = num(sz.visible);
-            facts["z_norm"] = num(sz.z_norm);
-            facts["az_norm"] = num(sz.az_norm);
-            facts["delta"] = num(p.delta);
-            facts["z_scale"] = num(largest(&dc.z));
-            facts["w_scale"] = num(largest(w));
-        }
-        self.detail = Some(DetailJob {
-            key: k,
-            view: p.view,
-            params: p,
-            case,
-            dc,
-            facts,
-            rows: Vec::new(),
-        });
-        Ok(self.detail.as_ref().is_some_and(|d| d.done()))
+        let job = DetailJob::new(s, sl, &self.params).map_err(js_error)?;
+        let done = job.done();
+        self.detail = Some(Keyed { key: k, job });
+        Ok(done)
     }
 
     /// One method of the detail job: [done, total, finished].
     pub fn detail_step(&mut self) -> Result<Vec<f64>, JsError> {
-        let Some(d) = self.detail.as_ref() else {
-            return Err(JsError::new("the detail view has not been prepared"));
-        };
-        if !d.done() {
-            let s = self
-                .setting
-                .as_ref()
-                .ok_or_else(|| JsError::new("the network file has not been loaded"))?;
-            let which = Which::ALL[d.rows.len()];
-            let kernel = d.view == View::Kernel;
-            let o = unstable::detail_outputs(s, &d.case, &d.dc, which, &d.params, kernel)
-                .map_err(js_error)?;
-            let numbers = match (&o.awareness, o.kept) {
-                (Some(a), _) => json!({
-                    "error": num(a.error), "error_detail": num(a.error_detail), "eta": num(a.eta),
-                    "rel_error": num(o.rel_error),
-                    "rel_error_detail": o.rel_error_detail.map(num),
-                    "gap": num(a.gap), "delta": num(a.delta), "z_norm": num(a.z_norm),
-                    "bound": a.bound.map(num), "ratio": num(a.ratio),
-                }),
-                (None, kept) => json!({
-                    "kept": kept.map(num), "visible": d.facts["visible"].clone(),
-                    "rel_error": num(o.rel_error),
-                }),
-            };
-            let (out, out2) = (o.out, o.out2);
-            let row = DetailRow {
-                which,
-                out,
-                out2,
-                numbers,
-            };
-            self.detail.as_mut().expect("checked").rows.push(row);
-        }
-        let d = self.detail.as_ref().expect("checked");
-        let total = if d.dc.w.is_some() {
-            Which::ALL.len()
-        } else {
-            0
-        };
-        Ok(progress(d.rows.len(), total, d.done()))
+        let s = self
+            .setting
+            .as_ref()
+            .ok_or_else(|| JsError::new("the network file has not been loaded"))?;
+        let d = self
+            .detail
+            .as_mut()
+            .ok_or_else(|| JsError::new("the detail view has not been prepared"))?;
+        d.job.step(s).map_err(js_error)?;
+        Ok(progress(d.job.rows.len(), d.job.total(), d.job.done()))
     }
 
     /// The detail job's numbers: the detail's norms and, per method, the kernel view's
@@ -736,16 +620,46 @@ impl UnstableDemo {
     /// image (its amplification and Lipschitz estimate).
     pub fn detail_result(&self) -> Result<String, JsError> {
         let d = self.detail_job()?;
-        let mut v = d.facts.clone();
-        v["current"] = json!(detail_key(&self.params) == d.key);
+        let x = &d.case.x;
+        let mut v = json!({
+            "view": d.params.view, "x_norm": x.dot(x).sqrt(), "peak": peak(x),
+            "detail": d.dc.w.is_some(),
+        });
+        if let (Some(w), Some(sz)) = (&d.dc.w, d.dc.sizes) {
+            v["w_norm"] = num(sz.w_norm);
+            v["aw_norm"] = num(sz.aw_norm);
+            v["visible"] = num(sz.visible);
+            v["z_norm"] = num(sz.z_norm);
+            v["az_norm"] = num(sz.az_norm);
+            v["delta"] = num(d.params.delta);
+            v["z_scale"] = num(largest(&d.dc.z));
+            v["w_scale"] = num(largest(w));
+        }
+        v["current"] = json!(self
+            .detail
+            .as_ref()
+            .is_some_and(|k| k.key == detail_key(&self.params)));
         v["done"] = json!(d.done());
+        let visible = v.get("visible").cloned();
         v["rows"] = d
             .rows
             .iter()
-            .map(|r| {
-                let mut o = r.numbers.clone();
-                o["method"] = json!(r.which.name());
-                o
+            .map(|o| {
+                let mut row = match &o.awareness {
+                    Some(a) => json!({
+                        "error": num(a.error), "error_detail": num(a.error_detail), "eta": num(a.eta),
+                        "rel_error": num(o.rel_error),
+                        "rel_error_detail": o.rel_error_detail.map(num),
+                        "gap": num(a.gap), "delta": num(a.delta), "z_norm": num(a.z_norm),
+                        "bound": a.bound.map(num), "ratio": num(a.ratio),
+                    }),
+                    None => json!({
+                        "kept": o.kept.map(num), "visible": visible.clone(),
+                        "rel_error": num(o.rel_error),
+                    }),
+                };
+                row["method"] = json!(o.which.name());
+                row
             })
             .collect();
         let change_scale = d
@@ -777,7 +691,7 @@ impl UnstableDemo {
         let x = &d.case.x;
         let n = (x.len() as f64).sqrt().round() as usize;
         let pk = peak(x);
-        let row = |m: &str| -> Result<&DetailRow, JsError> {
+        let row = |m: &str| -> Result<&unstable::DetailOutputs, JsError> {
             let w = parse_which(m)?;
             d.rows
                 .iter()
@@ -819,17 +733,12 @@ impl UnstableDemo {
         let k = samples_key(&self.params);
         if let Some(j) = &self.samples {
             if j.key == k {
-                return Ok(j.done());
+                return Ok(j.job.done());
             }
         }
-        self.ready()?;
-        self.samples = Some(SamplesJob {
-            key: k,
-            params: self.params.clone(),
-            rates: samples_rates(),
-            seeds: held_out(self.params.samples_images),
-            points: Vec::new(),
-        });
+        let (s, _) = self.ready()?;
+        let job = SamplesJob::new(s, &self.params);
+        self.samples = Some(Keyed { key: k, job });
         Ok(false)
     }
 
@@ -839,33 +748,26 @@ impl UnstableDemo {
             (Some(s), Some(sl)) => (s, sl),
             _ => return Err(JsError::new("the network and the slices must be loaded")),
         };
-        let j = self
+        let j = &mut self
             .samples
             .as_mut()
-            .ok_or_else(|| JsError::new("the more-samples curve has not been prepared"))?;
-        if !j.done() {
-            let i = j.points.len();
-            let rate = j.rates[i / SAMPLES_METHODS.len()];
-            let which = SAMPLES_METHODS[i % SAMPLES_METHODS.len()];
-            let pts =
-                unstable::samples_curve(s, sl, &j.params, &[rate], &j.seeds, &[which], |_, _| {})
-                    .map_err(js_error)?;
-            j.points.extend(pts);
-        }
+            .ok_or_else(|| JsError::new("the more-samples curve has not been prepared"))?
+            .job;
+        j.step(s, sl).map_err(js_error)?;
         Ok(progress(j.points.len(), j.total(), j.done()))
     }
 
     /// The curve so far: JSON {rates, seeds, trained_rate, points: [{rate, sampled, method,
     /// psnr}], done}.
     pub fn samples_result(&self) -> Result<String, JsError> {
-        let j = self
+        let k = self
             .samples
             .as_ref()
             .ok_or_else(|| JsError::new("the more-samples curve has not been prepared"))?;
-        let trained = self.setting.as_ref().map(|s| s.header.training.rate);
+        let j = &k.job;
         Ok(json!({
-            "rates": j.rates, "seeds": j.seeds, "trained_rate": trained, "done": j.done(),
-            "current": samples_key(&self.params) == j.key,
+            "rates": j.rates, "seeds": j.seeds, "trained_rate": j.trained_rate, "done": j.done(),
+            "current": samples_key(&self.params) == k.key,
             "methods": SAMPLES_METHODS.iter().map(|w| w.name()).collect::<Vec<_>>(),
             "points": j.points.iter().map(|p| json!({
                 "rate": p.rate, "sampled": p.sampled, "method": p.method, "psnr": num(p.psnr),
@@ -880,28 +782,13 @@ impl UnstableDemo {
         let k = rate_key(&self.params);
         if self.rate_view.as_ref().is_none_or(|r| r.key != k) {
             let (s, sl) = self.ready()?;
-            let p = &self.params;
-            let here = at_rate(s, p.show_rate).map_err(js_error)?;
-            let case = Case::family(&here, sl, p.image_seed, p.noise).map_err(js_error)?;
-            let y = here.a.apply(complex(case.x.view()).view()) + &case.e;
-            let mut outs = Vec::new();
-            for w in SAMPLES_METHODS {
-                let est = modulus(&here.map(w, p).map_err(js_error)?.apply(y.view()));
-                let q = psnr(case.x.view(), est.view());
-                outs.push((w, est, q));
-            }
-            self.rate_view = Some(RateView {
-                key: k,
-                x: case.x,
-                outs,
-                sampled: here.a.rate(),
-                samples: here.a.indices().len(),
-            });
+            let job = RateImages::new(s, sl, &self.params).map_err(js_error)?;
+            self.rate_view = Some(Keyed { key: k, job });
         }
-        let r = self.rate_view.as_ref().expect("just made");
+        let r = &self.rate_view.as_ref().expect("just made").job;
         Ok(json!({
-            "rate": self.params.show_rate, "sampled": r.sampled, "samples": r.samples,
-            "image_seed": self.params.image_seed,
+            "rate": r.rate, "sampled": r.sampled, "samples": r.samples,
+            "image_seed": r.image_seed,
             "psnr": r.outs.iter().map(|(w, _, q)| json!({"method": w.name(), "psnr": num(*q)})).collect::<Vec<_>>(),
         })
         .to_string())
@@ -909,10 +796,11 @@ impl UnstableDemo {
 
     /// RGBA pixels of the rate view: "x", or "out:METHOD" (net, firenet, tv).
     pub fn rate_picture(&self, which: &str) -> Result<Vec<u8>, JsError> {
-        let r = self
+        let r = &self
             .rate_view
             .as_ref()
-            .ok_or_else(|| JsError::new("the rate view has not been computed"))?;
+            .ok_or_else(|| JsError::new("the rate view has not been computed"))?
+            .job;
         let pk = peak(&r.x);
         if which == "x" {
             return Ok(grey_scaled_rgba(r.x.view(), pk));
@@ -931,28 +819,18 @@ impl UnstableDemo {
 
     // ------------------------------------------------------------------ the trade-off plot
 
-    /// Makes the trade-off job unless the one held is for this state: every variant of
-    /// [`unstable::tradeoff_variants`] around the defaults (with the state's test settings and
-    /// `tradeoff_iters` iterations), its mean PSNR over `tradeoff_images` held-out images and
-    /// its worst amplification on the state's image. Returns whether it is finished.
+    /// Makes the trade-off job unless the one held is for this state (see
+    /// [`TradeoffJob`]). Returns whether it is finished.
     pub fn tradeoff_prepare(&mut self) -> Result<bool, JsError> {
         let k = tradeoff_key(&self.params);
         if let Some(j) = &self.tradeoff {
             if j.key == k {
-                return Ok(j.done());
+                return Ok(j.job.done());
             }
         }
         self.ready()?;
-        let base = tradeoff_base(&self.params);
-        self.tradeoff = Some(TradeoffJob {
-            key: k,
-            variants: unstable::tradeoff_variants(&base),
-            clean: held_out(self.params.tradeoff_images),
-            attack: self.params.image_seed,
-            iters: base.iters,
-            points: Vec::new(),
-            current: None,
-        });
+        let job = TradeoffJob::new(&self.params);
+        self.tradeoff = Some(Keyed { key: k, job });
         Ok(false)
     }
 
@@ -963,30 +841,12 @@ impl UnstableDemo {
             (Some(s), Some(sl)) => (s, sl),
             _ => return Err(JsError::new("the network and the slices must be loaded")),
         };
-        let j = self
+        let j = &mut self
             .tradeoff
             .as_mut()
-            .ok_or_else(|| JsError::new("the trade-off plot has not been prepared"))?;
-        if !j.done() {
-            match j.current.as_mut() {
-                None => {
-                    let (label, v) = &j.variants[j.points.len()];
-                    let pt = unstable::tradeoff_point(s, sl, label, v, &j.clean, &[])
-                        .map_err(js_error)?;
-                    let case = Case::family(s, sl, j.attack, v.noise).map_err(js_error)?;
-                    let t = unstable::start(s, &case, v.method, v).map_err(js_error)?;
-                    j.current = Some((pt, t));
-                }
-                Some((_, t)) => {
-                    t.step();
-                    if t.done() {
-                        let (mut pt, t) = j.current.take().expect("checked");
-                        pt.amplification = t.worst().map_or(0.0, |w| w.amplification);
-                        j.points.push(pt);
-                    }
-                }
-            }
-        }
+            .ok_or_else(|| JsError::new("the trade-off plot has not been prepared"))?
+            .job;
+        j.step(s, sl).map_err(js_error)?;
         let [d, total] = j.progress();
         Ok(progress(d, total, j.done()))
     }
@@ -995,10 +855,11 @@ impl UnstableDemo {
     /// variants, done, clean, attack, iters}; `query` is the link that opens the point's
     /// instability test.
     pub fn tradeoff_result(&self) -> Result<String, JsError> {
-        let j = self
+        let k = self
             .tradeoff
             .as_ref()
             .ok_or_else(|| JsError::new("the trade-off plot has not been prepared"))?;
+        let j = &k.job;
         let points: Vec<Value> = j
             .points
             .iter()
@@ -1015,9 +876,8 @@ impl UnstableDemo {
             .collect();
         Ok(json!({
             "points": points, "variants": j.variants.len(), "done": j.done(),
-            "current": tradeoff_key(&self.params) == j.key,
-            "running": j.current.as_ref().map(|(p, _)| p.label.clone())
-                .or_else(|| j.variants.get(j.points.len()).map(|(l, _)| l.clone())),
+            "current": tradeoff_key(&self.params) == k.key,
+            "running": j.running(),
             "clean": j.clean, "attack": j.attack, "iters": j.iters,
             "budget": self.params.budget,
         })

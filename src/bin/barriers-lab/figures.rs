@@ -11,7 +11,8 @@ use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionPar
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
-use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams};
+use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams, View};
+use barriers_lab::demos::unstable_views::{DetailJob, RateImages, SamplesJob, TradeoffJob};
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
@@ -45,7 +46,9 @@ unstable), at the page's default state, computed from the shipped files in www/.
     --scale S          pixels per layout unit, 0.5 to 6 (default 2: body text 26 px)
     --link NAME=QUERY  render NAME at a page link's state (the part after '#'; read leniently
                        as the page reads it: keys it cannot read are dropped with a warning)
-                       (repeatable; also selects NAME)
+                       (repeatable; also selects NAME); for unstable, its view= key picks
+                       the figure: test, kernel, structure, samples or tradeoff, computed as
+                       the page computes that view
 "
     .into()
 }
@@ -268,27 +271,63 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
             exp.run();
             Ok((mri::poster(&exp, FONT, scale)?, mri::numbers(&exp)))
         }
-        "unstable" => {
-            let p = state::<UnstableParams>(demo, query);
-            let setting = Setting::from_bytes(&read(&models_dir().join("recon-net.brn"))?)?;
-            let slices = crate::instability::slices_for(&setting)?;
+        "unstable" => unstable_figure(state::<UnstableParams>(demo, query), scale),
+        other => Err(format!("unknown demo '{other}'")),
+    }
+}
+
+/// The unstable page's figure of the state's view, computed as the page's worker computes it
+/// (the same jobs, run to the end).
+fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), String> {
+    use poster::unstable::{detail, samples, tradeoff, Figure, UnstableState};
+    let setting = Setting::from_bytes(&read(&models_dir().join("recon-net.brn"))?)?;
+    let slices = crate::instability::slices_for(&setting)?;
+    let draw = |f: Figure| -> Result<(Canvas, Numbers), String> {
+        Ok((
+            poster::unstable::poster(&f, FONT, scale)?,
+            poster::unstable::numbers(&f),
+        ))
+    };
+    match p.view {
+        View::Test => {
             let case = Case::family(&setting, &slices, p.image_seed, p.noise)?;
             let mut test = unstable::start(&setting, &case, p.method, &p)?;
             while !test.done() {
                 test.step();
             }
             let summary = unstable::summarise(&case, p.method, &test.report())?;
-            let s = poster::unstable::UnstableState {
+            draw(Figure::Test(UnstableState {
                 params: &p,
                 case: &case,
                 test: &test,
                 summary: &summary,
-            };
-            Ok((
-                poster::unstable::poster(&s, FONT, scale)?,
-                poster::unstable::numbers(&s),
-            ))
+            }))
         }
-        other => Err(format!("unknown demo '{other}'")),
+        View::Kernel | View::Structure => {
+            let mut job = DetailJob::new(&setting, &slices, &p)?;
+            job.run(&setting)?;
+            draw(Figure::Detail(detail::DetailState {
+                params: &p,
+                job: &job,
+            }))
+        }
+        View::Samples => {
+            let rate = RateImages::new(&setting, &slices, &p)?;
+            let mut job = SamplesJob::new(&setting, &p);
+            job.run(&setting, &slices)?;
+            draw(Figure::Samples(samples::SamplesState {
+                params: &p,
+                job: &job,
+                rate: &rate,
+            }))
+        }
+        View::Tradeoff => {
+            let mut job = TradeoffJob::new(&p);
+            job.run(&setting, &slices)?;
+            draw(Figure::Tradeoff(tradeoff::TradeoffState {
+                params: &p,
+                job: &job,
+            }))
+        }
     }
 }

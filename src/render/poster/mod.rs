@@ -16,8 +16,10 @@
 //!   change a step can make against the margin (Goodfellow et al. 2015).
 //! - [`mri`]: the image, the sampling pattern and every reconstruction with PSNR and SSIM
 //!   (Colbrook, Antun, Hansen 2022).
-//! - [`unstable`]: the instability test: the clean and perturbed inputs and reconstructions
-//!   and the amplification found (Antun et al. 2020).
+//! - [`unstable`]: the figure of the page's view: the instability test (the clean and
+//!   perturbed inputs and reconstructions and the amplification found; Antun et al. 2020),
+//!   kernel awareness (Gottschling, Antun, Adcock, Hansen, arXiv:2001.01258), the structural
+//!   change, more samples, or the trade-off plot (Antun, Colbrook, Hansen 2022).
 //!
 //! Layouts are given at scale 1 (one unit, one pixel) and multiplied by the scale: at scale 2,
 //! the posters' and exports' scale, body text is 26 px and tick labels 24 px.

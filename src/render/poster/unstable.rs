@@ -1,10 +1,22 @@
-//! The instability-test poster (Antun et al. 2020): for one method at the trained network's
-//! setting, the image x, the perturbation r found by gradient ascent (||r|| <= budget ||x||;
-//! blue negative, red positive, full colour at its largest |value|) and x + r; the method's
-//! reconstructions from the clean and the perturbed measurements (same grey scale as x) and
-//! how much the reconstruction moved, |Psi(A(x + r) + e) - Psi(A x + e)|; and the
-//! amplification ||Psi(A(x + r_k) + e) - Psi(A x + e)|| / ||r_k|| along the ascent, against the
-//! same for Gaussian noise of the final r's size.
+//! The unstable-network posters, one per view of the page (`www/unstable.html`, its `view`
+//! key), each from what that view computes:
+//! - the instability test (Antun et al. 2020), here: for one method at the trained network's
+//!   setting, the image x, the perturbation r found by gradient ascent (||r|| <= budget ||x||;
+//!   blue negative, red positive, full colour at its largest |value|) and x + r; the method's
+//!   reconstructions from the clean and the perturbed measurements (same grey scale as x) and
+//!   how much the reconstruction moved, |Psi(A(x + r) + e) - Psi(A x + e)|; and the
+//!   amplification ||Psi(A(x + r_k) + e) - Psi(A x + e)|| / ||r_k|| along the ascent, against
+//!   the same for Gaussian noise of the final r's size;
+//! - [`detail`]: kernel awareness (Antun et al. 2020; Gottschling, Antun, Adcock, Hansen, "The
+//!   troublesome kernel", arXiv:2001.01258) and the structural change (Antun et al. 2020);
+//! - [`samples`]: more samples can hurt (Antun et al. 2020);
+//! - [`tradeoff`]: accuracy against worst-case amplification (Antun, Colbrook, Hansen 2022).
+//!
+//! [`Figure`] is the state of whichever view, with [`poster`] and [`numbers`] for it.
+
+pub mod detail;
+pub mod samples;
+pub mod tradeoff;
 
 use super::{pct, Panel, Poster};
 use crate::demos::mri::modulus;
@@ -32,8 +44,63 @@ fn largest(x: &ndarray::Array1<f64>) -> f64 {
     x.fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
+/// A view's finished computation, ready to draw.
+pub enum Figure<'a> {
+    Test(UnstableState<'a>),
+    Detail(detail::DetailState<'a>),
+    Samples(samples::SamplesState<'a>),
+    Tradeoff(tradeoff::TradeoffState<'a>),
+}
+
+/// The poster of a view at `scale`.
+pub fn poster(f: &Figure, font: &[u8], scale: f64) -> Result<Canvas, String> {
+    match f {
+        Figure::Test(s) => test_poster(s, font, scale),
+        Figure::Detail(s) => detail::poster(s, font, scale),
+        Figure::Samples(s) => samples::poster(s, font, scale),
+        Figure::Tradeoff(s) => tradeoff::poster(s, font, scale),
+    }
+}
+
+/// The numbers of a view.
+pub fn numbers(f: &Figure) -> Numbers {
+    match f {
+        Figure::Test(s) => test_numbers(s),
+        Figure::Detail(s) => detail::numbers(s),
+        Figure::Samples(s) => samples::numbers(s),
+        Figure::Tradeoff(s) => tradeoff::numbers(s),
+    }
+}
+
+/// A method's colour, as the page draws it.
+pub fn colour(w: Which) -> Rgb {
+    match w {
+        Which::Net => [0xC0, 0x39, 0x2B],
+        Which::Firenet => [0x08, 0x77, 0xBD],
+        Which::Tv => [0x2E, 0x8B, 0x57],
+        Which::CsWavelet => [0x8E, 0x44, 0xAD],
+        Which::Adjoint => [0x77, 0x77, 0x77],
+    }
+}
+
+/// A method's short name, as the page heads its columns.
+pub fn title(w: Which) -> &'static str {
+    match w {
+        Which::Net => "Network",
+        Which::Firenet => "FIRENET",
+        Which::Tv => "TV",
+        Which::CsWavelet => "Wavelet ℓ1",
+        Which::Adjoint => "Adjoint A*y",
+    }
+}
+
+/// The method of a name of [`Which::NAMES`].
+pub fn which_of(name: &str) -> Option<Which> {
+    Which::ALL.iter().copied().find(|w| w.name() == name)
+}
+
 /// The instability-test poster at `scale`.
-pub fn poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas, String> {
+pub fn test_poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas, String> {
     let mut p = Poster::new(font, scale, 1000.0, 1400.0)?;
     let pr = s.params;
     let sum = s.summary;
@@ -178,7 +245,7 @@ pub fn poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas, Stri
 
 /// The instability test's numbers: the summary the page reads out (amplification, errors,
 /// PSNR) as metrics, and the amplification at every step as a table.
-pub fn numbers(s: &UnstableState) -> Numbers {
+pub fn test_numbers(s: &UnstableState) -> Numbers {
     let sum = s.summary;
     let mut n = Numbers::new("unstable", params::to_query(s.params));
     n.metric("psnr clean", sum.psnr_clean)
