@@ -38,6 +38,9 @@ build_posters() {
   # Deck slides that show a demo in another state have posters of that state (the slide's
   # link with its last fragment shown).
   "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.07'
+  for view in kernel samples tradeoff; do
+    "${lab[@]}" figures --out "www/posters/slides/unstable-$view" --link "unstable=view=$view"
+  done
 }
 
 build_dist() {
