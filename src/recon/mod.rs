@@ -32,7 +32,7 @@ use crate::operators::{norm2, Adjoint, Compose, LinearOperator, C64};
 use crate::solvers::firenet::{Firenet, FirenetOptions};
 use crate::solvers::primal_dual::{PrimalDual, Regulariser, SqrtLasso, Steps};
 use crate::solvers::Iterative;
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -147,6 +147,14 @@ pub fn level_weights(w: &Wavelet2d) -> Vec<f64> {
         .collect()
 }
 
+/// (alpha, ||y||) with alpha = 1 / ||y|| (1 at y = 0): the plain Chambolle-Pock runs solve
+/// the problem on the data alpha y and divide the result by alpha (see the module notes).
+pub(crate) fn data_scale(y: ArrayView1<C64>) -> (f64, f64) {
+    let ny = norm2(y);
+    let alpha = if ny > 0.0 { 1.0 / ny } else { 1.0 };
+    (alpha, ny)
+}
+
 enum Engine {
     /// A* y, computed at once.
     Direct(Array1<C64>),
@@ -190,8 +198,7 @@ impl Recon {
         let engine = if method == Method::Firenet {
             Engine::Firenet(Firenet::new(pb.clone(), s.firenet))
         } else {
-            let ny = norm2(y.view());
-            let alpha = if ny > 0.0 { 1.0 / ny } else { 1.0 };
+            let (alpha, _) = data_scale(y.view());
             let pd = PrimalDual::new(
                 pb.clone(),
                 alpha,
