@@ -17,6 +17,18 @@
 //! the ergodic average here (on Colin27 at 128 x 128, 25 %: 32.2 dB after 200 TV steps
 //! against 32.0 for the average). FIRENET follows the authors' scheme exactly (its own
 //! rescaling, ergodic averages).
+//!
+//! The submodules:
+//!
+//! - [`map`]: the [`map::ReconMap`] trait (Psi and its vector-Jacobian product, the form the
+//!   instability test attacks) and [`map::check_vjp`], the one central-difference check of
+//!   every map's VJP.
+//! - [`vjp`]: the adjoint, Chambolle-Pock and FIRENET as [`map::ReconMap`]s: the data
+//!   scalings, the tapes and their recomputation around the steps of [`crate::solvers`]
+//!   (no iteration of its own).
+//! - [`net`]: the trained cascade network (convolutions and data consistency), [`dense`]:
+//!   the dense AUTOMAP-like network, each a [`map::ReconMap`]; [`train`]: their training.
+//! - [`metrics`]: PSNR, SSIM and relative errors of magnitude images.
 
 pub mod dense;
 pub mod map;
