@@ -788,8 +788,9 @@ mod tests {
         assert!((lhs - rhs).abs() < 1e-12 * norm2(d.view()) * norm2(g.view()));
     }
 
-    /// The maps compute what `Recon` computes, bit for bit (the same operations in the same
-    /// order), through `apply` and through `apply_vjp`.
+    /// The maps compute what `Recon` computes, bit for bit, through `apply` and through
+    /// `apply_vjp`: both run the one step `ChambollePock::step` and FIRENET's `Schedule`, so
+    /// this checks what the maps put around them (the scalings, the ergodic averages, W*).
     #[test]
     fn the_maps_reproduce_recon_exactly() {
         let (a, y) = problem_16(3);
