@@ -192,12 +192,9 @@ mod tests {
     use super::*;
     use crate::operators::masks::{mask, MaskParams, Pattern};
     use crate::operators::{complex_gaussian, LinearOperator};
+    use crate::recon::map::check_vjp;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn re_inner(a: &Array1<C64>, b: &Array1<C64>) -> f64 {
-        crate::recon::map::re_inner(a.view(), b.view())
-    }
 
     fn operator(n: usize, rate: f64) -> SubsampledFourier {
         let m = mask(Pattern::VariableDensity, n, rate, 3, &MaskParams::default()).unwrap();
@@ -217,7 +214,7 @@ mod tests {
         (Arc::new(net), a, rng)
     }
 
-    /// The measurement VJP against central differences. The map is smooth (tanh), so the
+    /// The measurement VJP against central differences ([`check_vjp`]). The map is smooth (tanh), so the
     /// central difference has error O(h^2 |f'''|) ~ 1e-10 at h = 1e-5, plus rounding
     /// ~1e-16 / h ~ 1e-11 relative; 1e-7 leaves a wide margin and catches any wrong term
     /// (a sign, a swapped re/im, a missing factor is O(1)).
@@ -233,18 +230,9 @@ mod tests {
                 let y = complex_gaussian(map.dim_in(), &mut rng);
                 let d = complex_gaussian(map.dim_in(), &mut rng);
                 let g = complex_gaussian(map.dim_out(), &mut rng);
-                let (out, vjp) = map.apply_vjp(y.view());
-                assert_eq!(out, map.apply(y.view()));
-                let lhs = re_inner(&d, &vjp(g.view()));
-                let h = 1e-5;
-                let yp = &y + &d.mapv(|z| z * h);
-                let ym = &y - &d.mapv(|z| z * h);
-                let fd = (&map.apply(yp.view()) - &map.apply(ym.view())).mapv(|z| z / (2.0 * h));
-                let rhs = re_inner(&fd, &g);
-                assert!(
-                    (lhs - rhs).abs() < 1e-7 * lhs.abs().max(rhs.abs()),
-                    "{lhs} vs {rhs}"
-                );
+                assert_eq!(map.apply_vjp(y.view()).0, map.apply(y.view()));
+                let c = check_vjp(&map, y.view(), d.view(), g.view(), 1e-5);
+                assert!(c.relative_error() < 1e-7, "{} vs {}", c.vjp, c.fd);
             }
         }
     }

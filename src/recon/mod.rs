@@ -17,6 +17,18 @@
 //! the ergodic average here (on Colin27 at 128 x 128, 25 %: 32.2 dB after 200 TV steps
 //! against 32.0 for the average). FIRENET follows the authors' scheme exactly (its own
 //! rescaling, ergodic averages).
+//!
+//! The submodules:
+//!
+//! - [`map`]: the [`map::ReconMap`] trait (Psi and its vector-Jacobian product, the form the
+//!   instability test attacks) and [`map::check_vjp`], the one central-difference check of
+//!   every map's VJP.
+//! - [`vjp`]: the adjoint, Chambolle-Pock and FIRENET as [`map::ReconMap`]s: the data
+//!   scalings, the tapes and their recomputation around the steps of [`crate::solvers`]
+//!   (no iteration of its own).
+//! - [`net`]: the trained cascade network (convolutions and data consistency), [`dense`]:
+//!   the dense AUTOMAP-like network, each a [`map::ReconMap`]; [`train`]: their training.
+//! - [`metrics`]: PSNR, SSIM and relative errors of magnitude images.
 
 pub mod dense;
 pub mod map;
@@ -32,7 +44,7 @@ use crate::operators::{norm2, Adjoint, Compose, LinearOperator, C64};
 use crate::solvers::firenet::{Firenet, FirenetOptions};
 use crate::solvers::primal_dual::{PrimalDual, Regulariser, SqrtLasso, Steps};
 use crate::solvers::Iterative;
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -147,6 +159,14 @@ pub fn level_weights(w: &Wavelet2d) -> Vec<f64> {
         .collect()
 }
 
+/// (alpha, ||y||) with alpha = 1 / ||y|| (1 at y = 0): the plain Chambolle-Pock runs solve
+/// the problem on the data alpha y and divide the result by alpha (see the module notes).
+pub(crate) fn data_scale(y: ArrayView1<C64>) -> (f64, f64) {
+    let ny = norm2(y);
+    let alpha = if ny > 0.0 { 1.0 / ny } else { 1.0 };
+    (alpha, ny)
+}
+
 enum Engine {
     /// A* y, computed at once.
     Direct(Array1<C64>),
@@ -190,8 +210,7 @@ impl Recon {
         let engine = if method == Method::Firenet {
             Engine::Firenet(Firenet::new(pb.clone(), s.firenet))
         } else {
-            let ny = norm2(y.view());
-            let alpha = if ny > 0.0 { 1.0 / ny } else { 1.0 };
+            let (alpha, _) = data_scale(y.view());
             let pd = PrimalDual::new(
                 pb.clone(),
                 alpha,

@@ -550,12 +550,9 @@ mod tests {
     use super::*;
     use crate::operators::complex_gaussian;
     use crate::operators::masks::{mask, MaskParams, Pattern};
+    use crate::recon::map::check_vjp;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    fn re_inner(a: &Array1<C64>, b: &Array1<C64>) -> f64 {
-        crate::recon::map::re_inner(a.view(), b.view())
-    }
 
     fn setup(n: usize, seed: u64) -> (CascadeNet, Arc<SubsampledFourier>, Rng) {
         let mut rng = Rng::new(seed);
@@ -596,10 +593,11 @@ mod tests {
         assert!(err < 1e-13, "{err}");
     }
 
-    /// The measurement VJP against central differences: <(Psi(y + h d) - Psi(y - h d)) / 2h, g>
-    /// against <d, J^T g>. The network is piecewise linear (ReLU), so away from a kink the
-    /// difference quotient is exact up to rounding; h = 1e-6 keeps every ReLU input on its
-    /// side (their gaps are ~1e-2 here), and 1e-7 relative is a hundred times the rounding.
+    /// The measurement VJP against central differences ([`check_vjp`]):
+    /// <(Psi(y + h d) - Psi(y - h d)) / 2h, g> against <d, J^T g>. The network is piecewise
+    /// linear (ReLU), so away from a kink the difference quotient is exact up to rounding;
+    /// h = 1e-6 keeps every ReLU input on its side (their gaps are ~1e-2 here), and 1e-7
+    /// relative is a hundred times the rounding.
     #[test]
     fn measurement_vjp_matches_finite_differences() {
         let (net, a, mut rng) = setup(8, 4);
@@ -611,17 +609,8 @@ mod tests {
             let y = complex_gaussian(map.dim_in(), &mut rng);
             let d = complex_gaussian(map.dim_in(), &mut rng);
             let g = complex_gaussian(map.dim_out(), &mut rng);
-            let (_, vjp) = map.apply_vjp(y.view());
-            let lhs = re_inner(&d, &vjp(g.view()));
-            let h = 1e-6;
-            let yp = &y + &d.mapv(|z| z * h);
-            let ym = &y - &d.mapv(|z| z * h);
-            let fd = (&map.apply(yp.view()) - &map.apply(ym.view())).mapv(|z| z / (2.0 * h));
-            let rhs = re_inner(&fd, &g);
-            assert!(
-                (lhs - rhs).abs() < 1e-7 * lhs.abs().max(rhs.abs()),
-                "{lhs} vs {rhs}"
-            );
+            let c = check_vjp(&map, y.view(), d.view(), g.view(), 1e-6);
+            assert!(c.relative_error() < 1e-7, "{} vs {}", c.vjp, c.fd);
         }
     }
 
