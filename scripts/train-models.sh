@@ -17,3 +17,10 @@ target/release/barriers-lab dimension --data mnist --save www/models/dimension-m
 # Fashion-MNIST has 800 training images: all of them (the default, 4,000, is MNIST's).
 target/release/barriers-lab dimension --data fashion --train 800 --save www/models/dimension-fashion.bld
 target/release/barriers-lab universal --data mnist --table --save www/models/universal-mnist.buv
+# The unstable page's default trade-off plot (its numbers as `figures` writes them): 14
+# variants' PSNR and worst amplification, 3.5 s in a browser, so the page and the deck show it
+# at once for the default state (any other state computes it live).
+out=$(mktemp -d)
+target/release/barriers-lab figures --out "$out" --link 'unstable=view=tradeoff'
+cp "$out/unstable.json" www/models/tradeoff-default.json
+rm -r "$out"

@@ -226,3 +226,48 @@ fn retraining_reproduces_the_shipped_checkpoint() {
     // by at most 0.09).
     assert!(worst <= 1e-6, "largest weight difference {worst}");
 }
+
+/// The shipped trade-off plot of the page's default state (www/models/tradeoff-default.json,
+/// which the page and the deck show at once) is the computation's: the page's trade-off job
+/// run here gives the same points, bit for bit (made on x86-64, as the other shipped results),
+/// and a job for another state does not take them.
+#[test]
+fn the_shipped_tradeoff_plot_is_recomputed() {
+    use barriers_lab::demos::unstable::View;
+    use barriers_lab::demos::unstable_views::TradeoffJob;
+    use barriers_lab::render::numbers::Numbers;
+    let (s, slices) = shipped();
+    let text = std::fs::read_to_string("www/models/tradeoff-default.json").unwrap();
+    let numbers = Numbers::from_json(&text).unwrap();
+    let p = UnstableParams {
+        view: View::Tradeoff,
+        ..UnstableParams::default()
+    };
+    assert_eq!(numbers.link, barriers_lab::params::to_query(&p));
+    let mut computed = TradeoffJob::new(&p);
+    computed.run(&s, &slices).unwrap();
+    let mut taken = TradeoffJob::new(&p);
+    assert!(taken.take_shipped(&numbers));
+    assert!(taken.done() && taken.shipped);
+    assert_eq!(taken.points.len(), 14);
+    for (a, b) in computed.points.iter().zip(&taken.points) {
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.method, b.method);
+        assert_eq!(a.psnr.to_bits(), b.psnr.to_bits(), "{}: PSNR", a.label);
+        assert_eq!(
+            a.amplification.to_bits(),
+            b.amplification.to_bits(),
+            "{}: amplification",
+            a.label
+        );
+        assert_eq!(a.state, b.state);
+    }
+    // Other variants (another state's job): not taken.
+    let mut other = TradeoffJob::new(&UnstableParams {
+        budget: 0.04,
+        ..p.clone()
+    });
+    other.variants.truncate(13);
+    assert!(!other.take_shipped(&numbers));
+    assert!(!other.done());
+}

@@ -17,6 +17,7 @@ use crate::demos::mri::modulus;
 use crate::instability::InstabilityTest;
 use crate::operators::{complex, LinearOperator};
 use crate::recon::metrics::psnr;
+use crate::render::numbers::Numbers;
 use ndarray::Array1;
 
 /// The methods of the more-samples curve.
@@ -241,6 +242,9 @@ pub struct TradeoffJob {
     pub iters: usize,
     pub budget: f64,
     pub points: Vec<TradeoffPoint>,
+    /// Whether the points were taken from a shipped result ([`TradeoffJob::take_shipped`])
+    /// rather than computed here.
+    pub shipped: bool,
     current: Option<(TradeoffPoint, InstabilityTest)>,
 }
 
@@ -254,8 +258,49 @@ impl TradeoffJob {
             iters: base.iters,
             budget: base.budget,
             points: Vec::new(),
+            shipped: false,
             current: None,
         }
+    }
+
+    /// Takes the points of a shipped trade-off plot: the numbers `barriers-lab figures
+    /// --link unstable=view=tradeoff` writes (table `variants`: each variant's mean PSNR and
+    /// worst amplification, in the variants' order), made for the same state (the caller
+    /// checks the link). Returns whether it took them: not if the table's rows are not this
+    /// job's variants, in order. The result is the computation's, done ahead (the page's
+    /// default plot takes 3.5 s in a browser); a test recomputes it.
+    pub fn take_shipped(&mut self, numbers: &Numbers) -> bool {
+        let Some(t) = numbers.tables.iter().find(|t| t.name == "variants") else {
+            return false;
+        };
+        let col = |name: &str| t.columns.iter().position(|c| c == name);
+        let (Some(ip), Some(ia)) = (col("PSNR (dB)"), col("worst amplification")) else {
+            return false;
+        };
+        let fits = t.rows.len() == self.variants.len()
+            && t.rows.iter().zip(&self.variants).all(|(r, (label, _))| {
+                &r.label == label
+                    && r.values.len() == t.columns.len()
+                    && r.values.iter().all(|v| v.is_finite())
+            });
+        if !fits {
+            return false;
+        }
+        self.points = self
+            .variants
+            .iter()
+            .zip(&t.rows)
+            .map(|((label, v), r)| TradeoffPoint {
+                label: label.clone(),
+                method: v.method.name().into(),
+                psnr: r.values[ip],
+                amplification: r.values[ia],
+                state: v.clone(),
+            })
+            .collect();
+        self.current = None;
+        self.shipped = true;
+        true
     }
 
     pub fn done(&self) -> bool {

@@ -834,6 +834,25 @@ impl UnstableDemo {
         Ok(false)
     }
 
+    /// Offers the shipped trade-off plot of the default state (`www/models/
+    /// tradeoff-default.json`, the numbers `barriers-lab figures` wrote): taken if it was made
+    /// for the state the prepared job is for. Returns whether it was (then the job is done).
+    pub fn tradeoff_ship(&mut self, json: &str) -> Result<bool, JsError> {
+        let Ok(numbers) = crate::render::numbers::Numbers::from_json(json) else {
+            return Ok(false);
+        };
+        let Ok(made_for) = params::from_query::<UnstableParams>(&numbers.link) else {
+            return Ok(false);
+        };
+        let k = tradeoff_key(&self.params);
+        match self.tradeoff.as_mut() {
+            Some(j) if j.key == k && tradeoff_key(&made_for) == k && !j.job.done() => {
+                Ok(j.job.take_shipped(&numbers))
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// A little of the trade-off job (one variant's PSNR, or one step of its test): [done,
     /// total, finished] in steps.
     pub fn tradeoff_step(&mut self) -> Result<Vec<f64>, JsError> {
@@ -879,7 +898,7 @@ impl UnstableDemo {
             "current": tradeoff_key(&self.params) == k.key,
             "running": j.running(),
             "clean": j.clean, "attack": j.attack, "iters": j.iters,
-            "budget": self.params.budget,
+            "budget": self.params.budget, "shipped": j.shipped,
         })
         .to_string())
     }

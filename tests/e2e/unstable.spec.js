@@ -137,6 +137,8 @@ test('more samples: the PSNR curve over 12 nested rates, and the images at the r
 test('the trade-off plot: a point per variant, and a click opens its instability test', async ({ page }, testInfo) => {
   await openPage(page, PAGE, `view=tradeoff&tradeoff_iters=3&tradeoff_images=1&${FAST}`, /view=tradeoff/);
   await expect(page.getByTestId('tradeoff-note')).toHaveAttribute('data-done', 'true');
+  // Not the default state: computed here, not taken from the shipped plot.
+  await expect(page.getByTestId('tradeoff-note')).toHaveAttribute('data-shipped', 'false');
   const hits = JSON.parse(await page.locator('#plot-tradeoff').getAttribute('data-hits'));
   expect(hits.length).toBe(14);
   await expectDrawn(page, ['plot-tradeoff']);
@@ -241,4 +243,27 @@ test('the page fits 1024x768 and 1280x720 in every view, and embeds without taki
   await page.setContent(`<iframe src="${src}" style="width:900px;height:500px;border:0"></iframe>`);
   const frame = page.frameLocator('iframe');
   await expect(frame.getByTestId('structure-facts')).toContainText('seen', { timeout: 30_000 });
+});
+
+test('the default trade-off plot is the shipped one, and a point’s test recomputes its amplification', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openPage(page, PAGE, 'view=tradeoff', /view=tradeoff/);
+  const note = page.getByTestId('tradeoff-note');
+  await expect(note).toHaveAttribute('data-done', 'true');
+  await expect(note).toHaveAttribute('data-shipped', 'true');
+  await expect(note).toContainText('computed them ahead');
+  const hits = JSON.parse(await page.locator('#plot-tradeoff').getAttribute('data-hits'));
+  expect(hits.length).toBe(14);
+  // The points are the shipped file's.
+  const shipped = await (await page.request.get('www/models/tradeoff-default.json')).json();
+  const rows = shipped.tables.find((t) => t.name === 'variants').rows;
+  for (const h of hits) expect(h.amplification).toBe(rows.find((r) => r.label === h.label).values[1]);
+  // The network's point, clicked: its instability test, computed here, finds the same worst
+  // amplification to 1e-6 (gradient ascent in WebAssembly against native code: 3e-8 seen).
+  const net = hits.find((h) => h.label === 'network');
+  const box = await page.locator('#plot-tradeoff').boundingBox();
+  await page.mouse.click(box.x + net.x, box.y + net.y);
+  await waitDrawn(page, /^method=net&.*&iters=15&.*view=test&/);
+  const live = await value(page, 'sum-amplification');
+  expect(Math.abs(live - net.amplification)).toBeLessThanOrEqual(1e-6 * net.amplification);
 });

@@ -463,7 +463,9 @@ function drawTradeoff(msg) {
   note.textContent =
     `${r.points.length} of ${r.variants} variants: PSNR over held-out images family:${r.clean[0]} to ${r.clean[r.clean.length - 1]}, worst amplification on family:${r.attack} ` +
     `(${r.iters} iterations, ‖r‖ ≤ ${fmt(r.budget)} ‖x‖). TV and wavelet λ and FIRENET's restarts vary around the defaults.` +
+    (r.shipped ? ' These are the default settings’ points as the lab computed them ahead (the tests recompute them); change a setting to compute them here.' : '') +
     (r.done ? '' : r.running ? ` Now: ${r.running}…` : '');
+  note.dataset.shipped = String(!!r.shipped);
   const { X, Y } = axes(ctx, p, c, pts.length ? span(pts.map((p) => p.psnr)) : [20, 40], pts.length ? span(pts.map((p) => p.amplification), 0.1, 0) : [0, 3], 'accuracy: mean PSNR on clean images (dB)', 'worst-case amplification');
   ctx.textAlign = 'left';
   // Each point carries its number (the table's first column), and its name where that does
