@@ -158,7 +158,7 @@ export async function benchDeck(browser, base, rounds = 3, log = console.log) {
 /** Markdown table of the deck timings. */
 export function deckTable(deck, rounds) {
   return [
-    `The lecture deck (slides/index.html) at 1280 x 720, medians of ${rounds} runs (range in brackets): navigation to its first slide ${deck.open_ms} ms (${deck.open_range_ms.join('-')}); for each demo slide, the arrow key that shows it to its demo's complete figure (the demos of the next two slides are loaded ahead and wait, suspended).`,
+    `The lecture deck (slides/index.html) at 1280 x 720, medians of ${rounds} runs (range in brackets): navigation to its first slide ${deck.open_ms} ms (${deck.open_range_ms.join('-')}); for each demo slide, the arrow key that shows it to its demo's complete figure (the next slide's demo is loaded ahead and waits, suspended).`,
     '',
     '| slide | demo | figure (ms) |',
     '|---:|---|---:|',

@@ -10,8 +10,9 @@ const deck = new Reveal({
   height: 720,
   margin: 0.02,
   hash: true,
-  // Demos of the slides up to two away are loaded (and suspended) so that a slide's figure
-  // is ready soon after it is shown.
+  // The next slide's demo is loaded ahead (and suspended), so that a slide's figure comes
+  // soon after it is shown; demos further away are unloaded (reveal.js counts the current
+  // slide in this distance).
   viewDistance: 2,
   transition: 'fade',
   // Printed, a slide is one page in its final state (its fragments shown), with its poster.
