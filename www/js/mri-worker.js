@@ -8,7 +8,8 @@ import { post, message, fetchBytes, prefetch, runJob, serve } from './worker-com
 // The default figure's slices, downloaded while the WebAssembly starts.
 prefetch([['../data/colin27_axial_128_u8.bin.gz', true]]);
 
-const METHODS = ['adjoint', 'cs-wavelet', 'tv', 'firenet'];
+/** The reconstruction methods, from the schema (filled when the wasm is up). */
+let METHODS = [];
 
 /** The build key (the state minus view-only keys) of the figure the experiment holds. */
 let builtKey = null;
@@ -97,7 +98,10 @@ function guarded(source, work) {
 
 serve({
   init,
-  make: () => new MriDemo(),
+  make: () => {
+    METHODS = JSON.parse(MriDemo.schema()).find((f) => f.key === 'method').options;
+    return new MriDemo();
+  },
   schema: () => MriDemo.schema(),
   compute,
   handlers: {

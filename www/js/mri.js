@@ -13,8 +13,11 @@ const GROUPS = {
   'controls-methods': ['wavelet', 'levels', 'lambda_w', 'lambda_tv', 'iters', 'restarts', 'inner', 'firenet_on'],
   'controls-kernel': ['method', 'detail_radius', 'detail_amp'],
 };
-const METHODS = ['adjoint', 'cs-wavelet', 'tv', 'firenet'];
-const TITLES = { adjoint: 'Adjoint A*y', 'cs-wavelet': 'Wavelet ℓ¹', tv: 'TV', firenet: 'FIRENET' };
+/** The reconstruction methods and their short titles (the menu's words without their
+ *  parenthesis), from the schema the wasm exports. */
+let METHODS = [];
+/** @type {Record<string, string>} */
+let TITLES = {};
 const BLUE = '#0877bd';
 const ORANGE = '#e8710a';
 const GREY = '#888';
@@ -46,6 +49,9 @@ const { send, change, link } = connect(
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
   PATTERN_NAMES = labelsOf(schema, 'mask');
+  const methods = labelsOf(schema, 'method');
+  METHODS = Object.keys(methods);
+  TITLES = Object.fromEntries(METHODS.map((m) => [m, methods[m].replace(/ \(.*\)$/, '')]));
   // The progress bar's button pauses the iterations (they can go on with step or run).
   $('cancel').textContent = 'Pause';
   placeholder(/** @type {HTMLCanvasElement} */ ($('plot-conv')), CONVERGENCE_HINT);

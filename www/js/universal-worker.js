@@ -14,7 +14,8 @@
 import init, { UniversalDemo, perturbation_rgba, image_rgba } from '../pkg/barriers_lab.js';
 import { post, message, ensureLoaded, exposeMemory, fetchBytes, runJob, serve } from './worker-common.js';
 
-const MODELS = ['linear', 'mlp', 'cnn'];
+/** The models, in the schema's order (filled when the wasm is up). */
+let MODELS = [];
 const EXAMPLES = 8;
 /** The share of the CNN's test images measured here (the helper measures the rest). */
 const OWN_SHARE = 0.35;
@@ -263,7 +264,10 @@ function mainWorker() {
       compiled = await compile();
       return init({ module_or_path: compiled });
     },
-    make: () => new UniversalDemo(),
+    make: () => {
+      MODELS = JSON.parse(UniversalDemo.schema()).find((f) => f.key === 'model').options;
+      return new UniversalDemo();
+    },
     schema: () => UniversalDemo.schema(),
     compute,
     cancelOnChange: true,

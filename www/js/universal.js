@@ -42,7 +42,7 @@ function show(msg) {
   const rows = [
     ['Computed on', `${MODEL_NAMES[s.model]}, ${s.n} training images`],
     ['Training images fooled', `<span data-testid="train-rate">${pct(r.rates[r.rates.length - 1] ?? 0)}</span> after ${r.rates.length} pass${r.rates.length === 1 ? '' : 'es'} (target ${pct(r.target)}: ${r.reached_target ? 'reached' : 'not reached'})${r.finished ? '' : ', cancelled'}`],
-    ...['linear', 'mlp', 'cnn'].map((m) => [`Test images fooled, ${MODEL_NAMES[m]}`, `<span data-testid="test-${m}">${pct(r.test_fooling[m])}</span> <span class="small">(random noise of the same size: ${pct(r.noise_test_fooling[m])})</span>`]),
+    ...Object.keys(MODEL_NAMES).map((m) => [`Test images fooled, ${MODEL_NAMES[m]}`, `<span data-testid="test-${m}">${pct(r.test_fooling[m])}</span> <span class="small">(random noise of the same size: ${pct(r.noise_test_fooling[m])})</span>`]),
   ];
   $('readout-list').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
   $('examples-note').innerHTML =
@@ -71,7 +71,7 @@ function show(msg) {
 function showTable(rows) {
   $('transfer').innerHTML =
     '<tr><th>computed on</th><th>training</th><th>linear</th><th>MLP</th><th>CNN</th></tr>' +
-    rows.map((r) => `<tr><td>${MODEL_NAMES[r.source].split(' ')[0]}</td><td>${pct(r.rates[r.rates.length - 1])}</td>${['linear', 'mlp', 'cnn'].map((m) => `<td data-testid="transfer-${r.source}-${m}">${pct(r.test_fooling[m])}</td>`).join('')}</tr>`).join('');
+    rows.map((r) => `<tr><td>${MODEL_NAMES[r.source].split(' ')[0]}</td><td>${pct(r.rates[r.rates.length - 1])}</td>${Object.keys(MODEL_NAMES).map((m) => `<td data-testid="transfer-${r.source}-${m}">${pct(r.test_fooling[m])}</td>`).join('')}</tr>`).join('');
 }
 
 window.addEventListener('resize', () => last && show(last));

@@ -20,7 +20,8 @@ const GROUPS = {
 };
 /** Which of the strip's sliders each view shows. */
 const MAIN_OF = { test: ['budget'], kernel: ['delta', 'detail_amp'], structure: ['detail_amp'], samples: ['show_rate'], tradeoff: ['budget'] };
-const METHODS = ['net', 'firenet', 'tv', 'cs-wavelet', 'adjoint'];
+/** The methods, in the schema's order (the wasm's list). */
+let METHODS = [];
 const TITLES = { net: 'Network', firenet: 'FIRENET', tv: 'TV', 'cs-wavelet': 'Wavelet ℓ¹', adjoint: 'Adjoint A*y' };
 const COLOURS = { net: '#c0392b', firenet: '#0877bd', tv: '#2e8b57', 'cs-wavelet': '#8e44ad', adjoint: '#777' };
 
@@ -95,6 +96,7 @@ const val = (v, text, id = '') => `<span ${id ? `data-testid="${id}"` : ''} data
 
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
+  METHODS = byKey.method.options;
   for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
   for (const b of document.querySelectorAll('.tabs button')) {
     b.addEventListener('click', () => change({ view: /** @type {HTMLElement} */ (b).dataset.view }));
