@@ -19,7 +19,7 @@
 //! ||A z|| = delta exactly. [`assess`] measures eta, the output gap and the bound for each
 //! method.
 
-use crate::demos::mri::real_kernel_part;
+use crate::operators::fourier::Fourier2d;
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::{complex, norm2, LinearOperator, C64};
 use crate::recon::map::ReconMap;
@@ -149,6 +149,24 @@ pub fn awareness(
             f64::INFINITY
         },
     }
+}
+
+/// The part of a real image w in the real kernel of A: zero its Fourier coefficients on
+/// Omega and on -Omega (FFT order), transform back, keep the real part (the imaginary part
+/// is round-off; its size is returned as the second value).
+pub fn real_kernel_part(w: &Array1<f64>, a: &SubsampledFourier) -> (Array1<f64>, f64) {
+    let n = a.side();
+    let f = Fourier2d::new(n);
+    let mut k = complex(w.view()).to_vec();
+    f.forward_inplace(&mut k);
+    for &i in a.indices() {
+        let (r, c) = (i / n, i % n);
+        k[i] = C64::new(0.0, 0.0);
+        k[((n - r) % n) * n + (n - c) % n] = C64::new(0.0, 0.0);
+    }
+    f.inverse_inplace(&mut k);
+    let imag = k.iter().map(|z| z.im.abs()).fold(0.0, f64::max);
+    (k.iter().map(|z| z.re).collect(), imag)
 }
 
 #[cfg(test)]

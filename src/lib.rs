@@ -30,8 +30,9 @@
 //!   the perturbation a reconstruction map amplifies most.
 //! - [`kernel_awareness`]: details (nearly) in the kernel of A, and the lower bound
 //!   (||x - x'|| - 2 eta) / delta on the Lipschitz constant of any method accurate on both.
-//! - [`render`]: pixels for the page, text and plots, and each demo's poster and numbers (the
-//!   command line's `figures` and the pages' exports).
+//! - [`render`]: pixels for the page, text, plots, and a figure's numbers.
+//! - [`posters`]: each demo's poster and numbers (the command line's `figures` and the pages'
+//!   exports).
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!
 //! ```
@@ -60,6 +61,7 @@ pub mod models;
 pub mod nn;
 pub mod operators;
 pub mod params;
+pub mod posters;
 pub mod recon;
 pub mod render;
 pub mod rng;

@@ -10,15 +10,13 @@
 //! compares FIRENET with and without restarts.
 
 use crate::data::mri::{self, MriSlices};
-use crate::operators::fourier::Fourier2d;
 use crate::operators::masks::{self, Mask, MaskParams, Pattern};
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::wavelet::{max_levels, WaveletKind};
-use crate::operators::{complex, complex_gaussian, norm2, LinearOperator, C64};
+use crate::operators::{complex, norm2, LinearOperator, C64};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::recon::metrics::{psnr, rel_error, ssim};
 use crate::recon::{Method, Objective, Recon, Settings};
-use crate::rng::Rng;
 use crate::solvers::firenet::FirenetOptions;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
@@ -497,16 +495,9 @@ impl MriImages {
     }
 }
 
-/// The noise e: a complex Gaussian vector scaled to ||e|| = level ||A x|| exactly (seeded).
-pub fn noise(ax: &Array1<C64>, level: f64, seed: u32) -> Array1<C64> {
-    if level == 0.0 || ax.is_empty() {
-        return Array1::zeros(ax.len());
-    }
-    let mut rng = Rng::new(((seed as u64) << 32) ^ 0x6e6f_6973);
-    let g = complex_gaussian(ax.len(), &mut rng);
-    let s = level * norm2(ax.view()) / norm2(g.view());
-    g * C64::new(s, 0.0)
-}
+/// The noise e of the measurements (it lives with the operator:
+/// [`crate::operators::sampling::noise`]).
+pub use crate::operators::sampling::noise;
 
 /// The moduli |x| of a complex image.
 pub fn modulus(x: &Array1<C64>) -> Array1<f64> {
@@ -553,23 +544,9 @@ pub fn blob(n: usize, centre: [f64; 2], radius: f64, amp: f64) -> Array1<f64> {
     })
 }
 
-/// The part of a real image w in the real kernel of A: zero its Fourier coefficients on
-/// Omega and on -Omega (FFT order), transform back, keep the real part (the imaginary part
-/// is round-off; its size is returned as the second value).
-pub fn real_kernel_part(w: &Array1<f64>, a: &SubsampledFourier) -> (Array1<f64>, f64) {
-    let n = a.side();
-    let f = Fourier2d::new(n);
-    let mut k = complex(w.view()).to_vec();
-    f.forward_inplace(&mut k);
-    for &i in a.indices() {
-        let (r, c) = (i / n, i % n);
-        k[i] = C64::new(0.0, 0.0);
-        k[((n - r) % n) * n + (n - c) % n] = C64::new(0.0, 0.0);
-    }
-    f.inverse_inplace(&mut k);
-    let imag = k.iter().map(|z| z.im.abs()).fold(0.0, f64::max);
-    (k.iter().map(|z| z.re).collect(), imag)
-}
+/// The part of an image in the real kernel of A (it lives with kernel awareness:
+/// [`crate::kernel_awareness::real_kernel_part`]).
+pub use crate::kernel_awareness::real_kernel_part;
 
 /// One figure of the demo: the image, the mask, the data and the four reconstructions (and
 /// the kernel view's), stepped together.
@@ -905,6 +882,7 @@ impl ConvergenceJob {
 mod tests {
     use super::*;
     use crate::data::images::shipped_data_dir;
+    use crate::operators::complex_gaussian;
     use crate::params::{from_query, to_query};
 
     fn colin27_128() -> MriImages {

@@ -364,10 +364,10 @@ impl TradeoffJob {
 mod tests {
     use super::*;
     use crate::data::mri::shepp_logan;
+    use crate::posters::test_font::{colours, FONT};
+    use crate::posters::unstable::{self as poster, detail::DetailState, Figure};
     use crate::recon::net::ReconNet;
     use crate::recon::train::{Architecture, TrainOptions};
-    use crate::render::poster::test_font::{colours, FONT};
-    use crate::render::poster::unstable::{self as poster, detail::DetailState, Figure};
     use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

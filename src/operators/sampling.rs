@@ -11,7 +11,8 @@
 //! reconstruction: the missing coefficients set to zero, then the inverse transform.
 
 use super::fourier::Fourier2d;
-use super::{LinearOperator, C64};
+use super::{complex_gaussian, norm2, LinearOperator, C64};
+use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 
 /// A = P_Omega F on n x n images.
@@ -122,6 +123,17 @@ impl LinearOperator for SubsampledFourier {
             1.0
         }
     }
+}
+
+/// The noise e: a complex Gaussian vector scaled to ||e|| = level ||A x|| exactly (seeded).
+pub fn noise(ax: &Array1<C64>, level: f64, seed: u32) -> Array1<C64> {
+    if level == 0.0 || ax.is_empty() {
+        return Array1::zeros(ax.len());
+    }
+    let mut rng = Rng::new(((seed as u64) << 32) ^ 0x6e6f_6973);
+    let g = complex_gaussian(ax.len(), &mut rng);
+    let s = level * norm2(ax.view()) / norm2(g.view());
+    g * C64::new(s, 0.0)
 }
 
 #[cfg(test)]

@@ -1,20 +1,19 @@
 //! Pictures as pixels: the decision map of a 2-D classifier and its boundary
 //! ([`decision`]), the zero contour of a sampled field ([`contour`]), and a small
 //! anti-aliased rasteriser for the command line's PNG figures ([`raster`]), text from a font
-//! passed in as bytes ([`text`]), plots ([`plot`]), every demo's poster figure
-//! ([`poster`]) and its numbers for export ([`numbers`]).
+//! passed in as bytes ([`text`]), plots ([`plot`]), and a figure's numbers for export
+//! ([`numbers`]). It knows nothing of the demos: their posters, drawn with these, are in
+//! [`crate::posters`].
 //!
 //! The page and the command line draw from the same pixels, so a link and a CLI run show the
 //! same figure.
 
 pub mod contour;
 pub mod decision;
-pub mod figures;
 pub mod images;
 pub mod mri;
 pub mod numbers;
 pub mod plot;
-pub mod poster;
 pub mod raster;
 pub mod text;
 

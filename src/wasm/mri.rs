@@ -225,17 +225,17 @@ impl MriDemo {
     /// The figure of the experiment (its reconstructions as far as they have run) as a
     /// poster, PNG bytes; `font` is the bytes of `www/fonts/DejaVuSans.ttf`, `scale` 0.5 to 6.
     pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
-        super::png_bytes(crate::render::poster::mri::poster(self.exp()?, font, scale))
+        super::png_bytes(crate::posters::mri::poster(self.exp()?, font, scale))
     }
 
     /// The figure's numbers as JSON.
     pub fn numbers_json(&self) -> Result<String, JsError> {
-        Ok(crate::render::poster::mri::numbers(self.exp()?).to_json())
+        Ok(crate::posters::mri::numbers(self.exp()?).to_json())
     }
 
     /// The figure's numbers as CSV, `table,row,column,value`.
     pub fn numbers_csv(&self) -> Result<String, JsError> {
-        Ok(crate::render::poster::mri::numbers(self.exp()?).to_csv())
+        Ok(crate::posters::mri::numbers(self.exp()?).to_csv())
     }
 
     /// The largest |z| of the kernel view's invisible part (the scale its picture uses).

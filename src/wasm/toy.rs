@@ -4,7 +4,7 @@ use super::js_error;
 use crate::bench;
 use crate::demos::toy::{ToyLab, ToyParams};
 use crate::params;
-use crate::render::poster;
+use crate::posters as poster;
 use wasm_bindgen::prelude::*;
 
 /// The largest decision map the binding renders, in pixels per side.
@@ -182,7 +182,7 @@ impl ToyDemo {
     }
 
     /// The figure of the current state as a poster, PNG bytes (see
-    /// [`crate::render::poster::toy`]); `font` is the bytes of `www/fonts/DejaVuSans.ttf`,
+    /// [`crate::posters::toy`]); `font` is the bytes of `www/fonts/DejaVuSans.ttf`,
     /// `scale` 0.5 to 6 (2 for exports).
     pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
         super::png_bytes(poster::toy::poster(&self.lab, font, scale))

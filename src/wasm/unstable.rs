@@ -21,10 +21,10 @@ use crate::demos::unstable_views::{
 use crate::instability::{InstabilityTest, Snapshot};
 use crate::operators::{complex, norm2};
 use crate::params;
+use crate::posters as poster;
 use crate::recon::metrics::psnr;
 use crate::render::images::{diverging_rgba, diverging_scale};
 use crate::render::mri::grey_scaled_rgba;
-use crate::render::poster;
 use ndarray::Array1;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;

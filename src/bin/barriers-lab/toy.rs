@@ -4,7 +4,7 @@ use crate::args::{self, UsageError};
 use crate::output::{create_dir, print, write_png};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::params;
-use barriers_lab::render::figures::{toy_figure, training_figure};
+use barriers_lab::posters::figures::{toy_figure, training_figure};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 

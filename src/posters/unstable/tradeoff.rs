@@ -9,9 +9,9 @@ use super::{colour, title, which_of};
 use crate::demos::unstable::{UnstableParams, Which};
 use crate::demos::unstable_views::TradeoffJob;
 use crate::params;
+use crate::posters::{table, Poster};
 use crate::render::numbers::Numbers;
 use crate::render::plot::{self, format_sig, Axes, AxisScale, AxisSpec, Key, INK, WHITE};
-use crate::render::poster::{table, Poster};
 use crate::render::raster::Canvas;
 use crate::render::text::Style;
 
@@ -180,7 +180,7 @@ pub fn numbers(s: &TradeoffState) -> Numbers {
 mod tests {
     use super::*;
     use crate::demos::unstable::TradeoffPoint;
-    use crate::render::poster::test_font::{colours, FONT};
+    use crate::posters::test_font::{colours, FONT};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

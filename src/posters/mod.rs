@@ -21,19 +21,25 @@
 //!   kernel awareness (Gottschling, Antun, Adcock, Hansen, arXiv:2001.01258), the structural
 //!   change, more samples, or the trade-off plot (Antun, Colbrook, Hansen 2022).
 //!
+//! - [`figures`]: the toy command's `--out` figures (the decision map, the training curves).
+//!
+//! Posters sit above the demos (they draw a demo's computed state) and below the binding and
+//! the command line; [`crate::render`] below them knows nothing of the demos.
+//!
 //! Layouts are given at scale 1 (one unit, one pixel) and multiplied by the scale: at scale 2,
 //! the posters' and exports' scale, body text is 26 px and tick labels 24 px.
 
 pub mod attacks;
 pub mod dimension;
+pub mod figures;
 pub mod mri;
 pub mod toy;
 pub mod universal;
 pub mod unstable;
 
-use super::plot::{self, Theme, FRAME, INK, MUTED, WHITE};
-use super::raster::Canvas;
-use super::text::{Font, Style};
+use crate::render::plot::{self, Theme, FRAME, INK, MUTED, WHITE};
+use crate::render::raster::Canvas;
+use crate::render::text::{Font, Style};
 
 /// An image panel: its RGBA pixels, heading and caption lines.
 pub type Panel = (Vec<u8>, String, Vec<String>);
@@ -236,7 +242,7 @@ pub fn pct(v: f64) -> String {
 #[cfg(test)]
 pub(crate) mod test_font {
     /// The posters' font, read from the repository by the tests.
-    pub const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
+    pub const FONT: &[u8] = include_bytes!("../../www/fonts/DejaVuSans.ttf");
 
     /// How many distinct colours a canvas uses (a blank one has 1).
     pub fn colours(c: &crate::render::raster::Canvas) -> usize {

@@ -1,9 +1,9 @@
 //! The command line's figures, drawn from the same pixels and geometry the page shows.
 
-use super::raster::{Canvas, Rgb};
-use super::{class_colour, PixelGrid};
 use crate::demos::toy::ToyLab;
 use crate::nn::train::EpochStats;
+use crate::render::raster::{Canvas, Rgb};
+use crate::render::{class_colour, PixelGrid};
 
 const INK: Rgb = [0x22, 0x22, 0x22];
 const WHITE: Rgb = [0xFF, 0xFF, 0xFF];

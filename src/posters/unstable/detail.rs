@@ -18,11 +18,11 @@ use super::title;
 use crate::demos::unstable::{DetailKind, UnstableParams, Which};
 use crate::demos::unstable_views::DetailJob;
 use crate::params;
+use crate::posters::{pct, table, Panel, Poster};
 use crate::render::images::{diverging_rgba, diverging_scale};
 use crate::render::mri::grey_scaled_rgba;
 use crate::render::numbers::Numbers;
 use crate::render::plot::{self, format_sig, INK};
-use crate::render::poster::{pct, table, Panel, Poster};
 use crate::render::raster::Canvas;
 use ndarray::Array1;
 

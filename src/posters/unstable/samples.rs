@@ -9,10 +9,10 @@ use super::{colour, title, which_of};
 use crate::demos::unstable::UnstableParams;
 use crate::demos::unstable_views::{RateImages, SamplesJob, SAMPLES_METHODS};
 use crate::params;
+use crate::posters::{pct, Panel, Poster};
 use crate::render::mri::grey_scaled_rgba;
 use crate::render::numbers::Numbers;
 use crate::render::plot::{self, format_sig, Axes, AxisScale, AxisSpec, Key, FRAME};
-use crate::render::poster::{pct, Panel, Poster};
 use crate::render::raster::{Canvas, Rgb};
 
 const ORANGE: Rgb = [0xE8, 0x71, 0x0A];
