@@ -184,12 +184,20 @@ test('a fragment moves a slider of the demo, and the figure changes; going back 
 test('printed (?print-pdf), every demo slide shows its poster and no demo is loaded', async ({ page }) => {
   await openDeck(page, '?print-pdf');
   const posters = page.locator('.reveal img.lab-poster');
-  await expect.poll(() => posters.count()).toBeGreaterThanOrEqual(10);
-  const n = await posters.count();
-  expect(await page.locator('.reveal iframe').count()).toBe(0);
+  // reveal.js lays the print view out after it starts: count and check in one look, until
+  // every poster (at least ten) is there and loaded.
   await expect
-    .poll(() => posters.evaluateAll((imgs) => imgs.filter((i) => /** @type {HTMLImageElement} */ (i).complete && /** @type {HTMLImageElement} */ (i).naturalWidth > 0).length), { timeout: 30_000 })
-    .toBe(n);
+    .poll(
+      () =>
+        posters.evaluateAll((imgs) => {
+          const loaded = imgs.filter((i) => /** @type {HTMLImageElement} */ (i).complete && /** @type {HTMLImageElement} */ (i).naturalWidth > 0).length;
+          return imgs.length >= 10 && loaded === imgs.length;
+        }),
+      { timeout: 30_000 },
+    )
+    .toBe(true);
+  expect(await page.locator('.reveal iframe').count()).toBe(0);
+  const n = await posters.count();
   for (let i = 0; i < n; i++) {
     const box = await posters.nth(i).boundingBox();
     expect(box && box.width > 200 && box.height > 100, `poster ${i} is shown`).toBe(true);
