@@ -113,22 +113,7 @@ pub fn poster(s: &AttackState, font: &[u8], scale: f64) -> Result<Canvas, String
             vec![format!("top 3: {}", s.top3(&o.top3_after))],
         ),
     ];
-    let mut bottom: f64 = y0;
-    for (i, (rgba, head, caps)) in panels.iter().enumerate() {
-        let x = l + i as f64 * (w + gap);
-        let yb = plot::image_panel(
-            &mut p.c,
-            &p.font,
-            &th,
-            rgba,
-            (side, side),
-            (x, y0 + th.u(6.0)),
-            w,
-            head,
-            caps,
-        );
-        bottom = bottom.max(yb);
-    }
+    let bottom = p.panel_row(&panels, side, y0 + th.u(6.0), w, gap);
     let mut y = bottom + th.u(16.0);
     y = p.paragraph(
         "Every attack on this image (random noise and the fast gradient with the line search along their direction; FGSM at ε; DeepFool with overshoot η):",

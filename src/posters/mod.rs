@@ -60,6 +60,37 @@ pub struct Poster<'f> {
 }
 
 impl<'f> Poster<'f> {
+    /// Draws a row of image panels (each `n` x `n` pixels shown `w` wide, `gap` apart) from
+    /// the content's left edge at height `y`; returns the y below the lowest caption.
+    pub fn panel_row<H: AsRef<str>>(
+        &mut self,
+        panels: &[(Vec<u8>, H, Vec<String>)],
+        n: usize,
+        y: f64,
+        w: f64,
+        gap: f64,
+    ) -> f64 {
+        let (l, _) = self.content();
+        let th = self.th;
+        let mut bottom: f64 = y;
+        for (i, (rgba, head, caps)) in panels.iter().enumerate() {
+            let x = l + i as f64 * (w + gap);
+            let yb = plot::image_panel(
+                &mut self.c,
+                &self.font,
+                &th,
+                rgba,
+                (n, n),
+                (x, y),
+                w,
+                head.as_ref(),
+                caps,
+            );
+            bottom = bottom.max(yb);
+        }
+        bottom
+    }
+
     /// A poster `width` units wide with room for `max_height` units (cropped by
     /// [`Poster::finish`]), at `scale` (from [`MIN_SCALE`] to [`MAX_SCALE`]).
     pub fn new(font: &'f [u8], scale: f64, width: f64, max_height: f64) -> Result<Self, String> {

@@ -8,7 +8,9 @@ use super::{pct, Poster};
 use crate::demos::mri::{modulus, ImageSource, MriExperiment};
 use crate::params;
 use crate::recon::Method;
-use crate::render::mri::{error_rgba, grey_scaled_rgba, kspace_log, kspace_rgba, ERROR_SCALE};
+use crate::render::mri::{
+    error_rgba, grey_scaled_rgba, kspace_log, kspace_rgba, mask_rgba, ERROR_SCALE,
+};
 use crate::render::numbers::Numbers;
 use crate::render::plot::{self, format_sig};
 use crate::render::raster::Canvas;
@@ -58,18 +60,7 @@ pub fn poster(exp: &MriExperiment, font: &[u8], scale: f64) -> Result<Canvas, St
     let at = |i: usize| l + i as f64 * (w + gap);
     let peak = exp.x.fold(0.0f64, |m, v| m.max(*v));
     let kspace = kspace_log(exp.x.view(), n);
-    let mask: Vec<u8> = exp
-        .mask
-        .bits()
-        .iter()
-        .flat_map(|&b| {
-            if b {
-                [255, 255, 255, 255]
-            } else {
-                [0, 0, 0, 255]
-            }
-        })
-        .collect();
+    let mask = mask_rgba(exp.mask.bits());
     let top: [(Vec<u8>, &str, Vec<String>); 3] = [
         (
             grey_scaled_rgba(exp.x.view(), peak),
@@ -88,21 +79,7 @@ pub fn poster(exp: &MriExperiment, font: &[u8], scale: f64) -> Result<Canvas, St
         ),
     ];
     let mut y = y0 + th.u(6.0);
-    let mut bottom: f64 = y;
-    for (i, (rgba, head, caps)) in top.iter().enumerate() {
-        let yb = plot::image_panel(
-            &mut p.c,
-            &p.font,
-            &th,
-            rgba,
-            (n, n),
-            (at(i), y),
-            w,
-            head,
-            caps,
-        );
-        bottom = bottom.max(yb);
-    }
+    let mut bottom = p.panel_row(&top, n, y, w, gap);
     y = bottom + th.u(18.0);
     let q = exp.quality();
     for (i, m) in Method::ALL.iter().enumerate() {

@@ -129,7 +129,6 @@ pub fn test_poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas,
     let (l, r) = p.content();
     let w = th.u(280.0);
     let gap = ((r - l) - 3.0 * w) / 2.0;
-    let at = |i: usize| l + i as f64 * (w + gap);
     let pk = x.fold(0.0f64, |m, v| m.max(*v));
     let r_scale = largest(&snap.r).max(1e-12);
     let clean = modulus(t.clean_output());
@@ -187,22 +186,7 @@ pub fn test_poster(s: &UnstableState, font: &[u8], scale: f64) -> Result<Canvas,
     ];
     let mut y = y0 + th.u(6.0);
     for row in &rows {
-        let mut bottom: f64 = y;
-        for (i, (rgba, head, caps)) in row.iter().enumerate() {
-            let yb = plot::image_panel(
-                &mut p.c,
-                &p.font,
-                &th,
-                rgba,
-                (n, n),
-                (at(i), y),
-                w,
-                head,
-                caps,
-            );
-            bottom = bottom.max(yb);
-        }
-        y = bottom + th.u(16.0);
+        y = p.panel_row(row, n, y, w, gap) + th.u(16.0);
     }
     // Amplification along the ascent.
     let hist: Vec<(f64, f64)> = t

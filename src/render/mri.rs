@@ -63,6 +63,20 @@ pub fn kspace_log(x: ArrayView1<f64>, n: usize) -> Array1<f64> {
     })
 }
 
+/// A sampling mask as a picture: sampled coefficients white, the others black.
+pub fn mask_rgba(sampled: &[bool]) -> Vec<u8> {
+    sampled
+        .iter()
+        .flat_map(|&b| {
+            if b {
+                [255, 255, 255, 255]
+            } else {
+                [0, 0, 0, 255]
+            }
+        })
+        .collect()
+}
+
 /// RGBA of k-space (grey log magnitude, centred) with the mask (centred bits) tinted.
 pub fn kspace_rgba(log_mag: ArrayView1<f64>, sampled: &[bool]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 * log_mag.len());

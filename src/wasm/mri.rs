@@ -12,7 +12,7 @@ use crate::operators::masks::{Mask, Pattern};
 use crate::params;
 use crate::recon::Method;
 use crate::render::images::diverging_rgba;
-use crate::render::mri::{error_rgba, grey_scaled_rgba, kspace_log, kspace_rgba};
+use crate::render::mri::{error_rgba, grey_scaled_rgba, kspace_log, kspace_rgba, mask_rgba};
 use ndarray::Array1;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -188,18 +188,7 @@ impl MriDemo {
                     .ok_or_else(|| JsError::new("nothing has been computed yet"))?;
                 kspace_rgba(k.view(), exp.mask.bits())
             }
-            ("mask", None) => exp
-                .mask
-                .bits()
-                .iter()
-                .flat_map(|&b| {
-                    if b {
-                        [255, 255, 255, 255]
-                    } else {
-                        [0, 0, 0, 255]
-                    }
-                })
-                .collect(),
+            ("mask", None) => mask_rgba(exp.mask.bits()),
             ("recon", Some(m)) => grey_scaled_rgba(modulus(&exp.recon(m).image()).view(), peak),
             ("error", Some(m)) => {
                 error_rgba(modulus(&exp.recon(m).image()).view(), exp.x.view(), peak)

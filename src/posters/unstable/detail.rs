@@ -22,7 +22,7 @@ use crate::posters::{pct, table, Panel, Poster};
 use crate::render::images::{diverging_rgba, diverging_scale};
 use crate::render::mri::grey_scaled_rgba;
 use crate::render::numbers::Numbers;
-use crate::render::plot::{self, format_sig, INK};
+use crate::render::plot::{format_sig, INK};
 use crate::render::raster::Canvas;
 use ndarray::Array1;
 
@@ -43,19 +43,6 @@ fn opt(v: Option<f64>) -> String {
         Some(v) => format_sig(v, 3),
         None => "none".into(),
     }
-}
-
-/// Draws a row of panels from x = l, each `w` wide, `gap` apart; returns the y below.
-fn row(p: &mut Poster, panels: &[Panel], n: usize, y: f64, w: f64, gap: f64) -> f64 {
-    let (l, _) = p.content();
-    let mut bottom: f64 = y;
-    for (i, (rgba, head, caps)) in panels.iter().enumerate() {
-        let x = l + i as f64 * (w + gap);
-        let th = p.th;
-        let yb = plot::image_panel(&mut p.c, &p.font, &th, rgba, (n, n), (x, y), w, head, caps);
-        bottom = bottom.max(yb);
-    }
-    bottom
 }
 
 /// The kernel-awareness or structural-change poster at `scale`.
@@ -134,7 +121,7 @@ pub fn poster(s: &DetailState, font: &[u8], scale: f64) -> Result<Canvas, String
             vec![format!("grey scale 0 to {}", format_sig(pk, 3))],
         ));
     }
-    y = row(&mut p, &top, n, y, w4, gap4) + th.u(16.0);
+    y = p.panel_row(&top, n, y, w4, gap4) + th.u(16.0);
     if j.rows.is_empty() {
         return Ok(p.finish(&params::to_query(s.params), y));
     }
@@ -183,8 +170,8 @@ pub fn poster(s: &DetailState, font: &[u8], scale: f64) -> Result<Canvas, String
             ));
         }
     }
-    y = row(&mut p, &first, n, y, w5, gap5) + th.u(10.0);
-    y = row(&mut p, &second, n, y, w5, gap5) + th.u(18.0);
+    y = p.panel_row(&first, n, y, w5, gap5) + th.u(10.0);
+    y = p.panel_row(&second, n, y, w5, gap5) + th.u(18.0);
     // The numbers per method.
     let rows: Vec<Vec<String>> = j
         .rows

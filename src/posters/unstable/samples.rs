@@ -138,21 +138,7 @@ pub fn poster(s: &SamplesState, font: &[u8], scale: f64) -> Result<Canvas, Strin
     }
     let w = th.u(214.0);
     let gap = ((r - l) - 4.0 * w) / 3.0;
-    let mut bottom = y;
-    for (i, (rgba, head, caps)) in panels.iter().enumerate() {
-        let yb = plot::image_panel(
-            &mut p.c,
-            &p.font,
-            &th,
-            rgba,
-            (n, n),
-            (l + i as f64 * (w + gap), y),
-            w,
-            head,
-            caps,
-        );
-        bottom = bottom.max(yb);
-    }
+    let bottom = p.panel_row(&panels, n, y, w, gap);
     Ok(p.finish(&params::to_query(s.params), bottom + th.u(10.0)))
 }
 
