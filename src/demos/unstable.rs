@@ -995,7 +995,7 @@ pub fn at_rate(setting: &Setting, rate: f64) -> Result<Setting, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::family::{add_lesion, Lesion};
     use crate::data::mri::shepp_logan;
@@ -1005,7 +1005,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// An untrained network at 32 x 32 (it is the adjoint), with its setting.
-    fn setting() -> Setting {
+    pub(crate) fn setting() -> Setting {
         let opts = TrainOptions {
             blocks: 1,
             depth: 2,

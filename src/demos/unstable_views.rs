@@ -366,27 +366,11 @@ mod tests {
     use crate::data::mri::shepp_logan;
     use crate::posters::test_font::{colours, FONT};
     use crate::posters::unstable::{self as poster, detail::DetailState, Figure};
-    use crate::recon::net::ReconNet;
-    use crate::recon::train::{Architecture, TrainOptions};
-    use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    /// An untrained network at 32 x 32, with its setting.
-    fn setting() -> Setting {
-        let opts = TrainOptions {
-            blocks: 1,
-            depth: 2,
-            channels: 2,
-            side: 32,
-            architecture: Architecture::Cascade,
-            ..TrainOptions::default()
-        };
-        let a = opts.operator(opts.side).unwrap();
-        let net = ReconNet::new(&opts, &a, &mut Rng::new(1)).unwrap();
-        let header = net.header(&opts, Default::default());
-        Setting::from_bytes(&net.to_bytes(&header)).unwrap()
-    }
+    // An untrained network at 32 x 32 (the unstable demo's tests' own).
+    use crate::demos::unstable::tests::setting;
 
     /// The kernel view's job on the phantom with a lesion at delta = 0: every method gets the
     /// same measurements for x and x + z (||A z|| at rounding level), so it gives both the
