@@ -33,6 +33,8 @@
 //! - [`render`]: pixels for the page, text, plots, and a figure's numbers.
 //! - [`posters`]: each demo's poster and numbers (the command line's `figures` and the pages'
 //!   exports).
+//! - [`job`]: the [`job::Job`] interface every long computation implements (step, done,
+//!   progress, a serialisable result), stepped by the pages and run to the end by the CLI.
 //! - [`bench`]: the kernels that `npm run bench` times natively and in Chromium.
 //!
 //! ```
@@ -56,6 +58,7 @@ pub mod classifier;
 pub mod data;
 pub mod demos;
 pub mod instability;
+pub mod job;
 pub mod kernel_awareness;
 pub mod models;
 pub mod nn;
