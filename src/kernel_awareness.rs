@@ -20,7 +20,7 @@
 //! method.
 
 use crate::operators::fourier::Fourier2d;
-use crate::operators::sampling::SubsampledFourier;
+use crate::operators::sampling::{measure_with, SubsampledFourier};
 use crate::operators::{complex, norm2, LinearOperator, C64};
 use crate::recon::map::ReconMap;
 use ndarray::Array1;
@@ -93,14 +93,7 @@ pub fn assess(
         return Err("x, z and A do not fit together".into());
     }
     let x2 = x + z;
-    let measure = |v: &Array1<f64>| {
-        let mut y = a.apply(complex(v.view()).view());
-        if let Some(e) = e {
-            y += e;
-        }
-        y
-    };
-    let (y, y2) = (measure(x), measure(&x2));
+    let (y, y2) = (measure_with(a, x.view(), e), measure_with(a, x2.view(), e));
     let delta = norm2((&y2 - &y).view());
     Ok(maps
         .iter()

@@ -8,11 +8,12 @@ use barriers_lab::data::mri::{load_slices, MriSlices};
 use barriers_lab::demos::unstable::{
     samples_curve, start, summarise, tradeoff_point, Case, Setting, Summary, UnstableParams, Which,
 };
+use barriers_lab::operators::sampling::measure;
 use barriers_lab::operators::sampling::SubsampledFourier;
 use barriers_lab::operators::{complex, LinearOperator};
 use barriers_lab::recon::metrics::psnr;
 use barriers_lab::recon::net::ReconNet;
-use barriers_lab::recon::train::{measure, train_until};
+use barriers_lab::recon::train::train_until;
 use std::path::Path;
 
 fn shipped() -> (Setting, MriSlices) {
@@ -152,7 +153,7 @@ fn samples_and_tradeoff_points_are_recomputed() {
         let mut total = 0.0;
         for &seed in &seeds {
             let m = barriers_lab::data::family::draw_kind(s.family(), &slices, seed).unwrap();
-            let y = measure(&a, &m.image, p.noise, seed as u32);
+            let y = measure(&*a, m.image.view(), p.noise, seed as u32);
             let out = if pt.method == "net" {
                 s.net.apply(&a, y.view()).unwrap()
             } else {

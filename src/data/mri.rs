@@ -349,8 +349,7 @@ pub fn shepp_logan(n: usize) -> Result<Array1<f64>, String> {
 /// The user's picture, RGBA bytes (w x h, row-major, 4 bytes a pixel, as a canvas's
 /// `getImageData` gives them), as an n x n image in [0, 1]:
 ///
-/// 1. grey = luma of ITU-R BT.601, (0.299 R + 0.587 G + 0.114 B) / 255, on the
-///    gamma-encoded values as stored (as JPEG does), times alpha / 255: transparent pixels
+/// 1. grey = the BT.601 luma ([`super::luma`]) / 255, times alpha / 255: transparent pixels
 ///    become black, the background of an MRI image;
 /// 2. the centred square of side min(w, h) is kept (the longer side loses
 ///    floor(|w - h| / 2) pixels at its start and the rest at its end);
@@ -366,8 +365,7 @@ pub fn from_rgba(rgba: &[u8], w: usize, h: usize, n: usize) -> Result<Array1<f64
     Ok(square_resize(
         |x, y| {
             let p = &rgba[4 * (y * w + x)..4 * (y * w + x) + 4];
-            (0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64) * p[3] as f64
-                / (255.0 * 255.0)
+            super::luma(p) * p[3] as f64 / (255.0 * 255.0)
         },
         w,
         h,

@@ -11,7 +11,7 @@
 
 use crate::data::mri::{self, MriSlices};
 use crate::operators::masks::{self, Mask, MaskParams, Pattern};
-use crate::operators::sampling::SubsampledFourier;
+use crate::operators::sampling::{measure_parts, SubsampledFourier};
 use crate::operators::wavelet::{max_levels, WaveletKind};
 use crate::operators::{complex, norm2, LinearOperator, C64};
 use crate::params::{Field, Kind, ParamError, Params};
@@ -575,8 +575,7 @@ impl MriExperiment {
         if a.dim_out() == 0 {
             return Err("the mask samples nothing: paint at least one sample".into());
         }
-        let ax = a.apply(complex(x.view()).view());
-        let e = noise(&ax, params.noise, params.seed);
+        let (ax, e) = measure_parts(&*a, x.view(), params.noise, params.seed);
         let y = &ax + &e;
         let settings = params.settings();
         let recons = Method::ALL

@@ -9,13 +9,12 @@
 use crate::data::family::{self, FamilyKind, Member, VALIDATION_MAX};
 use crate::data::mri::MriSlices;
 use crate::instability::{InstabilityOptions, InstabilityReport, InstabilityTest};
-use crate::operators::sampling::SubsampledFourier;
+use crate::operators::sampling::{measure, SubsampledFourier};
 use crate::operators::wavelet::WaveletKind;
 use crate::operators::{complex, LinearOperator, C64};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::recon::map::ReconMap;
 use crate::recon::net::{NetHeader, ReconNet};
-use crate::recon::train::measure;
 use crate::recon::vjp::recon_map;
 use crate::recon::{Method, Objective, Settings};
 use crate::solvers::firenet::FirenetOptions;
@@ -496,7 +495,7 @@ impl Case {
                 setting.a.side()
             ));
         }
-        let y = measure(&setting.a, &x, noise, seed as u32);
+        let y = measure(&*setting.a, x.view(), noise, seed as u32);
         let e = &y - &setting.a.apply(complex(x.view()).view());
         Ok(Self { x, member, e })
     }
@@ -657,7 +656,7 @@ pub fn samples_curve(
             let map = here.map(w, p)?;
             let mut total_psnr = 0.0;
             for m in &members {
-                let y = measure(&a, &m.image, p.noise, m.seed as u32);
+                let y = measure(&*a, m.image.view(), p.noise, m.seed as u32);
                 let est = map.apply(y.view()).mapv(|z| z.norm());
                 total_psnr += crate::recon::metrics::psnr(m.image.view(), est.view());
             }

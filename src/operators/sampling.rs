@@ -11,7 +11,7 @@
 //! reconstruction: the missing coefficients set to zero, then the inverse transform.
 
 use super::fourier::Fourier2d;
-use super::{complex_gaussian, norm2, LinearOperator, C64};
+use super::{complex, complex_gaussian, norm2, LinearOperator, C64};
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 
@@ -123,6 +123,45 @@ impl LinearOperator for SubsampledFourier {
             1.0
         }
     }
+}
+
+/// The measurement y = A x + e of a real image x, with a given noise e (none: e = 0). Every
+/// measurement in the lab (the MRI page, the network's training and tests, the instability
+/// test, kernel awareness) is made here.
+pub fn measure_with<A: LinearOperator + ?Sized>(
+    a: &A,
+    x: ArrayView1<f64>,
+    e: Option<&Array1<C64>>,
+) -> Array1<C64> {
+    let mut y = a.apply(complex(x).view());
+    if let Some(e) = e {
+        y += e;
+    }
+    y
+}
+
+/// The measurement of a real image with seeded noise: (A x, e) with ||e|| = level ||A x||
+/// ([`noise`]), so y = A x + e.
+pub fn measure_parts<A: LinearOperator + ?Sized>(
+    a: &A,
+    x: ArrayView1<f64>,
+    level: f64,
+    seed: u32,
+) -> (Array1<C64>, Array1<C64>) {
+    let ax = measure_with(a, x, None);
+    let e = noise(&ax, level, seed);
+    (ax, e)
+}
+
+/// y = A x + e with seeded noise of ||e|| = level ||A x|| ([`measure_parts`]).
+pub fn measure<A: LinearOperator + ?Sized>(
+    a: &A,
+    x: ArrayView1<f64>,
+    level: f64,
+    seed: u32,
+) -> Array1<C64> {
+    let (ax, e) = measure_parts(a, x, level, seed);
+    ax + e
 }
 
 /// The noise e: a complex Gaussian vector scaled to ||e|| = level ||A x|| exactly (seeded).

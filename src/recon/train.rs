@@ -15,9 +15,9 @@ use crate::data::mri::MriSlices;
 use crate::nn::layers::ParamGrad;
 use crate::nn::{Optimizer, OptimizerKind};
 use crate::operators::masks::{mask, MaskParams, Pattern};
-use crate::operators::sampling::noise;
+use crate::operators::sampling::measure;
 use crate::operators::sampling::SubsampledFourier;
-use crate::operators::{LinearOperator, C64};
+use crate::operators::C64;
 use crate::params::{self, Field, Kind, ParamError, Params};
 use crate::rng::Rng;
 use ndarray::Array1;
@@ -300,13 +300,6 @@ impl TrainOptions {
     }
 }
 
-/// Measurements of a real image with seeded noise: A x + e, ||e|| = level ||A x||.
-pub fn measure(a: &SubsampledFourier, x: &Array1<f64>, level: f64, seed: u32) -> Array1<C64> {
-    let ax = a.apply(x.mapv(|v| C64::new(v, 0.0)).view());
-    let e = noise(&ax, level, seed);
-    ax + e
-}
-
 /// One line of the training log.
 #[derive(Clone, Debug, Serialize)]
 pub struct LogLine {
@@ -328,7 +321,7 @@ pub fn mean_psnr(
     let mut total = 0.0;
     for s in 0..count as u64 {
         let m = family::draw_kind(kind, slices, first_seed + s)?;
-        let y = measure(a, &m.image, level, (first_seed + s) as u32);
+        let y = measure(a, m.image.view(), level, (first_seed + s) as u32);
         let out = net.apply(a, y.view())?;
         total += psnr(m.image.view(), out.mapv(|z| z.norm()).view());
     }
@@ -463,7 +456,7 @@ pub fn train_until(
             .map(|_| {
                 let seed = rng.below(TRAIN_MAX as usize + 1) as u64;
                 let m = family::draw_kind(opts.family, slices, seed)?;
-                let y = measure(&a, &m.image, opts.noise, rng.next_u64() as u32);
+                let y = measure(&a, m.image.view(), opts.noise, rng.next_u64() as u32);
                 Ok((m.image, y))
             })
             .collect::<Result<_, String>>()?;
@@ -608,7 +601,7 @@ mod tests {
         let initial = (0..8u64)
             .map(|s| {
                 let m = family::draw(&slices, s).unwrap();
-                let y = measure(&a, &m.image, opts.noise, s as u32);
+                let y = measure(&a, m.image.view(), opts.noise, s as u32);
                 untrained.loss_and_grad(&a, y.view(), m.image.view(), &mut scratch)
             })
             .sum::<f64>()

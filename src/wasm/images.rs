@@ -361,9 +361,7 @@ impl AttackDemo {
         }
         let cover: Vec<f64> = rgba
             .chunks_exact(4)
-            .map(|p| {
-                1.0 - (0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64) / 255.0
-            })
+            .map(|p| 1.0 - crate::data::luma(p) / 255.0)
             .collect();
         let packed = drawing::from_canvas(&cover, w, h, self.params.data.side())
             .map(|img| drawing::pack(img.view()));

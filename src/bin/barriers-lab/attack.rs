@@ -3,6 +3,7 @@
 use crate::args::{self, UsageError};
 use crate::output::{create_dir, print, write_png};
 use barriers_lab::data::images::{load, shipped_data_dir, split, ImageDataset, ImageSet};
+use barriers_lab::data::luma;
 use barriers_lab::data::resample::area_box;
 use barriers_lab::demos::attacks::{run_attack, AttackParams, RatioJob};
 use barriers_lab::models::{accuracy, model_file_name};
@@ -89,14 +90,8 @@ fn decode_png(bytes: &[u8], side: usize) -> Result<Array1<f64>, String> {
             let (v, a) = match channels {
                 1 => (p[0] as f64, 255.0),
                 2 => (p[0] as f64, p[1] as f64),
-                3 => (
-                    0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64,
-                    255.0,
-                ),
-                _ => (
-                    0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64,
-                    p[3] as f64,
-                ),
+                3 => (luma(p), 255.0),
+                _ => (luma(p), p[3] as f64),
             };
             let a = a / 255.0;
             (v / 255.0) * a + (1.0 - a)
