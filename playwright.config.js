@@ -3,8 +3,10 @@
 // the development tree and against the dist/ build served under a sub-path.
 import { defineConfig } from '@playwright/test';
 
-const DEV_PORT = 8090;
-const DIST_PORT = 8091;
+// Ports may be moved (LAB_TEST_PORT, LAB_TEST_PORT + 1) so that two checkouts can run their
+// page tests at once.
+const DEV_PORT = Number(process.env.LAB_TEST_PORT || 8090);
+const DIST_PORT = DEV_PORT + 1;
 
 export default defineConfig({
   testDir: 'tests/e2e',
