@@ -34,6 +34,7 @@ pub mod dense;
 pub mod map;
 pub mod metrics;
 pub mod net;
+pub mod recipe;
 pub mod train;
 pub mod vjp;
 

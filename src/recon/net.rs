@@ -22,47 +22,15 @@
 
 use super::dense::{DenseMap, DenseNet};
 use super::map::{ReconMap, Vjp};
-use super::train::Architecture;
+use super::recipe::{Architecture, NetShape, TrainOptions};
 use crate::nn::io::{read_header, read_weights, write_weights};
-use crate::nn::layers::{Conv2d, ParamGrad};
+use crate::nn::layers::{Conv2d, ParamGrad, Shape};
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::{LinearOperator, C64};
 use crate::rng::Rng;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// The architecture: K blocks of `depth` convolutions with `channels` hidden channels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetShape {
-    pub blocks: usize,
-    pub depth: usize,
-    pub channels: usize,
-    /// Data consistency after each block (false: a plain residual CNN on A* y, a
-    /// post-processing network).
-    #[serde(default = "yes")]
-    pub consistency: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl NetShape {
-    pub fn check(&self) -> Result<(), String> {
-        if !(1..=20).contains(&self.blocks) {
-            return Err(format!("blocks must be 1 to 20, not {}", self.blocks));
-        }
-        if !(2..=12).contains(&self.depth) {
-            return Err(format!("depth must be 2 to 12, not {}", self.depth));
-        }
-        if !(1..=128).contains(&self.channels) {
-            return Err(format!("channels must be 1 to 128, not {}", self.channels));
-        }
-        Ok(())
-    }
-}
 
 /// The weights of the cascade (they do not depend on the image size).
 #[derive(Clone, Debug, PartialEq)]
@@ -93,75 +61,20 @@ fn from_channels(c: &Array2<f64>) -> Array1<C64> {
     Array1::from_shape_fn(c.ncols(), |i| C64::new(c[[0, i]], c[[1, i]]))
 }
 
-/// The im2col matrix of one image with c channels (one row each, n x n pixels) for k x k
-/// kernels with zero padding k / 2: row c k k + dy k + dx holds in[c, y + dy - p, x + dx - p]
-/// at column y n + x (zero outside), so that a convolution is W cols + b with the weights
-/// W of [`Conv2d`] (c_out rows, columns in the same order). Filled a row segment at a time.
-fn im2col(x: &Array2<f64>, n: usize, k: usize) -> Array2<f64> {
-    let (c, p) = (x.nrows(), k / 2);
-    let mut cols = Array2::zeros((c * k * k, n * n));
-    for ci in 0..c {
-        let src = x.row(ci);
-        let src = src.as_slice().expect("standard layout");
-        for dy in 0..k {
-            for dx in 0..k {
-                let mut row = cols.row_mut(ci * k * k + dy * k + dx);
-                let dst = row.as_slice_mut().expect("standard layout");
-                let (x0, x1) = (p.saturating_sub(dx), (n + p).saturating_sub(dx).min(n));
-                for y in 0..n {
-                    let yy = y + dy;
-                    if yy < p || yy - p >= n || x0 >= x1 {
-                        continue;
-                    }
-                    let from = (yy - p) * n + x0 + dx - p;
-                    dst[y * n + x0..y * n + x1].copy_from_slice(&src[from..from + x1 - x0]);
-                }
-            }
-        }
-    }
-    cols
-}
-
-/// The adjoint of [`im2col`]: adds every entry back onto the pixel it was read from.
-fn col2im(cols: &Array2<f64>, c: usize, n: usize, k: usize) -> Array2<f64> {
-    let p = k / 2;
-    let mut x = Array2::zeros((c, n * n));
-    for ci in 0..c {
-        let mut dst_row = x.row_mut(ci);
-        let dst = dst_row.as_slice_mut().expect("standard layout");
-        for dy in 0..k {
-            for dx in 0..k {
-                let row = cols.row(ci * k * k + dy * k + dx);
-                let src = row.as_slice().expect("standard layout");
-                let (x0, x1) = (p.saturating_sub(dx), (n + p).saturating_sub(dx).min(n));
-                for y in 0..n {
-                    let yy = y + dy;
-                    if yy < p || yy - p >= n || x0 >= x1 {
-                        continue;
-                    }
-                    let to = (yy - p) * n + x0 + dx - p;
-                    for (d, s) in dst[to..to + x1 - x0]
-                        .iter_mut()
-                        .zip(&src[y * n + x0..y * n + x1])
-                    {
-                        *d += s;
-                    }
-                }
-            }
-        }
-    }
-    x
-}
-
-/// out = W im2col(x) + b, channels in rows.
+/// out = conv(x) for one image with channels in rows (c x n^2), through the network
+/// library's [`Conv2d`] (a batch of one).
 fn conv_forward(conv: &Conv2d, x: &Array2<f64>, n: usize) -> Array2<f64> {
-    let mut out = conv.w.dot(&im2col(x, n, conv.k));
-    out += &conv.b.view().insert_axis(Axis(1));
-    out
+    let flat = x
+        .view()
+        .into_shape_with_order((1, x.len()))
+        .expect("standard layout");
+    conv.forward(flat, Shape::new(x.nrows(), n, n))
+        .into_shape_with_order((conv.c_out, n * n))
+        .expect("standard layout")
 }
 
 /// The backward pass of [`conv_forward`] for the output cotangent g: dL/dx, and the weight
-/// gradients added to `grad` if given (dW = g cols^T, db = the row sums of g).
+/// gradients added to `grad` if given.
 fn conv_backward(
     conv: &Conv2d,
     x: &Array2<f64>,
@@ -169,12 +82,23 @@ fn conv_backward(
     g: &Array2<f64>,
     grad: Option<&mut ParamGrad>,
 ) -> Array2<f64> {
-    if let Some(pg) = grad {
-        let cols = im2col(x, n, conv.k);
-        general_mat_mul(1.0, g, &cols.t(), 1.0, &mut pg.w);
-        pg.b += &g.sum_axis(Axis(1));
+    let flat = |m: &Array2<f64>| {
+        m.to_shape((1, m.len()))
+            .expect("standard layout")
+            .to_owned()
+    };
+    let shape = Shape::new(x.nrows(), n, n);
+    let mut pg = grad.as_ref().map(|_| ParamGrad {
+        w: Array2::zeros(conv.w.raw_dim()),
+        b: Array1::zeros(conv.b.len()),
+    });
+    let gx = conv.backward(flat(x).view(), shape, flat(g).view(), pg.as_mut());
+    if let (Some(acc), Some(pg)) = (grad, pg) {
+        acc.w += &pg.w;
+        acc.b += &pg.b;
     }
-    col2im(&conv.w.t().dot(g), conv.c_in, n, conv.k)
+    gx.into_shape_with_order((x.nrows(), n * n))
+        .expect("standard layout")
 }
 
 impl CascadeNet {
@@ -384,7 +308,7 @@ pub struct NetHeader {
     pub shape: NetShape,
     pub n_params: usize,
     /// The image side, pattern, rate, mask seed and noise it was trained at, and how.
-    pub training: super::train::TrainOptions,
+    pub training: TrainOptions,
     /// Measured facts (validation PSNR, training time, steps), free-form.
     #[serde(default)]
     pub info: serde_json::Map<String, serde_json::Value>,
@@ -399,11 +323,7 @@ pub enum ReconNet {
 
 impl ReconNet {
     /// A fresh network for a run's options at side n with its operator `a`.
-    pub fn new(
-        opts: &super::train::TrainOptions,
-        a: &SubsampledFourier,
-        rng: &mut Rng,
-    ) -> Result<Self, String> {
+    pub fn new(opts: &TrainOptions, a: &SubsampledFourier, rng: &mut Rng) -> Result<Self, String> {
         Ok(match opts.architecture {
             Architecture::Dense => Self::Dense(Arc::new(DenseNet::new(
                 a.side(),
@@ -439,7 +359,7 @@ impl ReconNet {
     /// The header that describes this network, trained with `training`.
     pub fn header(
         &self,
-        training: &super::train::TrainOptions,
+        training: &TrainOptions,
         info: serde_json::Map<String, serde_json::Value>,
     ) -> NetHeader {
         NetHeader {
@@ -614,10 +534,10 @@ mod tests {
         }
     }
 
-    /// The channel-major convolution equals the layer's own (checked against the definition
-    /// in `nn::layers`), and col2im is the adjoint of im2col.
+    /// The cascade's convolution on channel rows is the layer's own on the flattened image
+    /// (the layer's im2col and its adjoint are checked in `nn::layers`).
     #[test]
-    fn convolution_matches_the_layer_and_col2im_is_the_adjoint() {
+    fn convolution_matches_the_layer() {
         let mut rng = Rng::new(9);
         let (c_in, c_out, k, n) = (3, 4, 3, 6);
         let conv = Conv2d {
@@ -634,20 +554,13 @@ mod tests {
         let got = got.into_shape_with_order((1, c_out * n * n)).unwrap();
         let err = (&got - &want).iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(err < 1e-12, "{err}");
-        let cols = Array2::from_shape_simple_fn((c_in * k * k, n * n), || rng.normal());
-        let lhs = (&im2col(&x, n, k) * &cols).sum();
-        let rhs = (&x * &col2im(&cols, c_in, n, k)).sum();
-        assert!(
-            (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
-            "{lhs} vs {rhs}"
-        );
     }
 
     /// Both kinds of network survive a file round trip (weights rounded to f32), and every
     /// malformed file is an error with a message.
     #[test]
     fn file_round_trip_and_errors() {
-        use super::super::train::TrainOptions;
+        use super::TrainOptions;
         let (net, _, _) = setup(8, 6);
         let cascade = TrainOptions {
             blocks: 2,
