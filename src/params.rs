@@ -91,6 +91,34 @@ impl fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
+/// Joins groups of fields into one schema at compile time: a demo's state is composed of the
+/// shared groups (the reconstruction settings of [`crate::recon::settings_fields`], the
+/// measurement noise, the classifier, DeepFool's settings) and its own keys, so a shared key
+/// has one definition. `N` is the total count (checked: a wrong count does not compile).
+pub const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [PLACEHOLDER; N];
+    let (mut k, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N, "join: the count N is not the number of fields");
+    out
+}
+
+const PLACEHOLDER: Field = Field {
+    key: "",
+    label: "",
+    unit: "",
+    help: "",
+    kind: Kind::Token { max_len: 0 },
+};
+
 /// A demo's state.
 pub trait Params: Serialize + DeserializeOwned + Default + Clone {
     /// Every key, in the order links and files list them.

@@ -11,12 +11,12 @@
 
 use crate::data::mri::{self, MriSlices};
 use crate::operators::masks::{self, Mask, MaskParams, Pattern};
-use crate::operators::sampling::{measure_parts, SubsampledFourier};
+use crate::operators::sampling::{measure_parts, SubsampledFourier, NOISE_FIELD};
 use crate::operators::wavelet::{max_levels, WaveletKind};
 use crate::operators::{complex, norm2, LinearOperator, C64};
-use crate::params::{Field, Kind, ParamError, Params};
+use crate::params::{join, Field, Kind, ParamError, Params};
 use crate::recon::metrics::{psnr, rel_error, ssim};
-use crate::recon::{Method, Objective, Recon, Settings};
+use crate::recon::{settings_fields, Method, Objective, Recon, Settings};
 use crate::solvers::firenet::FirenetOptions;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
@@ -135,194 +135,131 @@ impl Default for MriParams {
     }
 }
 
+/// The MRI page's own keys before the shared measurement noise and reconstruction settings.
+const MRI_IMAGE_FIELDS: &[Field] = &[
+    Field {
+        key: "image",
+        label: "Image",
+        unit: "",
+        help: "A real head MRI slice (Colin27), the Shepp-Logan phantom, or your own picture.",
+        kind: Kind::Choice(ImageSource::NAMES, ImageSource::LABELS),
+    },
+    Field {
+        key: "slice",
+        label: "Slice",
+        unit: "",
+        help: "Colin27 slice: z = slice - 40 mm. Slices 70 to 84 are held out of all tuning.",
+        kind: Kind::Int { min: 0, max: 110 },
+    },
+    Field {
+        key: "size",
+        label: "Size",
+        unit: "pixels",
+        help: "n for an n x n image.",
+        kind: Kind::Choice(Size::NAMES, Size::LABELS),
+    },
+    Field {
+        key: "mask",
+        label: "Sampling pattern",
+        unit: "",
+        help: "Which Fourier coefficients the scanner measures.",
+        kind: Kind::Choice(&Pattern::NAMES, &Pattern::LABELS),
+    },
+    Field {
+        key: "density",
+        label: "Density power α",
+        unit: "",
+        help: "Variable density (1 + |k|^2)^-α (and its 1-D form for Cartesian lines): 0 is uniform outside the centre, larger α crowds samples to the centre.",
+        kind: Kind::Float {
+            min: 0.0,
+            max: 3.0,
+            step: 0.05,
+            log: false,
+        },
+    },
+    Field {
+        key: "rate",
+        label: "Samples",
+        unit: "%",
+        help: "|Omega| / n^2: a larger count keeps every sample of a smaller one.",
+        kind: Kind::Float {
+            min: 0.01,
+            max: 1.0,
+            step: 0.01,
+            log: false,
+        },
+    },
+    Field {
+        key: "seed",
+        label: "Seed",
+        unit: "",
+        help: "The random order of the sampling pattern and the noise.",
+        kind: Kind::Int {
+            min: 0,
+            max: u32::MAX as i64,
+        },
+    },
+    Field {
+        key: "painted",
+        label: "Painted mask",
+        unit: "",
+        help: "A mask painted by hand or read from a file (packed); used when the pattern is 'painted'.",
+        kind: Kind::Token { max_len: 120_000 },
+    },
+];
+
+/// The MRI page's own keys after them (the kernel view).
+const MRI_VIEW_FIELDS: &[Field] = &[
+    Field {
+        key: "method",
+        label: "Method",
+        unit: "",
+        help: "The method the kernel view (and the command line) reconstructs with.",
+        kind: Kind::Choice(Method::NAMES, Method::LABELS),
+    },
+    Field {
+        key: "detail",
+        label: "Detail",
+        unit: "",
+        help: "Where the kernel view's detail sits (column, row, as fractions of the side); none for off.",
+        kind: Kind::Point { min: 0.0, max: 1.0 },
+    },
+    Field {
+        key: "detail_radius",
+        label: "Detail radius",
+        unit: "%",
+        help: "The size of the detail (a Gaussian blob).",
+        kind: Kind::Float {
+            min: 0.005,
+            max: 0.2,
+            step: 0.005,
+            log: false,
+        },
+    },
+    Field {
+        key: "detail_amp",
+        label: "Detail brightness",
+        unit: "",
+        help: "How much brighter the detail makes the image at its centre.",
+        kind: Kind::Float {
+            min: -1.0,
+            max: 1.0,
+            step: 0.05,
+            log: false,
+        },
+    },
+];
+
+const MRI_SCHEMA_LEN: usize = MRI_IMAGE_FIELDS.len() + 1 + 8 + MRI_VIEW_FIELDS.len();
+const MRI_SCHEMA: [Field; MRI_SCHEMA_LEN] = join(&[
+    MRI_IMAGE_FIELDS,
+    &[NOISE_FIELD],
+    &settings_fields("iters"),
+    MRI_VIEW_FIELDS,
+]);
+
 impl Params for MriParams {
-    const SCHEMA: &'static [Field] = &[
-        Field {
-            key: "image",
-            label: "Image",
-            unit: "",
-            help: "A real head MRI slice (Colin27), the Shepp-Logan phantom, or your own picture.",
-            kind: Kind::Choice(ImageSource::NAMES, ImageSource::LABELS),
-        },
-        Field {
-            key: "slice",
-            label: "Slice",
-            unit: "",
-            help: "Colin27 slice: z = slice - 40 mm. Slices 70 to 84 are held out of all tuning.",
-            kind: Kind::Int { min: 0, max: 110 },
-        },
-        Field {
-            key: "size",
-            label: "Size",
-            unit: "pixels",
-            help: "n for an n x n image.",
-            kind: Kind::Choice(Size::NAMES, Size::LABELS),
-        },
-        Field {
-            key: "mask",
-            label: "Sampling pattern",
-            unit: "",
-            help: "Which Fourier coefficients the scanner measures.",
-            kind: Kind::Choice(&Pattern::NAMES, &Pattern::LABELS),
-        },
-        Field {
-            key: "density",
-            label: "Density power α",
-            unit: "",
-            help: "Variable density (1 + |k|^2)^-α (and its 1-D form for Cartesian lines): 0 is uniform outside the centre, larger α crowds samples to the centre.",
-            kind: Kind::Float {
-                min: 0.0,
-                max: 3.0,
-                step: 0.05,
-                log: false,
-            },
-        },
-        Field {
-            key: "rate",
-            label: "Samples",
-            unit: "%",
-            help: "|Omega| / n^2: a larger count keeps every sample of a smaller one.",
-            kind: Kind::Float {
-                min: 0.01,
-                max: 1.0,
-                step: 0.01,
-                log: false,
-            },
-        },
-        Field {
-            key: "seed",
-            label: "Seed",
-            unit: "",
-            help: "The random order of the sampling pattern and the noise.",
-            kind: Kind::Int {
-                min: 0,
-                max: u32::MAX as i64,
-            },
-        },
-        Field {
-            key: "painted",
-            label: "Painted mask",
-            unit: "",
-            help: "A mask painted by hand or read from a file (packed); used when the pattern is 'painted'.",
-            kind: Kind::Token { max_len: 120_000 },
-        },
-        Field {
-            key: "noise",
-            label: "Noise ‖e‖ / ‖Ax‖",
-            unit: "%",
-            help: "Complex Gaussian noise added to the measurements, relative to their size.",
-            kind: Kind::Float {
-                min: 0.0,
-                max: 0.2,
-                step: 0.001,
-                log: false,
-            },
-        },
-        Field {
-            key: "wavelet",
-            label: "Wavelet",
-            unit: "",
-            help: "The orthonormal wavelet of the l1 term: Haar or Daubechies-4.",
-            kind: Kind::Choice(WaveletKind::NAMES, WaveletKind::LABELS),
-        },
-        Field {
-            key: "levels",
-            label: "Wavelet levels",
-            unit: "",
-            help: "Scales of the wavelet transform.",
-            kind: Kind::Int { min: 1, max: 8 },
-        },
-        Field {
-            key: "lambda_w",
-            label: "λ (wavelet)",
-            unit: "",
-            help: "Weight of the wavelet l1 term in the square-root LASSO.",
-            kind: Kind::Float {
-                min: 1e-6,
-                max: 1.0,
-                step: 0.0,
-                log: true,
-            },
-        },
-        Field {
-            key: "lambda_tv",
-            label: "λ (TV)",
-            unit: "",
-            help: "Weight of the total variation in the square-root LASSO.",
-            kind: Kind::Float {
-                min: 1e-6,
-                max: 1.0,
-                step: 0.0,
-                log: true,
-            },
-        },
-        Field {
-            key: "iters",
-            label: "Iterations",
-            unit: "",
-            help: "Chambolle-Pock steps of the wavelet and TV reconstructions.",
-            kind: Kind::Int { min: 1, max: 5000 },
-        },
-        Field {
-            key: "restarts",
-            label: "FIRENET restarts n",
-            unit: "",
-            help: "FIRENET's restarts: its error falls like e^-n down to the noise floor.",
-            kind: Kind::Int { min: 1, max: 50 },
-        },
-        Field {
-            key: "inner",
-            label: "FIRENET steps p",
-            unit: "",
-            help: "Primal-dual steps per restart: the network has n p layers.",
-            kind: Kind::Int { min: 1, max: 200 },
-        },
-        Field {
-            key: "firenet_on",
-            label: "FIRENET objective",
-            unit: "",
-            help: "FIRENET on the wavelet square-root LASSO (as in the paper) or on TV.",
-            kind: Kind::Choice(Objective::NAMES, Objective::LABELS),
-        },
-        Field {
-            key: "method",
-            label: "Method",
-            unit: "",
-            help: "The method the kernel view (and the command line) reconstructs with.",
-            kind: Kind::Choice(Method::NAMES, Method::LABELS),
-        },
-        Field {
-            key: "detail",
-            label: "Detail",
-            unit: "",
-            help: "Where the kernel view's detail sits (column, row, as fractions of the side); none for off.",
-            kind: Kind::Point { min: 0.0, max: 1.0 },
-        },
-        Field {
-            key: "detail_radius",
-            label: "Detail radius",
-            unit: "%",
-            help: "The size of the detail (a Gaussian blob).",
-            kind: Kind::Float {
-                min: 0.005,
-                max: 0.2,
-                step: 0.005,
-                log: false,
-            },
-        },
-        Field {
-            key: "detail_amp",
-            label: "Detail brightness",
-            unit: "",
-            help: "How much brighter the detail makes the image at its centre.",
-            kind: Kind::Float {
-                min: -1.0,
-                max: 1.0,
-                step: 0.05,
-                log: false,
-            },
-        },
-    ];
+    const SCHEMA: &'static [Field] = &MRI_SCHEMA;
 
     fn check(&self) -> Result<(), ParamError> {
         let n = self.size.side();

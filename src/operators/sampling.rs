@@ -12,6 +12,7 @@
 
 use super::fourier::Fourier2d;
 use super::{complex, complex_gaussian, norm2, LinearOperator, C64};
+use crate::params::{Field, Kind};
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 
@@ -163,6 +164,20 @@ pub fn measure<A: LinearOperator + ?Sized>(
     let (ax, e) = measure_parts(a, x, level, seed);
     ax + e
 }
+
+/// The measurement noise ||e|| / ||A x|| as every page and command that measures offers it.
+pub const NOISE_FIELD: Field = Field {
+    key: "noise",
+    label: "Noise ‖e‖ / ‖Ax‖",
+    unit: "%",
+    help: "Complex Gaussian noise added to the measurements, relative to their size (the same for every method).",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 0.2,
+        step: 0.001,
+        log: false,
+    },
+};
 
 /// The noise e: a complex Gaussian vector scaled to ||e|| = level ||A x|| exactly (seeded).
 pub fn noise(ax: &Array1<C64>, level: f64, seed: u32) -> Array1<C64> {

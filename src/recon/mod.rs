@@ -42,6 +42,7 @@ use crate::operators::finite_diff::Gradient2d;
 use crate::operators::sampling::SubsampledFourier;
 use crate::operators::wavelet::{Wavelet2d, WaveletKind};
 use crate::operators::{norm2, Adjoint, Compose, LinearOperator, C64};
+use crate::params::{Field, Kind};
 use crate::solvers::firenet::{Firenet, FirenetOptions};
 use crate::solvers::primal_dual::{PrimalDual, Regulariser, SqrtLasso, Steps};
 use crate::solvers::Iterative;
@@ -91,6 +92,83 @@ pub enum Objective {
 impl Objective {
     pub const NAMES: &'static [&'static str] = &["wavelet", "tv"];
     pub const LABELS: &'static [&'static str] = &["Wavelet ℓ1", "TV"];
+}
+
+/// The reconstruction settings, one definition for every page, link and command that
+/// reconstructs (keys, ranges, labels): the wavelet and its levels, the two lambdas, the
+/// Chambolle-Pock steps, FIRENET's restarts n, steps p and objective. `cp_key` names the
+/// Chambolle-Pock steps: "iters" on the MRI page and "cp_iters" on the unstable page, where
+/// "iters" was already the instability test's (both spellings are in links that must keep
+/// working). Levels are checked against the image side where it is known.
+pub const fn settings_fields(cp_key: &'static str) -> [Field; 8] {
+    const fn lambda(key: &'static str, label: &'static str, help: &'static str) -> Field {
+        Field {
+            key,
+            label,
+            unit: "",
+            help,
+            kind: Kind::Float {
+                min: 1e-6,
+                max: 1.0,
+                step: 0.0,
+                log: true,
+            },
+        }
+    }
+    [
+        Field {
+            key: "wavelet",
+            label: "Wavelet",
+            unit: "",
+            help: "The orthonormal wavelet of the l1 term: Haar or Daubechies-4.",
+            kind: Kind::Choice(WaveletKind::NAMES, WaveletKind::LABELS),
+        },
+        Field {
+            key: "levels",
+            label: "Wavelet levels",
+            unit: "",
+            help: "Scales of the wavelet transform (at most what the image side allows).",
+            kind: Kind::Int { min: 1, max: 8 },
+        },
+        lambda(
+            "lambda_w",
+            "λ (wavelet)",
+            "Weight of the wavelet l1 term in the square-root LASSO.",
+        ),
+        lambda(
+            "lambda_tv",
+            "λ (TV)",
+            "Weight of the total variation in the square-root LASSO.",
+        ),
+        Field {
+            key: cp_key,
+            label: "Chambolle-Pock steps",
+            unit: "",
+            help: "Steps of the wavelet and TV reconstructions (each a layer the instability test differentiates through).",
+            kind: Kind::Int { min: 1, max: 5000 },
+        },
+        Field {
+            key: "restarts",
+            label: "FIRENET restarts n",
+            unit: "",
+            help: "FIRENET's restarts: its error falls like e^-n down to the noise floor.",
+            kind: Kind::Int { min: 1, max: 50 },
+        },
+        Field {
+            key: "inner",
+            label: "FIRENET steps p",
+            unit: "",
+            help: "Primal-dual steps per restart: the network has n p layers.",
+            kind: Kind::Int { min: 1, max: 200 },
+        },
+        Field {
+            key: "firenet_on",
+            label: "FIRENET objective",
+            unit: "",
+            help: "FIRENET on the wavelet square-root LASSO (as in the paper) or on TV.",
+            kind: Kind::Choice(Objective::NAMES, Objective::LABELS),
+        },
+    ]
 }
 
 /// Everything the methods need besides the data.

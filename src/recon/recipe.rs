@@ -5,7 +5,7 @@
 
 use crate::data::family::FamilyKind;
 use crate::operators::masks::{mask, MaskParams, Pattern};
-use crate::operators::sampling::SubsampledFourier;
+use crate::operators::sampling::{SubsampledFourier, NOISE_FIELD};
 use crate::params::{self, Field, Kind, ParamError, Params};
 use serde::{Deserialize, Serialize};
 
@@ -204,18 +204,7 @@ impl Params for TrainOptions {
                 log: false,
             },
         },
-        Field {
-            key: "noise",
-            label: "Noise",
-            unit: "",
-            help: "||e|| / ||A x|| of the training measurements.",
-            kind: Kind::Float {
-                min: 0.0,
-                max: 0.2,
-                step: 0.001,
-                log: false,
-            },
-        },
+        NOISE_FIELD,
         Field {
             key: "steps",
             label: "Steps",
