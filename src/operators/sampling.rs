@@ -58,16 +58,6 @@ impl SubsampledFourier {
     pub fn rate(&self) -> f64 {
         self.indices.len() as f64 / self.dim_in() as f64
     }
-
-    /// The zero-filled k-space: y at Omega, zero elsewhere (P_Omega* y), in FFT order.
-    pub fn zero_filled(&self, y: ArrayView1<C64>) -> Vec<C64> {
-        let n = self.side();
-        let mut full = vec![C64::new(0.0, 0.0); n * n];
-        for (&i, &v) in self.indices.iter().zip(y.iter()) {
-            full[i] = v;
-        }
-        full
-    }
 }
 
 impl LinearOperator for SubsampledFourier {
