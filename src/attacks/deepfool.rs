@@ -31,6 +31,40 @@ use crate::classifier::Classifier;
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::Serialize;
 
+/// DeepFool in l2 as the image pages offer it ([`super::ATTACKS`]).
+pub const ATTACK_L2: super::Attack = super::Attack {
+    name: "deepfool",
+    label: "DeepFool (ℓ2)",
+    run: |q| run_deepfool(q, Norm::L2),
+};
+
+/// DeepFool in l-inf as the image pages offer it.
+pub const ATTACK_LINF: super::Attack = super::Attack {
+    name: "deepfool-linf",
+    label: "DeepFool (ℓ∞)",
+    run: |q| run_deepfool(q, Norm::Linf),
+};
+
+/// DeepFool in `norm` with the request's overshoot and limit, with its iterates.
+fn run_deepfool(q: &super::AttackRequest, norm: Norm) -> super::Found {
+    let res = deepfool(q.net, q.x, &DeepFoolOptions { norm, ..q.deepfool });
+    let mut acc = q.x.to_owned();
+    let steps = res
+        .steps
+        .iter()
+        .map(|s| {
+            acc += &ArrayView1::from(&s.step);
+            acc.to_vec()
+        })
+        .collect();
+    super::Found {
+        perturbation: Array1::from(res.perturbation),
+        iterations: res.iterations,
+        steps,
+        flip_eps: None,
+    }
+}
+
 /// DeepFool's settings; the defaults are the paper's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DeepFoolOptions {

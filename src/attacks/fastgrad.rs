@@ -23,6 +23,17 @@ use crate::classifier::Classifier;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1, Axis};
 
+/// Attack 2 as the image pages offer it ([`super::ATTACKS`]).
+pub const ATTACK: super::Attack = super::Attack {
+    name: "fastgrad",
+    label: "Fast gradient",
+    run: run_fast_gradient,
+};
+
+fn run_fast_gradient(q: &super::AttackRequest) -> super::Found {
+    fast_gradient(q.net, q.x, &mut q.rng()).into()
+}
+
 /// The direction grad_s L(s_0) (not normalised) for the random s_0.
 pub fn fast_gradient_direction<C: Classifier + ?Sized>(
     clf: &C,

@@ -14,6 +14,24 @@ use crate::nn::loss::softmax;
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::Serialize;
 
+/// FGSM as the image pages offer it ([`super::ATTACKS`]): the step of size eps against the
+/// true label (else the predicted one), with the smallest eps up to 1 that flips it.
+pub const ATTACK: super::Attack = super::Attack {
+    name: "fgsm",
+    label: "FGSM",
+    run: run_fgsm,
+};
+
+fn run_fgsm(q: &super::AttackRequest) -> super::Found {
+    let target = q.true_label.unwrap_or_else(|| q.net.label(q.x));
+    super::Found {
+        perturbation: Array1::from(fgsm(q.net, q.x, target, q.eps).perturbation),
+        iterations: 1,
+        steps: Vec::new(),
+        flip_eps: fgsm_flip_eps(q.net, q.x, target, 1.0).map(|f| f.alpha),
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct FgsmResult {
     pub eps: f64,

@@ -13,6 +13,10 @@
 //! - [`universal`]: one perturbation that changes the label of most images at once
 //!   (Moosavi-Dezfooli, Fawzi, Fawzi, Frossard, CVPR 2017), built from DeepFool steps.
 //!
+//! The attacks a page or command offers on an image are the entries of [`ATTACKS`]: each file
+//! defines its entry (an [`Attack`]: its name in links, its words in menus, and how it runs on
+//! one image), so a new attack is a new file and one line in that list.
+//!
 //! Every attack reports the perturbation r it found and what it did to the label; the
 //! magnitudes the lecture compares are in [`PerturbationSize`].
 
@@ -23,8 +27,10 @@ pub mod line_search;
 pub mod random;
 pub mod universal;
 
-use ndarray::ArrayView1;
-use serde::{Deserialize, Serialize};
+use crate::nn::Network;
+use crate::rng::{Rng, SplitMix64};
+use ndarray::{Array1, ArrayView1};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The norm an attack minimises (DeepFool) or bounds (FGSM: always l-inf).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,5 +71,192 @@ impl PerturbationSize {
                 f64::INFINITY
             },
         }
+    }
+}
+
+/// One attack as the image pages and the command line offer it.
+#[derive(Clone, Copy, Debug)]
+pub struct Attack {
+    /// Its name in links, files and on the command line.
+    pub name: &'static str,
+    /// What a menu and the tables show for it.
+    pub label: &'static str,
+    /// Runs it on one image.
+    pub run: fn(&AttackRequest) -> Found,
+}
+
+/// What a page or command asks of an attack on one image.
+pub struct AttackRequest<'a> {
+    pub net: &'a Network,
+    pub x: ArrayView1<'a, f64>,
+    /// The true label, if known (FGSM ascends its loss; else the predicted label's).
+    pub true_label: Option<usize>,
+    /// FGSM's step.
+    pub eps: f64,
+    /// DeepFool's overshoot and iteration limit (each DeepFool entry sets its norm).
+    pub deepfool: deepfool::DeepFoolOptions,
+    /// The random stream of the attacks that draw ([`attack_rng`] of the seed and the image).
+    pub seed: u32,
+    pub image_id: usize,
+}
+
+impl AttackRequest<'_> {
+    /// The random stream of this attack on this image.
+    pub fn rng(&self) -> Rng {
+        attack_rng(self.seed, self.image_id)
+    }
+}
+
+/// What an attack found on one image.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub perturbation: Array1<f64>,
+    /// DeepFool's steps; the line search's classifier evaluations; 1 for FGSM.
+    pub iterations: usize,
+    /// DeepFool's iterates x_1, ..., x_n (without the overshoot).
+    pub steps: Vec<Vec<f64>>,
+    /// FGSM only: the smallest eps that changes the label, if one up to 1 does.
+    pub flip_eps: Option<f64>,
+}
+
+/// The random stream of an attack on one image: the seed and the image index fix it.
+pub fn attack_rng(seed: u32, image: usize) -> Rng {
+    Rng::new(SplitMix64::new(((seed as u64) << 32) ^ image as u64).next_u64())
+}
+
+/// Every attack the image pages offer, in the lecture's order (the order of their menus).
+pub const ATTACKS: &[Attack] = &[
+    random::ATTACK,
+    fastgrad::ATTACK,
+    fgsm::ATTACK,
+    deepfool::ATTACK_L2,
+    deepfool::ATTACK_LINF,
+];
+
+const fn names<const N: usize>(label: bool) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if label {
+            ATTACKS[i].label
+        } else {
+            ATTACKS[i].name
+        };
+        i += 1;
+    }
+    out
+}
+
+const ATTACK_NAMES: [&str; ATTACKS.len()] = names(false);
+const ATTACK_LABELS: [&str; ATTACKS.len()] = names(true);
+
+/// One of [`ATTACKS`], by its place in the list; links and files carry its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AttackKind(usize);
+
+impl AttackKind {
+    pub const RANDOM: AttackKind = AttackKind::named("random");
+    pub const FASTGRAD: AttackKind = AttackKind::named("fastgrad");
+    pub const FGSM: AttackKind = AttackKind::named("fgsm");
+    pub const DEEPFOOL: AttackKind = AttackKind::named("deepfool");
+    pub const DEEPFOOL_LINF: AttackKind = AttackKind::named("deepfool-linf");
+    /// Every name, in the list's order.
+    pub const NAMES: &'static [&'static str] = &ATTACK_NAMES;
+    /// What a menu and the tables show for each name.
+    pub const LABELS: &'static [&'static str] = &ATTACK_LABELS;
+
+    /// The attack of a name in [`ATTACKS`] (a name not there does not compile).
+    const fn named(name: &str) -> AttackKind {
+        let mut i = 0;
+        while i < ATTACKS.len() {
+            if const_eq(ATTACKS[i].name, name) {
+                return AttackKind(i);
+            }
+            i += 1;
+        }
+        panic!("no such attack")
+    }
+
+    /// Every attack, in the list's order.
+    pub fn all() -> impl Iterator<Item = AttackKind> {
+        (0..ATTACKS.len()).map(AttackKind)
+    }
+
+    pub fn from_name(name: &str) -> Option<AttackKind> {
+        ATTACKS.iter().position(|a| a.name == name).map(AttackKind)
+    }
+
+    pub fn attack(self) -> &'static Attack {
+        &ATTACKS[self.0]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.attack().name
+    }
+
+    pub fn label(self) -> &'static str {
+        self.attack().label
+    }
+
+    /// Runs the attack.
+    pub fn run(self, request: &AttackRequest) -> Found {
+        (self.attack().run)(request)
+    }
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl Serialize for AttackKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for AttackKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        AttackKind::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown attack '{name}' (one of {})",
+                ATTACK_NAMES.join(", ")
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Names are unique and safe in links; each travels as its name and back.
+    #[test]
+    fn every_attack_travels_by_its_name() {
+        for (i, k) in AttackKind::all().enumerate() {
+            assert_eq!(k, AttackKind(i));
+            assert!(k.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert_eq!(AttackKind::from_name(k.name()), Some(k));
+            let text = serde_json::to_string(&k).unwrap();
+            assert_eq!(text, format!("\"{}\"", k.name()));
+            assert_eq!(serde_json::from_str::<AttackKind>(&text).unwrap(), k);
+        }
+        assert_eq!(AttackKind::NAMES.len(), ATTACKS.len());
+        assert_eq!(AttackKind::FGSM.label(), "FGSM");
+        let err = serde_json::from_str::<AttackKind>("\"pgd\"").unwrap_err();
+        assert!(err.to_string().contains("unknown attack 'pgd'"), "{err}");
     }
 }

@@ -8,6 +8,28 @@ use crate::classifier::Classifier;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 
+/// Attack 1 as the image pages offer it ([`super::ATTACKS`]).
+pub const ATTACK: super::Attack = super::Attack {
+    name: "random",
+    label: "Random noise",
+    run: run_random,
+};
+
+fn run_random(q: &super::AttackRequest) -> super::Found {
+    random_noise(q.net, q.x, &mut q.rng()).into()
+}
+
+impl From<DirectionalAttack> for super::Found {
+    /// r = alpha v; its iterations are the line search's classifier evaluations.
+    fn from(a: DirectionalAttack) -> Self {
+        Self {
+            perturbation: a.perturbation(),
+            iterations: a.flip.map_or(0, |f| f.evaluations),
+            ..Default::default()
+        }
+    }
+}
+
 /// The result of a line search along one direction: the direction and where it flipped.
 #[derive(Clone, Debug)]
 pub struct DirectionalAttack {
