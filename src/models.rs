@@ -12,6 +12,7 @@
 
 use crate::data::augment::{distort, Distortion};
 use crate::data::images::{ImageDataset, ImageSet};
+use crate::job::Job;
 use crate::nn::layers::Shape;
 use crate::nn::network::{LayerSpec, Network};
 use crate::nn::train::{evaluate, train_epoch_with, EpochStats};
@@ -215,10 +216,6 @@ impl ImageTrainer {
         self.history.len()
     }
 
-    pub fn done(&self) -> bool {
-        self.epochs_done() >= self.recipe.epochs
-    }
-
     /// One epoch over `train`, with the scheduled learning rate and the distortions.
     pub fn step_epoch(&mut self, train: &ImageSet) -> EpochStats {
         let e = self.epochs_done() as f64;
@@ -251,6 +248,50 @@ impl ImageTrainer {
         };
         self.history.push(stats);
         stats
+    }
+}
+
+/// A training run so far: the epochs done of the recipe's, with each epoch's loss and
+/// training accuracy.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainingProgress<'a> {
+    pub data: ImageDataset,
+    pub model: ImageModel,
+    pub epochs_done: usize,
+    pub recipe: &'a Recipe,
+    pub history: &'a [EpochStats],
+}
+
+impl Job for ImageTrainer {
+    /// The training images, the same at every step.
+    type Input<'a> = &'a ImageSet;
+    type Output<'a> = TrainingProgress<'a>;
+
+    /// One epoch (see [`ImageTrainer::step_epoch`]).
+    fn step(&mut self, train: &ImageSet) -> Result<(), String> {
+        if !self.done() {
+            self.step_epoch(train);
+        }
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.epochs_done() >= self.recipe.epochs
+    }
+
+    /// Epochs done and in all.
+    fn progress(&self) -> (usize, usize) {
+        (self.epochs_done(), self.recipe.epochs)
+    }
+
+    fn result(&self) -> TrainingProgress<'_> {
+        TrainingProgress {
+            data: self.data,
+            model: self.model,
+            epochs_done: self.epochs_done(),
+            recipe: &self.recipe,
+            history: &self.history,
+        }
     }
 }
 

@@ -81,6 +81,29 @@ pub fn from_canvas(ink: &[f64], w: usize, h: usize, side: usize) -> Option<Array
     Some(out.mapv(|v| v.clamp(0.0, 1.0)))
 }
 
+/// Converts the drawing pad's RGBA pixels (`w` x `h`, dark ink on a light background: the
+/// ink is one minus the BT.601 luminance, see [`super::luma`]) into a side x side image as
+/// [`from_canvas`] does; None if nothing is drawn, an error if the pixels do not fit w x h.
+pub fn from_rgba(
+    rgba: &[u8],
+    w: usize,
+    h: usize,
+    side: usize,
+) -> Result<Option<Array1<f64>>, String> {
+    if rgba.len() != 4 * w * h || w == 0 || h == 0 || w * h > 4_000_000 {
+        return Err(format!(
+            "a drawing of {w} x {h} pixels needs {} RGBA values, got {}",
+            4 * w * h,
+            rgba.len()
+        ));
+    }
+    let ink: Vec<f64> = rgba
+        .chunks_exact(4)
+        .map(|p| 1.0 - super::luma(p) / 255.0)
+        .collect();
+    Ok(from_canvas(&ink, w, h, side))
+}
+
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Packs an image with values in [0, 1] into base64url text, 4 bits per pixel.

@@ -8,6 +8,8 @@
 //! images: random needs far more than fast gradient, which needs far more than DeepFool (the
 //! lecture's 1.47, 0.34 and 0.0052 on ImageNet).
 
+pub mod page;
+
 use crate::attacks::deepfool::{deepfool, DeepFoolOptions};
 use crate::attacks::fastgrad::fast_gradient;
 use crate::attacks::fgsm::{fgsm, fgsm_flip_eps};
@@ -17,6 +19,7 @@ use crate::classifier::Classifier;
 use crate::data::drawing;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
+use crate::job::Job;
 use crate::models::ImageModel;
 use crate::nn::loss::softmax;
 use crate::nn::Network;
@@ -475,19 +478,29 @@ impl RatioJob {
         }
     }
 
-    pub fn done(&self) -> bool {
-        self.queue.is_empty()
+    /// The rows so far.
+    pub fn rows(&self) -> &[RatioRow; 3] {
+        &self.rows
     }
+}
 
-    pub fn progress(&self) -> (usize, usize) {
-        (self.total - self.queue.len(), self.total)
-    }
+/// The ratio table so far: the images attacked and a row per attack.
+#[derive(Clone, Debug, Serialize)]
+pub struct RatioTable<'a> {
+    pub done: usize,
+    pub rows: &'a [RatioRow; 3],
+}
+
+impl Job for RatioJob {
+    /// How many more images a step may attack.
+    type Input<'a> = usize;
+    type Output<'a> = RatioTable<'a>;
 
     /// Attacks up to `budget` more images with all three attacks.
-    pub fn step(&mut self, budget: usize) {
+    fn step(&mut self, budget: usize) -> Result<(), String> {
         for _ in 0..budget {
             let Some((i, x)) = self.queue.pop() else {
-                return;
+                break;
             };
             for (row, kind) in self.rows.iter_mut().zip(RATIO_ATTACKS) {
                 let o = run_attack(&self.net, x.view(), None, kind, &self.params, i);
@@ -501,10 +514,24 @@ impl RatioJob {
                 }
             }
         }
+        Ok(())
     }
 
-    pub fn rows(&self) -> &[RatioRow; 3] {
-        &self.rows
+    fn done(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Images attacked, of the `n` correctly classified ones (fewer if the network gets fewer
+    /// right).
+    fn progress(&self) -> (usize, usize) {
+        (self.total - self.queue.len(), self.total)
+    }
+
+    fn result(&self) -> RatioTable<'_> {
+        RatioTable {
+            done: self.progress().0,
+            rows: &self.rows,
+        }
     }
 }
 
@@ -512,6 +539,7 @@ impl RatioJob {
 pub(crate) mod tests {
     use super::*;
     use crate::data::images::{load, shipped_data_dir, split};
+    use crate::job::run_to_end;
     use crate::models::model_file_name;
     use crate::nn::io::from_bytes;
     use crate::params::{from_query, to_query};
@@ -667,8 +695,7 @@ pub(crate) mod tests {
                     ..Default::default()
                 },
             );
-            job.step(usize::MAX);
-            let [random, fastgrad, df] = job.rows();
+            let [random, fastgrad, df] = run_to_end(&mut job, usize::MAX).unwrap().rows;
             assert_eq!(df.images, 100);
             assert_eq!(
                 df.successes, 100,
@@ -678,7 +705,7 @@ pub(crate) mod tests {
                 random.mean_r_over_x > fastgrad.mean_r_over_x
                     && fastgrad.mean_r_over_x > df.mean_r_over_x,
                 "{model:?}: {:?}",
-                job.rows()
+                [random, fastgrad, df]
             );
             assert!(
                 random.mean_r_over_x / df.mean_r_over_x >= 10.0,

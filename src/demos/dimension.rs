@@ -14,10 +14,13 @@
 //! trains a softmax-linear classifier at each d, and reports eps* and the smallest FGSM step
 //! that flips the label, averaged over test images each classifier gets right.
 
+pub mod page;
+
 use crate::attacks::fgsm::fgsm_flip_eps;
 use crate::classifier::Classifier;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::data::resample::resample;
+use crate::job::Job;
 use crate::nn::io::{push_f64, read_header, take_f64, write_weights};
 use crate::nn::layers::Layer;
 use crate::nn::loss::softmax_cross_entropy;
@@ -341,13 +344,79 @@ impl DimensionJob {
         self.given.is_none()
     }
 
-    pub fn done(&self) -> bool {
+    /// The rows of `set` at `rows`, resampled to side x side.
+    fn resampled(set: &ImageSet, rows: &[usize], side: usize) -> Array2<f64> {
+        let src = set.side();
+        let mut out = Array2::zeros((rows.len(), side * side));
+        for (o, &i) in rows.iter().enumerate() {
+            out.row_mut(o)
+                .assign(&resample(set.images.row(i), src, side));
+        }
+        out
+    }
+
+    /// The rows measured so far, read at the step `eps` (eps is not part of the experiment:
+    /// it only scales eps ||w'||_1).
+    pub fn readout(&self, eps: f64) -> DimensionReadout<'_> {
+        DimensionReadout {
+            eps,
+            rows: self
+                .rows
+                .iter()
+                .map(|row| RowAtEps {
+                    row,
+                    score_change_at_eps: eps * row.mean_w_l1,
+                })
+                .collect(),
+            sides: SIDES,
+            shipped: self.uses_given(),
+        }
+    }
+
+    /// The classifiers of a finished job, as a [`DimensionModels`] for its setting.
+    pub fn models(&self) -> Option<DimensionModels> {
+        self.done().then(|| DimensionModels {
+            data: self.params.data,
+            train: self.params.train,
+            epochs: self.params.epochs,
+            seed: self.params.seed,
+            nets: self.nets.clone(),
+        })
+    }
+}
+
+/// A row of [`DimensionRow`] with eps ||w'||_1 at a step eps: the largest change of the
+/// linear score a step of eps per pixel makes (on average over the images).
+#[derive(Clone, Debug, Serialize)]
+pub struct RowAtEps<'a> {
+    #[serde(flatten)]
+    pub row: &'a DimensionRow,
+    pub score_change_at_eps: f64,
+}
+
+/// The rows measured so far at a step eps, the sides compared, and whether the classifiers
+/// were the shipped ones.
+#[derive(Clone, Debug, Serialize)]
+pub struct DimensionReadout<'a> {
+    pub eps: f64,
+    pub rows: Vec<RowAtEps<'a>>,
+    pub sides: [usize; 4],
+    pub shipped: bool,
+}
+
+impl Job for DimensionJob {
+    /// The 28 x 28 training split (None when the job does not train, see
+    /// [`DimensionJob::trains`]) and test split, the same at every step.
+    type Input<'a> = (Option<&'a ImageSet>, &'a ImageSet);
+    type Output<'a> = DimensionReadout<'a>;
+
+    fn done(&self) -> bool {
         self.size >= SIDES.len()
     }
 
     /// Units of work done and in all: each size is `epochs` epochs (none when the
     /// classifiers are given) plus one unit per [`EVAL_CHUNK`] test images measured.
-    pub fn progress(&self) -> (usize, usize) {
+    fn progress(&self) -> (usize, usize) {
         let epochs = if self.given.is_some() {
             0
         } else {
@@ -363,23 +432,12 @@ impl DimensionJob {
         (self.size * per + now, SIDES.len() * per)
     }
 
-    /// The rows of `set` at `rows`, resampled to side x side.
-    fn resampled(set: &ImageSet, rows: &[usize], side: usize) -> Array2<f64> {
-        let src = set.side();
-        let mut out = Array2::zeros((rows.len(), side * side));
-        for (o, &i) in rows.iter().enumerate() {
-            out.row_mut(o)
-                .assign(&resample(set.images.row(i), src, side));
-        }
-        out
-    }
-
     /// One epoch of training at the current size, or the measurement of the next test images
     /// once trained. `train` and `test` are the 28 x 28 splits, the same at every step (`train`
     /// may be None when the job does not train, see [`DimensionJob::trains`]).
-    pub fn step(&mut self, train: Option<&ImageSet>, test: &ImageSet) {
+    fn step(&mut self, (train, test): (Option<&ImageSet>, &ImageSet)) -> Result<(), String> {
         if self.done() {
-            return;
+            return Ok(());
         }
         let side = SIDES[self.size];
         let d = side * side;
@@ -398,7 +456,7 @@ impl DimensionJob {
         }
         let net = self.net.as_mut().expect("made above");
         if self.given.is_none() && self.epoch < self.params.epochs {
-            let train = train.expect("a job that trains is given the training images");
+            let train = train.ok_or("the classifiers are trained on the training images")?;
             let mut order: Vec<usize> = (0..self.train_idx.len()).collect();
             self.rng.shuffle(&mut order);
             self.opt.lr = 3e-3 * 0.5f64.powf(self.epoch as f64 / 8.0);
@@ -415,7 +473,7 @@ impl DimensionJob {
                 self.opt.step(&mut net.param_slices_mut(), &grad.slices());
             }
             self.epoch += 1;
-            return;
+            return Ok(());
         }
         // Measure the next test images (in the fixed mixed order): accuracy on all of them,
         // eps* and the FGSM flip on the first n it classifies correctly.
@@ -448,7 +506,7 @@ impl DimensionJob {
         }
         self.measured = end;
         if self.measured < order.len() {
-            return;
+            return Ok(());
         }
         let mut row = std::mem::take(&mut self.row);
         row.side = side;
@@ -462,17 +520,12 @@ impl DimensionJob {
         self.measured = 0;
         self.correct = 0;
         self.size += 1;
+        Ok(())
     }
 
-    /// The classifiers of a finished job, as a [`DimensionModels`] for its setting.
-    pub fn models(&self) -> Option<DimensionModels> {
-        self.done().then(|| DimensionModels {
-            data: self.params.data,
-            train: self.params.train,
-            epochs: self.params.epochs,
-            seed: self.params.seed,
-            nets: self.nets.clone(),
-        })
+    /// The rows so far, at the state's eps.
+    fn result(&self) -> DimensionReadout<'_> {
+        self.readout(self.params.eps)
     }
 }
 
@@ -534,7 +587,7 @@ mod shipped_tests {
         let mut job = DimensionJob::new(p.clone(), models);
         while !job.done() {
             // Measuring given classifiers needs no training images.
-            job.step(job.trains().then_some(&train), &test);
+            job.step((job.trains().then_some(&train), &test)).unwrap();
         }
         job
     }
@@ -619,7 +672,7 @@ mod shipped_tests {
         assert_eq!(total, 4 * (2 + 200usize.div_ceil(EVAL_CHUNK)));
         let mut rows_seen = vec![];
         while !job.done() {
-            job.step(Some(&train), &test);
+            job.step((Some(&train), &test)).unwrap();
             let (d, t) = job.progress();
             assert!(d > last && t == total, "{d} after {last}");
             last = d;

@@ -3,7 +3,8 @@
 //!
 //! - [`toy`]: decision boundaries of linear and MLP classifiers in 2-D, attacked by DeepFool
 //!   and FGSM.
-//! - [`attacks`], [`universal`], [`dimension`]: adversarial examples on real images.
+//! - [`attacks`], [`universal`], [`dimension`]: adversarial examples on real images, each
+//!   with its page's held state (`page`); [`images`]: the data sets and models they load.
 //! - [`mri`]: Fourier sampling and stable reconstruction (adjoint, compressed sensing, FIRENET),
 //!   the kernel view and FIRENET's convergence.
 //! - [`unstable`]: the trained network that out-performs them and is unstable: the
@@ -12,6 +13,7 @@
 
 pub mod attacks;
 pub mod dimension;
+pub mod images;
 pub mod mri;
 pub mod toy;
 pub mod universal;

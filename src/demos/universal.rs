@@ -5,11 +5,14 @@
 //! its fooling rate (the fraction of images whose label v changes) is measured on the held-out
 //! test images, for the source and for the other two models: the lecture's transfer table.
 
+pub mod page;
+
 use crate::attacks::universal::{
     fooled_count, fooling_rate, labels, UniversalOptions, UniversalResult, UniversalSearch,
 };
 use crate::attacks::Norm;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
+use crate::job::Job;
 use crate::models::ImageModel;
 use crate::nn::io::{push_f64, read_header, take_f64, write_weights};
 use crate::nn::network::EVAL_CHUNK;
@@ -18,7 +21,7 @@ use crate::params::{Field, Kind, ParamError, Params};
 use crate::rng::{Rng, SplitMix64};
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -399,10 +402,6 @@ impl UniversalJob {
         self.v_ready() && self.todo.is_empty()
     }
 
-    pub fn done(&self) -> bool {
-        self.local_done() && self.pending.iter().all(Option::is_none)
-    }
-
     fn index(&self, model: ImageModel) -> Option<usize> {
         self.nets.iter().position(|(m, _)| *m == model)
     }
@@ -470,7 +469,7 @@ impl UniversalJob {
     }
 
     /// v with its training fooling rates: final, or the search's so far.
-    pub fn result(&self) -> UniversalResult {
+    pub fn search_result(&self) -> UniversalResult {
         match (&self.result, &self.search) {
             (Some(r), _) => r.clone(),
             (None, Some(s)) => s.result(),
@@ -478,9 +477,59 @@ impl UniversalJob {
         }
     }
 
+    /// The test fooling rates of v and of the noise, for each model whose images are all
+    /// counted, in the job's order.
+    pub fn rates(&self) -> Vec<(ImageModel, f64, f64)> {
+        let n = self.test_len.max(1) as f64;
+        (0..self.nets.len())
+            .filter(|&i| self.pending[i].is_none() && self.todo.iter().all(|r| r.0 != i))
+            .map(|i| {
+                let (a, b) = self.fooled[i];
+                (self.nets[i].0, a as f64 / n, b as f64 / n)
+            })
+            .collect()
+    }
+}
+
+/// A universal perturbation and what it does, as the page shows it: v (final or the search's
+/// so far) with its norms and its fooling rates on the training images after each pass, the
+/// target 1 - delta, and the test fooling rates of v and of random noise of v's size for each
+/// model measured so far.
+#[derive(Clone, Debug, Serialize)]
+pub struct UniversalOutcome {
+    pub v: Vec<f64>,
+    pub side: usize,
+    /// The fooling rate on the training images searched, after each pass.
+    pub rates: Vec<f64>,
+    pub reached_target: bool,
+    pub target: f64,
+    /// Per model measured: the fraction of test images whose label v changes.
+    pub test_fooling: BTreeMap<&'static str, f64>,
+    /// The same for random noise of v's size ([`random_control`]).
+    pub noise_test_fooling: BTreeMap<&'static str, f64>,
+    pub v_linf: f64,
+    pub v_l2: f64,
+    /// Whether v is final.
+    pub v_ready: bool,
+    /// Whether v came from a shipped file.
+    pub shipped: bool,
+    /// Whether every rate is measured.
+    pub complete: bool,
+}
+
+impl Job for UniversalJob {
+    /// The test images (the same at every step), and how many images of the search a step
+    /// may visit.
+    type Input<'a> = (&'a ImageSet, usize);
+    type Output<'a> = UniversalOutcome;
+
+    fn done(&self) -> bool {
+        self.local_done() && self.pending.iter().all(Option::is_none)
+    }
+
     /// Units done and in all: images visited by the search (at most n per pass), then test
     /// images counted per model (a delegated part once its counts are in).
-    pub fn progress(&self) -> (usize, usize) {
+    fn progress(&self) -> (usize, usize) {
         let (searched, most) = match &self.search {
             Some(s) => s.progress(),
             None => (self.searched, self.searched),
@@ -493,18 +542,25 @@ impl UniversalJob {
 
     /// Visits up to `budget` images of the search, or measures the next [`EVAL_CHUNK`] test
     /// images here.
-    pub fn step(&mut self, test: &ImageSet, budget: usize) {
+    fn step(&mut self, (test, budget): (&ImageSet, usize)) -> Result<(), String> {
         if let Some(s) = &mut self.search {
             s.step(budget);
             if s.done() {
                 let r = s.result();
                 self.finish_search(r);
             }
-            return;
+            return Ok(());
         }
         let Some(&(i, from, to)) = self.todo.front() else {
-            return;
+            return Ok(());
         };
+        if test.len() != self.test_len {
+            return Err(format!(
+                "the job measures {} test images, not {}",
+                self.test_len,
+                test.len()
+            ));
+        }
         let (v, noise) = (
             &self.result.as_ref().expect("search over").v,
             self.noise.as_ref().expect("made with v"),
@@ -524,19 +580,29 @@ impl UniversalJob {
         } else {
             self.todo[0].1 = end;
         }
+        Ok(())
     }
 
-    /// The test fooling rates of v and of the noise, for each model whose images are all
-    /// counted, in the job's order.
-    pub fn rates(&self) -> Vec<(ImageModel, f64, f64)> {
-        let n = self.test_len.max(1) as f64;
-        (0..self.nets.len())
-            .filter(|&i| self.pending[i].is_none() && self.todo.iter().all(|r| r.0 != i))
-            .map(|i| {
-                let (a, b) = self.fooled[i];
-                (self.nets[i].0, a as f64 / n, b as f64 / n)
-            })
-            .collect()
+    fn result(&self) -> UniversalOutcome {
+        let res = self.search_result();
+        let rates = self.rates();
+        let map = |pick: fn(&(ImageModel, f64, f64)) -> f64| {
+            rates.iter().map(|r| (r.0.name(), pick(r))).collect()
+        };
+        UniversalOutcome {
+            side: self.params.data.side(),
+            rates: res.rates,
+            reached_target: res.reached_target,
+            target: 1.0 - self.params.delta,
+            test_fooling: map(|r| r.1),
+            noise_test_fooling: map(|r| r.2),
+            v_linf: res.v.fold(0.0f64, |m, e| m.max(e.abs())),
+            v_l2: res.v.dot(&res.v).sqrt(),
+            v: res.v.to_vec(),
+            v_ready: self.v_ready(),
+            shipped: self.shipped(),
+            complete: self.done(),
+        }
     }
 }
 
@@ -750,7 +816,7 @@ mod tests {
             assert_eq!(job.v_ready(), job.shipped());
             let mut last = 0;
             while !job.done() {
-                job.step(&test, 50);
+                job.step((&test, 50)).unwrap();
                 let (d, t) = job.progress();
                 assert!(d > last && d <= t, "progress {d} of {t} after {last}");
                 last = d;
@@ -758,7 +824,7 @@ mod tests {
                     assert!(job.rates().is_empty());
                 }
             }
-            let res = job.result();
+            let res = job.search_result();
             // The last test images of the CNN measured elsewhere (as the page's second worker
             // does), or taken back after all: the same rates (on the small set).
             for take_back in [false, true]
@@ -768,19 +834,19 @@ mod tests {
                 let mut split =
                     UniversalJob::new(p.clone(), &refs, Some(&train), test.len(), &file).unwrap();
                 while !split.v_ready() {
-                    split.step(&test, usize::MAX);
+                    split.step((&test, usize::MAX)).unwrap();
                 }
                 let from = test.len() / 3;
                 assert!(split.delegate(ImageModel::Cnn, from));
                 assert!(!split.delegate(ImageModel::Cnn, from), "once only");
                 while !split.local_done() {
-                    split.step(&test, 50);
+                    split.step((&test, 50)).unwrap();
                 }
                 assert!(!split.done() && split.rates().iter().all(|r| r.0 != ImageModel::Cnn));
                 if take_back {
                     split.take_back(ImageModel::Cnn);
                     while !split.done() {
-                        split.step(&test, 50);
+                        split.step((&test, 50)).unwrap();
                     }
                 } else {
                     let (a, b) = fooled_part(

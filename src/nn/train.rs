@@ -6,7 +6,7 @@ use crate::rng::Rng;
 use ndarray::{Array2, ArrayView2, Axis};
 
 /// The loss and accuracy measured during one epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct EpochStats {
     /// Mean cross-entropy over the epoch's mini-batches, weighted by batch size.
     pub loss: f64,

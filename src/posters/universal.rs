@@ -72,7 +72,7 @@ impl UniversalState {
         rates.sort_by_key(|r| r.0 as usize);
         Self {
             params: params.clone(),
-            result: job.result(),
+            result: job.search_result(),
             rates,
             examples,
             shipped: job.shipped(),

@@ -46,6 +46,17 @@ pub fn diverging_rgba(r: ArrayView1<f64>, side: usize, scale: f64) -> Vec<u8> {
     out
 }
 
+/// RGBA pixels of a perturbation at `scale`, or at its own scale ([`diverging_scale`]) if
+/// `scale` is not a positive number (a page shows v in l-inf at xi, the rest at their own).
+pub fn diverging_rgba_at(r: ArrayView1<f64>, side: usize, scale: f64) -> Vec<u8> {
+    let s = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        diverging_scale(r)
+    };
+    diverging_rgba(r, side, s)
+}
+
 /// The triptych: the image, the perturbation (diverging, at its own scale) and the perturbed
 /// image, each `zoom` times enlarged, side by side with `gap` pixels between them.
 pub fn triptych(

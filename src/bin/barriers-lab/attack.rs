@@ -6,6 +6,7 @@ use barriers_lab::data::images::{load, shipped_data_dir, split, ImageDataset, Im
 use barriers_lab::data::luma;
 use barriers_lab::data::resample::area_box;
 use barriers_lab::demos::attacks::{run_attack, AttackParams, RatioJob};
+use barriers_lab::job::run_to_end;
 use barriers_lab::models::{accuracy, model_file_name};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
@@ -199,12 +200,12 @@ fn ratios(p: AttackParams, model_file: Option<&str>, as_json: bool) -> Result<()
     let test = test_set(p.data)?;
     let test_accuracy = accuracy(&net, &test);
     let mut job = RatioJob::new(net, &test, p.clone());
-    job.step(usize::MAX);
-    let rows = job.rows();
+    let table = run_to_end(&mut job, usize::MAX)?;
+    let (n, rows) = (table.done, table.rows);
     if as_json {
         println!(
             "{}",
-            json!({ "data": p.data, "model": p.model, "n": job.progress().1, "seed": p.seed, "test_accuracy": test_accuracy, "rows": rows })
+            json!({ "data": p.data, "model": p.model, "n": n, "seed": p.seed, "test_accuracy": test_accuracy, "rows": rows })
         );
     } else {
         println!(
@@ -212,7 +213,7 @@ fn ratios(p: AttackParams, model_file: Option<&str>, as_json: bool) -> Result<()
             p.data.name(),
             p.model.name(),
             100.0 * test_accuracy,
-            job.progress().1,
+            n,
             p.seed
         );
         println!(

@@ -13,6 +13,7 @@ use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
 use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams, View};
 use barriers_lab::demos::unstable_views::{DetailJob, RateImages, SamplesJob, TradeoffJob};
+use barriers_lab::job::run_to_end;
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
@@ -232,9 +233,7 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
                     Err(_) => Vec::new(),
                 };
             let mut job = UniversalJob::new(p.clone(), &refs, Some(&train), test.len(), &shipped)?;
-            while !job.done() {
-                job.step(&test, 200);
-            }
+            run_to_end(&mut job, (&test, 200))?;
             let source = refs
                 .iter()
                 .find(|(m, _)| *m == p.model)
@@ -252,9 +251,7 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
                 Err(_) => None,
             };
             let mut job = DimensionJob::new(p.clone(), shipped.as_ref());
-            while !job.done() {
-                job.step(Some(&train), &test);
-            }
+            run_to_end(&mut job, (Some(&train), &test))?;
             let given = job.uses_given();
             Ok((
                 dimension::poster(&p, &job.rows, given, FONT, scale)?,

@@ -3,6 +3,7 @@
 use crate::args::{self, UsageError};
 use crate::output::print;
 use barriers_lab::data::images::{load, shipped_data_dir, split};
+use barriers_lab::job::Job;
 use barriers_lab::models::{accuracy, model_file_name, TrainParams};
 use barriers_lab::nn::io::{round_to_f32, to_bytes};
 use barriers_lab::params;
@@ -25,7 +26,8 @@ fn train(p: TrainParams, out: PathBuf, as_json: bool, quiet: bool) -> Result<(),
     let mut trainer = p.trainer();
     let start = Instant::now();
     while !trainer.done() {
-        let s = trainer.step_epoch(&train);
+        trainer.step(&train)?;
+        let s = trainer.history[trainer.epochs_done() - 1];
         if !quiet {
             eprintln!(
                 "epoch {:>3}/{}: loss {:.4}, training accuracy {:.4} ({:.1} s)",

@@ -5,15 +5,15 @@ use crate::args::{self, UsageError};
 use crate::output::{create_dir, write_png};
 use barriers_lab::data::images::{load, shipped_data_dir, split};
 use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
-use barriers_lab::demos::universal::{
-    random_control, transfer_row, ShippedPerturbation, UniversalParams,
-};
+use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
+use barriers_lab::job::{run_to_end, Job};
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
 use barriers_lab::params;
 use barriers_lab::render::images::diverging_rgba;
 use barriers_lab::render::raster::Canvas;
+use ndarray::ArrayView1;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -71,23 +71,14 @@ fn universal(
             model: source,
             ..p.clone()
         };
-        let net = &nets
-            .iter()
-            .find(|(m, _)| *m == source)
-            .expect("every model loaded")
-            .1;
-        let mut search = ps.search(net, &train);
-        search.step(usize::MAX);
-        let res = search.result();
-        let test_rates = transfer_row(&refs, &test, res.v.view());
-        let noise = random_control(p.norm, res.v.view(), p.seed);
-        let noise_rates = transfer_row(&refs, &test, noise.view());
+        let mut job = UniversalJob::new(ps.clone(), &refs, Some(&train), test.len(), &[])?;
+        let r = run_to_end(&mut job, (&test, usize::MAX))?;
         if let Some(dir) = &out {
             create_dir(dir)?;
             let side = p.data.side();
             let mut c = Canvas::new(side * 8, side * 8, [255, 255, 255]);
             c.draw_image(
-                &diverging_rgba(res.v.view(), side, p.xi),
+                &diverging_rgba(ArrayView1::from(&r.v), side, p.xi),
                 side,
                 0,
                 0,
@@ -95,19 +86,19 @@ fn universal(
             );
             write_png(&dir.join(format!("universal-{}.png", source.name())), &c)?;
         }
-        computed.push(ShippedPerturbation {
-            params: ps.clone(),
-            result: res.clone(),
-        });
         rows.push(json!({
             "computed_on": source,
-            "train_rates": res.rates,
-            "reached_target": res.reached_target,
-            "v_linf": res.v.fold(0.0f64, |m, e| m.max(e.abs())),
-            "v_l2": res.v.dot(&res.v).sqrt(),
-            "test_fooling": test_rates.iter().map(|(m, r)| (m.name().to_owned(), json!(r))).collect::<serde_json::Map<String, Value>>(),
-            "noise_test_fooling": noise_rates.iter().map(|(m, r)| (m.name().to_owned(), json!(r))).collect::<serde_json::Map<String, Value>>(),
+            "train_rates": r.rates,
+            "reached_target": r.reached_target,
+            "v_linf": r.v_linf,
+            "v_l2": r.v_l2,
+            "test_fooling": r.test_fooling,
+            "noise_test_fooling": r.noise_test_fooling,
         }));
+        computed.push(ShippedPerturbation {
+            params: ps,
+            result: job.search_result(),
+        });
     }
     if let Some(file) = &save {
         let command = format!(
@@ -190,9 +181,7 @@ fn dimension(p: DimensionParams, save: Option<PathBuf>, as_json: bool) -> Result
         }
     };
     let mut job = DimensionJob::new(p.clone(), shipped.as_ref());
-    while !job.done() {
-        job.step(Some(&train), &test);
-    }
+    run_to_end(&mut job, (Some(&train), &test))?;
     if let Some(file) = &save {
         let models = job.models().expect("the job is done");
         let command = format!(
@@ -202,15 +191,7 @@ fn dimension(p: DimensionParams, save: Option<PathBuf>, as_json: bool) -> Result
         );
         write_file(file, &models.to_bytes(&command))?;
     }
-    let rows: Vec<Value> = job
-        .rows
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-            v["score_change_at_eps"] = json!(p.eps * r.mean_w_l1);
-            v
-        })
-        .collect();
+    let rows = job.result().rows;
     if as_json {
         println!(
             "{}",
