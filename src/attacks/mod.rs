@@ -186,6 +186,11 @@ impl AttackKind {
         ATTACKS.iter().position(|a| a.name == name).map(AttackKind)
     }
 
+    /// Its place in [`ATTACKS`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+
     pub fn attack(self) -> &'static Attack {
         &ATTACKS[self.0]
     }

@@ -10,11 +10,9 @@
 
 pub mod page;
 
-use crate::attacks::deepfool::{deepfool, DeepFoolOptions};
-use crate::attacks::fastgrad::fast_gradient;
-use crate::attacks::fgsm::{fgsm, fgsm_flip_eps};
-use crate::attacks::random::{random_noise, DirectionalAttack};
-use crate::attacks::{Norm, PerturbationSize};
+use crate::attacks::deepfool::DeepFoolOptions;
+use crate::attacks::fgsm::fgsm;
+use crate::attacks::{AttackRequest, Norm, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::data::drawing;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
@@ -24,43 +22,10 @@ use crate::models::ImageModel;
 use crate::nn::loss::softmax;
 use crate::nn::Network;
 use crate::params::{Field, Kind, ParamError, Params};
-use crate::rng::{Rng, SplitMix64};
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AttackKind {
-    Random,
-    Fastgrad,
-    Fgsm,
-    Deepfool,
-    DeepfoolLinf,
-}
-
-impl AttackKind {
-    pub const ALL: [AttackKind; 5] = [
-        AttackKind::Random,
-        AttackKind::Fastgrad,
-        AttackKind::Fgsm,
-        AttackKind::Deepfool,
-        AttackKind::DeepfoolLinf,
-    ];
-    pub const NAMES: &'static [&'static str] =
-        &["random", "fastgrad", "fgsm", "deepfool", "deepfool-linf"];
-    /// What a menu and the tables show for each name.
-    pub const LABELS: &'static [&'static str] = &[
-        "Random noise",
-        "Fast gradient",
-        "FGSM",
-        "DeepFool (ℓ2)",
-        "DeepFool (ℓ∞)",
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-}
+pub use crate::attacks::{attack_rng, AttackKind};
 
 /// The number of test images of each data set under the fixed split (one in five).
 pub fn test_count(data: ImageDataset) -> usize {
@@ -93,7 +58,7 @@ impl Default for AttackParams {
             model: ImageModel::Mlp,
             index: 0,
             drawing: String::new(),
-            attack: AttackKind::Deepfool,
+            attack: AttackKind::DEEPFOOL,
             eps: 0.1,
             seed: 1,
             overshoot: 0.02,
@@ -224,11 +189,6 @@ impl AttackParams {
     }
 }
 
-/// The random stream of an attack on one image: the seed and the image index fix it.
-pub fn attack_rng(seed: u32, image: usize) -> Rng {
-    Rng::new(SplitMix64::new(((seed as u64) << 32) ^ image as u64).next_u64())
-}
-
 /// What one attack did to one image.
 #[derive(Clone, Debug, Serialize)]
 pub struct AttackOutcome {
@@ -270,35 +230,24 @@ pub fn run_attack(
     p: &AttackParams,
     image_id: usize,
 ) -> AttackOutcome {
-    let mut steps = Vec::new();
-    let directional =
-        |a: DirectionalAttack| (a.perturbation(), a.flip.map_or(0, |f| f.evaluations));
-    let (r, iterations) = match kind {
-        AttackKind::Random => directional(random_noise(net, x, &mut attack_rng(p.seed, image_id))),
-        AttackKind::Fastgrad => {
-            directional(fast_gradient(net, x, &mut attack_rng(p.seed, image_id)))
-        }
-        AttackKind::Fgsm => {
-            let target = fgsm_target(net, x, true_label);
-            let flip_eps = fgsm_flip_eps(net, x, target, 1.0).map(|f| f.alpha);
-            return fgsm_outcome(net, x, true_label, p.eps, flip_eps);
-        }
-        AttackKind::Deepfool | AttackKind::DeepfoolLinf => {
-            let norm = if kind == AttackKind::Deepfool {
-                Norm::L2
-            } else {
-                Norm::Linf
-            };
-            let res = deepfool(net, x, &p.deepfool_options(norm));
-            let mut acc = x.to_owned();
-            for s in &res.steps {
-                acc += &ArrayView1::from(&s.step);
-                steps.push(acc.to_vec());
-            }
-            (Array1::from(res.perturbation), res.iterations)
-        }
-    };
-    outcome(net, x, kind, r, iterations, steps, None)
+    let found = kind.run(&AttackRequest {
+        net,
+        x,
+        true_label,
+        eps: p.eps,
+        deepfool: p.deepfool_options(Norm::L2),
+        seed: p.seed,
+        image_id,
+    });
+    outcome(
+        net,
+        x,
+        kind,
+        found.perturbation,
+        found.iterations,
+        found.steps,
+        found.flip_eps,
+    )
 }
 
 /// The label FGSM ascends the loss of: the true one if known, else the predicted one.
@@ -317,7 +266,7 @@ fn fgsm_outcome(
 ) -> AttackOutcome {
     let target = fgsm_target(net, x, true_label);
     let r = Array1::from(fgsm(net, x, target, eps).perturbation);
-    outcome(net, x, AttackKind::Fgsm, r, 1, Vec::new(), flip_eps)
+    outcome(net, x, AttackKind::FGSM, r, 1, Vec::new(), flip_eps)
 }
 
 /// What the perturbation r does to x.
@@ -369,13 +318,13 @@ impl AttackRun {
     fn key(p: &AttackParams) -> AttackParams {
         AttackParams {
             eps: 0.0,
-            attack: AttackKind::Deepfool,
+            attack: AttackKind::DEEPFOOL,
             n: 1,
             ..p.clone()
         }
     }
 
-    /// Runs every attack of [`AttackKind::ALL`] on x (the state's image, `p.input`), with
+    /// Runs every attack of [`crate::attacks::ATTACKS`] on x (the state's image, `p.input`), with
     /// `p.index` fixing the random streams as in [`run_attack`].
     pub fn new(
         net: &Network,
@@ -386,9 +335,8 @@ impl AttackRun {
         Self {
             key: Self::key(p),
             eps: p.eps,
-            outcomes: AttackKind::ALL
-                .iter()
-                .map(|&k| run_attack(net, x, true_label, k, p, p.index))
+            outcomes: AttackKind::all()
+                .map(|k| run_attack(net, x, true_label, k, p, p.index))
                 .collect(),
         }
     }
@@ -407,19 +355,19 @@ impl AttackRun {
         if Self::key(p) != self.key {
             *self = Self::new(net, x, true_label, p);
         } else if p.eps.to_bits() != self.eps.to_bits() {
-            let fgsm = &mut self.outcomes[AttackKind::Fgsm as usize];
+            let fgsm = &mut self.outcomes[AttackKind::FGSM.index()];
             *fgsm = fgsm_outcome(net, x, true_label, p.eps, fgsm.flip_eps);
             self.eps = p.eps;
         }
     }
 
-    /// Every attack's outcome, in the order of [`AttackKind::ALL`].
+    /// Every attack's outcome, in the order of [`crate::attacks::ATTACKS`].
     pub fn outcomes(&self) -> &[AttackOutcome] {
         &self.outcomes
     }
 
     pub fn outcome(&self, kind: AttackKind) -> &AttackOutcome {
-        &self.outcomes[kind as usize]
+        &self.outcomes[kind.index()]
     }
 }
 
@@ -449,9 +397,9 @@ pub struct RatioJob {
 }
 
 const RATIO_ATTACKS: [AttackKind; 3] = [
-    AttackKind::Random,
-    AttackKind::Fastgrad,
-    AttackKind::Deepfool,
+    AttackKind::RANDOM,
+    AttackKind::FASTGRAD,
+    AttackKind::DEEPFOOL,
 ];
 
 impl RatioJob {
@@ -538,6 +486,7 @@ impl Job for RatioJob {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod tests {
     use super::*;
+    use crate::attacks::deepfool::deepfool;
     use crate::data::images::{load, shipped_data_dir, split};
     use crate::job::run_to_end;
     use crate::models::model_file_name;
@@ -557,7 +506,7 @@ pub(crate) mod tests {
     fn state_round_trips_and_bad_values_are_named() {
         let p = AttackParams {
             index: 17,
-            attack: AttackKind::DeepfoolLinf,
+            attack: AttackKind::DEEPFOOL_LINF,
             eps: 0.125,
             ..Default::default()
         };
@@ -591,10 +540,10 @@ pub(crate) mod tests {
         let (x, y) = p.input(&test).unwrap();
         let mut run = AttackRun::new(&net, x.view(), y, &p);
         for (eps, attack, seed, index) in [
-            (0.05, AttackKind::Fgsm, 1, 7),
-            (0.3, AttackKind::Random, 1, 7),
-            (0.3, AttackKind::Random, 2, 7),
-            (0.01, AttackKind::Fgsm, 2, 9),
+            (0.05, AttackKind::FGSM, 1, 7),
+            (0.3, AttackKind::RANDOM, 1, 7),
+            (0.3, AttackKind::RANDOM, 2, 7),
+            (0.01, AttackKind::FGSM, 2, 9),
         ] {
             p = AttackParams {
                 eps,
@@ -606,7 +555,7 @@ pub(crate) mod tests {
             let (x, y) = p.input(&test).unwrap();
             run.update(&net, x.view(), y, &p);
             let fresh = AttackRun::new(&net, x.view(), y, &p);
-            for k in AttackKind::ALL {
+            for k in AttackKind::all() {
                 assert_eq!(
                     json(run.outcome(k)),
                     json(fresh.outcome(k)),

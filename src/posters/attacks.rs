@@ -50,7 +50,7 @@ impl AttackState<'_> {
 }
 
 fn label(kind: AttackKind) -> &'static str {
-    AttackKind::LABELS[kind as usize]
+    kind.label()
 }
 
 /// The attack demo's poster at `scale`.
@@ -126,7 +126,7 @@ pub fn poster(s: &AttackState, font: &[u8], scale: f64) -> Result<Canvas, String
         .iter()
         .map(|o| {
             let name = match o.attack {
-                AttackKind::Fgsm => format!("FGSM, ε = {}", pr.eps),
+                AttackKind::FGSM => format!("FGSM, ε = {}", pr.eps),
                 k => label(k).to_owned(),
             };
             vec![
@@ -178,7 +178,7 @@ pub fn numbers(s: &AttackState) -> Numbers {
         .metric(&format!("{a} ||r||2"), o.size.r_l2)
         .metric(&format!("{a} ||r||inf"), o.size.r_linf)
         .metric(&format!("{a} iterations"), o.iterations as f64);
-    if let Some(e) = s.run.outcome(AttackKind::Fgsm).flip_eps {
+    if let Some(e) = s.run.outcome(AttackKind::FGSM).flip_eps {
         n.metric("fgsm smallest flipping eps", e);
     }
     let t = n.table(
