@@ -806,8 +806,8 @@ mod tests {
         assert!(stepped.done());
         let mut whole = ToyLab::new(p);
         let m = crate::job::run_to_end(&mut whole, ()).unwrap();
-        assert_eq!(json(&stepped.metrics()), json(&m));
-        assert_eq!(json(&stepped.attack()), json(&whole.attack()));
+        assert_eq!(json(stepped.metrics()), json(&m));
+        assert_eq!(json(stepped.attack()), json(whole.attack()));
         assert_eq!(whole.progress(), (12, 12));
         let v = serde_json::to_value(&m).unwrap();
         let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
