@@ -381,7 +381,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     let mut z5 = x5.clone();
     let mut framed = MriExperiment::new(default, &images)?;
     for _ in 0..20 {
-        framed.step();
+        crate::job::Job::step(&mut framed, ())?;
     }
     Ok(vec![
         Kernel {

@@ -16,6 +16,7 @@ use crate::attacks::Norm;
 use crate::classifier::Classifier;
 use crate::data::toy::{generate, view_bounds, ToyData, ToyKind};
 use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
+use crate::job::Job;
 use crate::nn::loss::softmax;
 use crate::nn::train::{evaluate, train_epoch, EpochStats};
 use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
@@ -346,6 +347,60 @@ pub fn clip_line(at: &[f64], margin: f64, normal: &[f64], view: [f64; 4]) -> Vec
     ]
 }
 
+/// The largest decision map the page renders, in pixels per side.
+pub const MAX_MAP_SIZE: usize = 1024;
+
+/// The class colours as CSS hex strings (the same the decision map uses).
+pub fn class_colours() -> Vec<String> {
+    crate::render::CLASS_COLOURS
+        .iter()
+        .map(|c| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]))
+        .collect()
+}
+
+/// Loss and accuracy of the current network on all training points, the epochs trained and
+/// the number of weights and biases.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToyMetrics {
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub epochs: usize,
+    pub n_params: usize,
+}
+
+/// What a link did to the state: whether training starts again, and the messages of the
+/// keys it dropped.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkChange {
+    pub restart: bool,
+    pub dropped: Vec<String>,
+}
+
+/// Training to the state's epoch count as a job: one epoch per step (deterministic, so the
+/// page trained in chunks and the command line trained at once have the same network).
+impl Job for ToyLab {
+    type Input<'a> = ();
+    type Output<'a> = ToyMetrics;
+
+    fn step(&mut self, _: ()) -> Result<(), String> {
+        self.train_to_target(1);
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.epochs_to_target() == 0
+    }
+
+    /// (epochs trained, the state's epoch count).
+    fn progress(&self) -> (usize, usize) {
+        (self.epochs_done(), self.params.epochs)
+    }
+
+    fn result(&self) -> ToyMetrics {
+        self.metrics()
+    }
+}
+
 /// The toy demo's experiment: data, model, optimiser state and training history.
 pub struct ToyLab {
     params: ToyParams,
@@ -443,7 +498,8 @@ impl ToyLab {
         stats
     }
 
-    /// Trains up to `max_epochs` towards the state's epoch count; returns how many remain.
+    /// Trains up to `max_epochs` towards the state's epoch count (steps of the training
+    /// [`Job`]); returns how many remain.
     pub fn train_to_target(&mut self, max_epochs: usize) -> usize {
         for _ in 0..self.epochs_to_target().min(max_epochs) {
             self.step_epoch();
@@ -454,6 +510,63 @@ impl ToyLab {
     /// Loss and accuracy of the current network on all training points.
     pub fn train_metrics(&self) -> EpochStats {
         evaluate(&self.net, self.data.x.view(), &self.data.y)
+    }
+
+    /// The training metrics and the network's size (see [`ToyMetrics`]).
+    pub fn metrics(&self) -> ToyMetrics {
+        let m = self.train_metrics();
+        ToyMetrics {
+            train_loss: m.loss,
+            train_accuracy: m.accuracy,
+            epochs: self.epochs_done(),
+            n_params: self.net.n_params(),
+        }
+    }
+
+    /// Replaces the state from a URL hash (a refused one changes nothing); returns whether
+    /// training starts again.
+    pub fn set_query(&mut self, query: &str) -> Result<bool, String> {
+        let p = crate::params::from_query(query).map_err(|e| e.to_string())?;
+        Ok(self.set_params(p))
+    }
+
+    /// Replaces the state from a JSON object (a saved file, or the page's controls), as
+    /// [`ToyLab::set_query`].
+    pub fn set_state_json(&mut self, json: &str) -> Result<bool, String> {
+        let p = crate::params::from_json(json).map_err(|e| e.to_string())?;
+        Ok(self.set_params(p))
+    }
+
+    /// Replaces the state from a link, keeping every key it can read: whether training
+    /// starts again, and what was dropped.
+    pub fn set_link(&mut self, query: &str) -> LinkChange {
+        let (p, dropped) = crate::params::from_query_lenient(query);
+        LinkChange {
+            restart: self.set_params(p),
+            dropped: dropped.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    /// Attacks the point clicked at (x, y): the nearest training point within `radius`, or
+    /// (x, y) itself (a point outside the state's range is refused). Returns whether training
+    /// starts again (it never does).
+    pub fn click(&mut self, x: f64, y: f64, radius: f64) -> Result<bool, String> {
+        let p = ToyParams {
+            point: Some(self.click_point(x, y, radius)),
+            ..self.params.clone()
+        };
+        crate::params::validate(&p).map_err(|e| e.to_string())?;
+        Ok(self.set_params(p))
+    }
+
+    /// The decision map at `size` x `size` pixels (1 to [`MAX_MAP_SIZE`]).
+    pub fn decision_frame(&self, size: usize) -> Result<DecisionMap, String> {
+        if !(1..=MAX_MAP_SIZE).contains(&size) {
+            return Err(format!(
+                "map size must be from 1 to {MAX_MAP_SIZE} pixels, got {size}"
+            ));
+        }
+        Ok(self.decision_map(size))
     }
 
     /// The square data window the figures show.
@@ -674,6 +787,49 @@ mod tests {
             clip_line(&[0.5, 0.0], 0.0, &[1.0, 0.0], view),
             vec![0.5, -1.0, 0.5, 1.0]
         );
+    }
+
+    fn json(v: impl Serialize) -> String {
+        serde_json::to_string(&v).unwrap()
+    }
+
+    /// Training stepped one epoch at a time, as the worker does, equals training run to the
+    /// end (what `barriers-lab toy` does): the same metrics and the same attack, as JSON.
+    #[test]
+    fn training_stepped_equals_run_to_end() {
+        let p = ToyParams {
+            epochs: 12,
+            ..Default::default()
+        };
+        let mut stepped = ToyLab::new(p.clone());
+        while stepped.train_to_target(1) > 0 {}
+        assert!(stepped.done());
+        let mut whole = ToyLab::new(p);
+        let m = crate::job::run_to_end(&mut whole, ()).unwrap();
+        assert_eq!(json(stepped.metrics()), json(&m));
+        assert_eq!(json(stepped.attack()), json(whole.attack()));
+        assert_eq!(whole.progress(), (12, 12));
+        let v = serde_json::to_value(&m).unwrap();
+        let mut keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["epochs", "n_params", "train_accuracy", "train_loss"]);
+    }
+
+    /// A link's result says whether training restarts and names what it dropped.
+    #[test]
+    fn a_link_says_what_it_restarted_and_dropped() {
+        let mut lab = ToyLab::new(ToyParams::default());
+        let c = serde_json::to_string(&lab.set_link("lr=0.02&bogus=1")).unwrap();
+        assert!(c.starts_with(r#"{"restart":true,"dropped":["bogus"#), "{c}");
+        assert_eq!(
+            serde_json::to_string(&lab.set_link("lr=0.02&eps=0.2")).unwrap(),
+            r#"{"restart":false,"dropped":[]}"#
+        );
+        assert!(lab.set_query("eps=-1").is_err());
+        assert!(lab.click(f64::NAN, 0.0, 0.1).is_err());
+        assert_eq!(lab.params().eps, 0.2, "a refused change leaves the state");
+        assert!(lab.decision_frame(0).is_err() && lab.decision_frame(1025).is_err());
+        assert_eq!(class_colours()[0].len(), 7);
     }
 
     #[test]

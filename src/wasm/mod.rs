@@ -6,21 +6,23 @@
 //! wasm memory. Every fallible call returns `Result<_, JsError>`, so bad input becomes a
 //! JavaScript exception with a message, never a panic.
 //!
-//! - [`toy`]: the 2-D decision-boundary demo, and the benchmark entry point.
+//! - [`toy`]: the 2-D decision-boundary demo; [`bench`]: the benchmark entry point.
 //! - [`images`]: the image demos (attacks, universal perturbations, dimension), sharing the
 //!   loaded data sets and models.
 //! - [`mri`]: the MRI page (sampling, reconstructions, the kernel view, convergence).
 //! - [`unstable`]: the unstable-network page (the instability test, kernel awareness, a
 //!   structural change, more samples, the trade-off plot).
 
+pub mod bench;
 pub mod images;
 pub mod mri;
 pub mod toy;
 pub mod unstable;
 
+pub use bench::bench_run;
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
 pub use mri::MriDemo;
-pub use toy::{bench_run, DecisionFrame, ToyDemo};
+pub use toy::{DecisionFrame, ToyDemo};
 pub use unstable::UnstableDemo;
 
 use wasm_bindgen::prelude::*;
@@ -36,6 +38,17 @@ pub(crate) fn png_bytes(
     canvas.and_then(|c| c.to_png()).map_err(js_error)
 }
 
+/// A plain-Rust result as JSON text, or its error as a `JsError` (what most forwarders return).
+pub(crate) fn json_result<T: serde::Serialize>(r: Result<T, String>) -> Result<String, JsError> {
+    r.and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string()))
+        .map_err(js_error)
+}
+
+/// A result that cannot fail to serialise (no maps with non-text keys) as JSON text.
+pub(crate) fn json_text(v: impl serde::Serialize) -> String {
+    serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
+}
+
 /// What a lenient link reader dropped, as a JSON list of messages.
 pub(crate) fn dropped_json(dropped: &[crate::params::ParamError]) -> String {
     let list: Vec<String> = dropped.iter().map(|e| e.to_string()).collect();
@@ -43,9 +56,13 @@ pub(crate) fn dropped_json(dropped: &[crate::params::ParamError]) -> String {
 }
 
 /// The methods every demo with a `params` field has: its schema, and its state through links
-/// and files (validated by [`crate::params`]; a refused one changes nothing).
+/// and files (validated by [`crate::params`]; a refused one changes nothing). A third argument
+/// names where the state is held when it is not `self.params` (`page.params`).
 macro_rules! state_methods {
     ($demo:ident, $params:ty) => {
+        $crate::wasm::state_methods!($demo, $params, params);
+    };
+    ($demo:ident, $params:ty, $($field:ident).+) => {
         #[wasm_bindgen]
         impl $demo {
             /// The state's schema (keys, kinds, ranges, labels) as JSON.
@@ -55,7 +72,7 @@ macro_rules! state_methods {
 
             /// Replaces the state from a URL hash; a refused one changes nothing.
             pub fn set_query(&mut self, query: &str) -> Result<(), JsError> {
-                self.params = $crate::params::from_query(query).map_err($crate::wasm::js_error)?;
+                self.$($field).+ = $crate::params::from_query(query).map_err($crate::wasm::js_error)?;
                 Ok(())
             }
 
@@ -63,24 +80,24 @@ macro_rules! state_methods {
             /// dropped, as a JSON list of messages (empty for a good link).
             pub fn set_link(&mut self, query: &str) -> String {
                 let (p, dropped) = $crate::params::from_query_lenient(query);
-                self.params = p;
+                self.$($field).+ = p;
                 $crate::wasm::dropped_json(&dropped)
             }
 
             /// Replaces the state from a JSON object (a file, or the page's controls).
             pub fn set_state_json(&mut self, json: &str) -> Result<(), JsError> {
-                self.params = $crate::params::from_json(json).map_err($crate::wasm::js_error)?;
+                self.$($field).+ = $crate::params::from_json(json).map_err($crate::wasm::js_error)?;
                 Ok(())
             }
 
             /// The state as a URL hash (without '#').
             pub fn query(&self) -> String {
-                $crate::params::to_query(&self.params)
+                $crate::params::to_query(&self.$($field).+)
             }
 
             /// The state as a JSON object.
             pub fn state_json(&self) -> String {
-                $crate::params::to_json(&self.params)
+                $crate::params::to_json(&self.$($field).+)
             }
         }
     };

@@ -202,7 +202,7 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
     match demo {
         "toy" => {
             let mut lab = ToyLab::new(state::<ToyParams>(demo, query));
-            lab.train_to_target(usize::MAX);
+            barriers_lab::job::run_to_end(&mut lab, ())?;
             Ok((toy::poster(&lab, FONT, scale)?, toy::numbers(&lab)))
         }
         "attacks" => {
@@ -265,7 +265,7 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
                 images.slices.push(load_slices(side, &shipped_data_dir())?);
             }
             let mut exp = MriExperiment::new(p, &images)?;
-            exp.run();
+            barriers_lab::job::run_to_end(&mut exp, ())?;
             Ok((mri::poster(&exp, FONT, scale)?, mri::numbers(&exp)))
         }
         "unstable" => unstable_figure(state::<UnstableParams>(demo, query), scale),

@@ -5,8 +5,9 @@ use crate::output::{create_dir, print, write_png};
 use barriers_lab::data::images::shipped_data_dir;
 use barriers_lab::data::mri::{self, load_slices};
 use barriers_lab::demos::mri::{
-    modulus, quality, ImageSource, MriExperiment, MriImages, MriParams,
+    modulus, ImageSource, MethodRun, MriExperiment, MriImages, MriParams,
 };
+use barriers_lab::job::run_to_end;
 use barriers_lab::operators::masks::{Mask, Pattern};
 use barriers_lab::params;
 use barriers_lab::recon::{Method, Objective};
@@ -137,12 +138,8 @@ fn apply_options(
                 "--mask-file: {file} is {w} x {h}; at --size {n} a mask is {n} x {n}"
             )));
         }
-        let grey: Vec<u8> = rgba
-            .chunks_exact(4)
-            .map(|q| ((q[0] as u16 + q[1] as u16 + q[2] as u16) / 3) as u8)
-            .collect();
         let mask =
-            Mask::from_grey(n, &grey).map_err(|e| UsageError(format!("--mask-file: {e}")))?;
+            Mask::from_rgba(n, &rgba, w, h).map_err(|e| UsageError(format!("--mask-file: {e}")))?;
         p.mask = Pattern::Painted;
         p.painted = mask.to_token();
     }
@@ -211,13 +208,15 @@ fn reconstruct(
         }
     }
     let t0 = std::time::Instant::now();
-    let mut exp = MriExperiment::new(p.clone(), &images)?;
     let m = p.method;
-    let r = &mut exp.recons[m as usize];
-    r.run();
+    let mut job = MethodRun {
+        exp: MriExperiment::new(p.clone(), &images)?,
+        method: m,
+    };
+    let q = run_to_end(&mut job, ())?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let exp = job.exp;
     let n = exp.side();
-    let q = quality(exp.recon(m), &exp.x, n);
     print(
         &json!({
             "method": m, "psnr": q.psnr, "ssim": q.ssim, "rel_error": q.rel_error,
@@ -229,7 +228,7 @@ fn reconstruct(
     if let Some(dir) = out {
         let dir = Path::new(dir);
         create_dir(dir)?;
-        let peak = exp.x.fold(0.0f64, |a, v| a.max(*v));
+        let peak = exp.peak();
         let est = modulus(&exp.recon(m).image());
         let picture = |rgba: Vec<u8>| Canvas {
             width: n,

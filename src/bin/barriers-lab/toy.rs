@@ -3,6 +3,7 @@
 use crate::args::{self, UsageError};
 use crate::output::{create_dir, print, write_png};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
+use barriers_lab::job::run_to_end;
 use barriers_lab::params;
 use barriers_lab::posters::figures::{toy_figure, training_figure};
 use serde_json::{json, Value};
@@ -33,17 +34,13 @@ fn run_toy(
     out_dir: Option<PathBuf>,
 ) -> Result<(), String> {
     let mut lab = ToyLab::new(p);
-    lab.train_to_target(usize::MAX);
-    let m = lab.train_metrics();
+    let metrics = run_to_end(&mut lab, ())?;
+    let mut out = json!(metrics);
     let p = lab.params();
-    let mut out = json!({
-        "demo": "toy",
-        "state": params::to_query(p),
-        "epochs": lab.epochs_done(),
-        "n_params": lab.net().n_params(),
-        "train_loss": m.loss,
-        "train_accuracy": m.accuracy,
-    });
+    if let Value::Object(o) = &mut out {
+        o.insert("demo".into(), json!("toy"));
+        o.insert("state".into(), json!(params::to_query(p)));
+    }
     if let (Some(rep), Value::Object(o)) = (lab.attack(), &mut out) {
         o.insert("point".into(), json!(rep.point));
         o.insert("label".into(), json!(rep.label));

@@ -9,7 +9,11 @@
 //! that the measurements, and so every reconstruction, stay the same. The convergence job
 //! compares FIRENET with and without restarts.
 
+pub mod page;
+pub use page::MriPage;
+
 use crate::data::mri::{self, MriSlices};
+use crate::job::Job;
 use crate::operators::masks::{self, Mask, MaskParams, Pattern};
 use crate::operators::sampling::{measure_parts, SubsampledFourier, NOISE_FIELD};
 use crate::operators::wavelet::{max_levels, WaveletKind};
@@ -470,6 +474,13 @@ pub struct KernelView {
     pub recons: Vec<Recon>,
 }
 
+impl KernelView {
+    /// The largest |z| (the scale of z's picture).
+    pub fn z_scale(&self) -> f64 {
+        self.z.fold(0.0f64, |m, v| m.max(v.abs()))
+    }
+}
+
 /// A Gaussian blob amp exp(-d^2 / (2 (radius n)^2)) centred at (col, row) = centre n.
 pub fn blob(n: usize, centre: [f64; 2], radius: f64, amp: f64) -> Array1<f64> {
     let (cx, cy) = (centre[0] * n as f64, centre[1] * n as f64);
@@ -566,32 +577,10 @@ impl MriExperiment {
             .chain(self.kernel.iter().flat_map(|k| k.recons.iter()))
     }
 
-    /// One more iteration of every unfinished reconstruction.
-    pub fn step(&mut self) {
-        for r in self.recons.iter_mut() {
-            r.step();
-        }
-        if let Some(k) = &mut self.kernel {
-            for r in k.recons.iter_mut() {
-                r.step();
-            }
-        }
-    }
-
-    pub fn done(&self) -> bool {
-        self.all_recons().all(Recon::done)
-    }
-
-    /// (iterations run, iterations planned) over all reconstructions.
-    pub fn progress(&self) -> (usize, usize) {
-        self.all_recons()
-            .fold((0, 0), |(d, t), r| (d + r.iterations(), t + r.planned()))
-    }
-
-    /// Runs every reconstruction to the end.
+    /// Runs every reconstruction to the end (the figure's [`Job`] steps cannot fail).
     pub fn run(&mut self) {
         while !self.done() {
-            self.step();
+            let _ = self.step(());
         }
     }
 
@@ -621,6 +610,160 @@ impl MriExperiment {
                 })
                 .collect(),
         )
+    }
+}
+
+/// The figure as a job: every reconstruction (and the kernel view's) one iteration per step,
+/// so that the page shows the iterates as they converge.
+impl Job for MriExperiment {
+    type Input<'a> = ();
+    type Output<'a> = MriReport;
+
+    /// One more iteration of every unfinished reconstruction.
+    fn step(&mut self, _: ()) -> Result<(), String> {
+        for r in self.recons.iter_mut() {
+            r.step();
+        }
+        if let Some(k) = &mut self.kernel {
+            for r in k.recons.iter_mut() {
+                r.step();
+            }
+        }
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.all_recons().all(Recon::done)
+    }
+
+    /// (iterations run, iterations planned) over all reconstructions.
+    fn progress(&self) -> (usize, usize) {
+        self.all_recons()
+            .fold((0, 0), |(d, t), r| (d + r.iterations(), t + r.planned()))
+    }
+
+    fn result(&self) -> MriReport {
+        let n = self.side();
+        let kernel = self.kernel.as_ref().map(|k| {
+            let detail_norm = k.detail.dot(&k.detail).sqrt();
+            KernelReport {
+                az_norm: k.az_norm,
+                z_norm: k.z_norm,
+                detail_norm,
+                unseen: (k.detail.dot(&k.detail) > 0.0).then(|| k.z_norm / detail_norm),
+                y_change: k.y_change,
+                differences: self.kernel_differences(),
+                quality_x2: k.recons.iter().map(|r| quality(r, &k.x2, n)).collect(),
+            }
+        });
+        MriReport {
+            quality: self.quality(),
+            samples: self.mask.count(),
+            rate: self.mask.rate(),
+            side: n,
+            noise_norm: self.noise_norm,
+            x_norm: self.x.dot(&self.x).sqrt(),
+            z_mm: mri::z_mm(self.params.slice),
+            kernel,
+        }
+    }
+}
+
+/// The figure's numbers: every method's PSNR, SSIM, relative error and iterations, and the
+/// kernel view's.
+#[derive(Clone, Debug, Serialize)]
+pub struct MriReport {
+    pub quality: Vec<Quality>,
+    /// |Omega| and |Omega| / n^2.
+    pub samples: usize,
+    pub rate: f64,
+    pub side: usize,
+    /// ||e||, the noise actually added.
+    pub noise_norm: f64,
+    /// ||x||.
+    pub x_norm: f64,
+    /// The Colin27 slice's height z in mm.
+    pub z_mm: i32,
+    /// Absent without a detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelReport>,
+}
+
+/// The kernel view's numbers: ||A z||, ||z||, and how much each reconstruction moved.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelReport {
+    pub az_norm: f64,
+    pub z_norm: f64,
+    /// ||w||, the detail placed.
+    pub detail_norm: f64,
+    /// ||z|| / ||w||, the part of the detail the scanner cannot see (None for w = 0).
+    pub unseen: Option<f64>,
+    /// ||y' - y|| / ||y||.
+    pub y_change: f64,
+    /// ||Psi(y') - Psi(y)|| / ||Psi(y)|| for every method.
+    pub differences: Option<Vec<f64>>,
+    /// Every reconstruction from y' against x' = x + z.
+    pub quality_x2: Vec<Quality>,
+}
+
+/// What a new figure is: its side, |Omega| and |Omega| / n^2, ||e||, ||y|| and the largest
+/// pixel of x.
+#[derive(Clone, Debug, Serialize)]
+pub struct FigureFacts {
+    pub side: usize,
+    pub samples: usize,
+    pub rate: f64,
+    pub noise_norm: f64,
+    pub y_norm: f64,
+    pub peak: f64,
+}
+
+impl MriExperiment {
+    /// The facts of the figure before any iteration.
+    pub fn facts(&self) -> FigureFacts {
+        FigureFacts {
+            side: self.side(),
+            samples: self.mask.count(),
+            rate: self.mask.rate(),
+            noise_norm: self.noise_norm,
+            y_norm: norm2(self.y.view()),
+            peak: self.peak(),
+        }
+    }
+
+    /// max x, the brightness every picture of the figure is scaled to.
+    pub fn peak(&self) -> f64 {
+        self.x.fold(0.0f64, |m, v| m.max(*v))
+    }
+}
+
+/// One method of the figure alone (the command line's `recon`): the methods of a figure run
+/// independently, so its iterates and numbers are those of the same method in the figure.
+pub struct MethodRun {
+    pub exp: MriExperiment,
+    pub method: Method,
+}
+
+impl Job for MethodRun {
+    type Input<'a> = ();
+    type Output<'a> = Quality;
+
+    fn step(&mut self, _: ()) -> Result<(), String> {
+        self.exp.recons[self.method as usize].step();
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.exp.recon(self.method).done()
+    }
+
+    fn progress(&self) -> (usize, usize) {
+        let r = self.exp.recon(self.method);
+        (r.iterations(), r.planned())
+    }
+
+    fn result(&self) -> Quality {
+        quality(self.exp.recon(self.method), &self.exp.x, self.exp.side())
     }
 }
 
@@ -727,7 +870,7 @@ impl ConvergenceJob {
 
     /// One step of each run (the reference takes several per step, to finish with the
     /// others).
-    pub fn step(&mut self) {
+    fn step_runs(&mut self) {
         for (r, err, obj) in [
             (
                 &mut self.restarted,
@@ -779,16 +922,6 @@ impl ConvergenceJob {
         log_slope(&self.restart_gaps())
     }
 
-    pub fn done(&self) -> bool {
-        self.restarted.done() && self.flat.done() && self.reference.done()
-    }
-
-    pub fn progress(&self) -> (usize, usize) {
-        let d = self.restarted.iterations() + self.flat.iterations() + self.reference.iterations();
-        let t = self.restarted.planned() + self.flat.planned() + self.reference.planned();
-        (d, t)
-    }
-
     /// The reference minimum: the smallest objective seen in any run.
     pub fn f_star(&self) -> f64 {
         let r = self.reference.objective().unwrap_or(f64::INFINITY);
@@ -812,6 +945,72 @@ impl ConvergenceJob {
     pub fn side(&self) -> usize {
         self.n
     }
+}
+
+/// The comparison as a job: one primal-dual step of each run per step.
+impl Job for ConvergenceJob {
+    type Input<'a> = ();
+    type Output<'a> = ConvergenceResult<'a>;
+
+    fn step(&mut self, _: ()) -> Result<(), String> {
+        self.step_runs();
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.restarted.done() && self.flat.done() && self.reference.done()
+    }
+
+    fn progress(&self) -> (usize, usize) {
+        let d = self.restarted.iterations() + self.flat.iterations() + self.reference.iterations();
+        let t = self.restarted.planned() + self.flat.planned() + self.reference.planned();
+        (d, t)
+    }
+
+    fn result(&self) -> ConvergenceResult<'_> {
+        let f_star = self.f_star();
+        let gap = |v: &[f64]| v.iter().map(|f| f - f_star).collect::<Vec<f64>>();
+        let slope = self.fitted_slope();
+        ConvergenceResult {
+            inner: self.inner,
+            f_star,
+            reference_error: self.reference_error(),
+            restarted_error: &self.restarted_error,
+            restarted_gap: gap(&self.restarted_objective),
+            flat_error: &self.flat_error,
+            flat_gap: gap(&self.flat_objective),
+            plain_error: &self.plain_error,
+            plain_gap: gap(&self.plain_objective),
+            restart_gaps: self.restart_gaps(),
+            slope,
+            ratio: slope.map(f64::exp),
+            done: self.done(),
+        }
+    }
+}
+
+/// The convergence curves: relative error and objective gap f - f* after every primal-dual
+/// step, with restarts, without, and for plain Chambolle-Pock; the gap after each restart
+/// and its fitted slope.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConvergenceResult<'a> {
+    /// p, the steps per restart.
+    pub inner: usize,
+    /// The reference minimum f*.
+    pub f_star: f64,
+    pub reference_error: f64,
+    pub restarted_error: &'a [f64],
+    pub restarted_gap: Vec<f64>,
+    pub flat_error: &'a [f64],
+    pub flat_gap: Vec<f64>,
+    pub plain_error: &'a [f64],
+    pub plain_gap: Vec<f64>,
+    /// f(psi_k) - f* after each finished restart k.
+    pub restart_gaps: Vec<f64>,
+    /// The fitted slope of ln(gap) against k, and e^slope, the gap's factor per restart.
+    pub slope: Option<f64>,
+    pub ratio: Option<f64>,
+    pub done: bool,
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -857,7 +1056,7 @@ mod tests {
             .unwrap();
             let mut job = ConvergenceJob::new(&exp).unwrap();
             while !job.done() {
-                job.step();
+                job.step(()).unwrap();
             }
             let lowest = job
                 .restarted_objective
