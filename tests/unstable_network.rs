@@ -234,8 +234,8 @@ fn retraining_reproduces_the_shipped_checkpoint() {
 /// and a job for another state does not take them.
 #[test]
 fn the_shipped_tradeoff_plot_is_recomputed() {
+    use barriers_lab::demos::unstable::tradeoff::TradeoffJob;
     use barriers_lab::demos::unstable::View;
-    use barriers_lab::demos::unstable_views::TradeoffJob;
     use barriers_lab::render::numbers::Numbers;
     let (s, slices) = shipped();
     let text = std::fs::read_to_string("www/models/tradeoff-default.json").unwrap();

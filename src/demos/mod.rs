@@ -8,7 +8,7 @@
 //!   the kernel view and FIRENET's convergence.
 //! - [`unstable`]: the trained network that out-performs them and is unstable: the
 //!   instability test, kernel awareness, a structural change, more samples, the trade-off;
-//!   [`unstable_views`] runs the views besides the test a step at a time.
+//!   [`unstable::tradeoff`] runs the views besides the test a step at a time.
 
 pub mod attacks;
 pub mod dimension;
@@ -16,7 +16,6 @@ pub mod mri;
 pub mod toy;
 pub mod universal;
 pub mod unstable;
-pub mod unstable_views;
 
 use crate::params::{Field, Kind};
 

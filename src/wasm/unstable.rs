@@ -14,10 +14,10 @@ use super::{js_error, state_methods};
 use crate::data::family::{FamilyKind, SITES};
 use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
 use crate::demos::mri::modulus;
-use crate::demos::unstable::{self, Case, Setting, Summary, Transfer, UnstableParams, View, Which};
-use crate::demos::unstable_views::{
-    self, samples_rates, DetailJob, RateImages, SamplesJob, TradeoffJob, SAMPLES_METHODS,
+use crate::demos::unstable::tradeoff::{
+    samples_rates, DetailJob, RateImages, SamplesJob, TradeoffJob, SAMPLES_METHODS,
 };
+use crate::demos::unstable::{self, Case, Setting, Summary, Transfer, UnstableParams, View, Which};
 use crate::instability::{InstabilityTest, Snapshot};
 use crate::operators::{complex, norm2};
 use crate::params;
@@ -163,7 +163,7 @@ struct TransferView {
     t: Transfer,
 }
 
-/// A job of [`crate::demos::unstable_views`] with the key of the state it was made for.
+/// A job of [`crate::demos::unstable::tradeoff`] with the key of the state it was made for.
 struct Keyed<J> {
     key: String,
     job: J,
@@ -467,7 +467,7 @@ impl UnstableDemo {
                     })
                 }),
         };
-        figure.ok_or_else(|| JsError::new(&unstable_views::unfinished(p.view)))
+        figure.ok_or_else(|| JsError::new(&crate::demos::unstable::tradeoff::unfinished(p.view)))
     }
 
     /// The current view's figure as a poster, PNG bytes, once its computation has finished

@@ -11,8 +11,8 @@ use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionPar
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
+use barriers_lab::demos::unstable::tradeoff::{DetailJob, RateImages, SamplesJob, TradeoffJob};
 use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams, View};
-use barriers_lab::demos::unstable_views::{DetailJob, RateImages, SamplesJob, TradeoffJob};
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;

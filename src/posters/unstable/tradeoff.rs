@@ -6,8 +6,8 @@
 //! wavelet square-root LASSO with smaller or larger lambda, and the trained network.
 
 use super::{colour, title, which_of};
+use crate::demos::unstable::tradeoff::TradeoffJob;
 use crate::demos::unstable::{UnstableParams, Which};
-use crate::demos::unstable_views::TradeoffJob;
 use crate::params;
 use crate::posters::{table, Poster};
 use crate::render::numbers::Numbers;

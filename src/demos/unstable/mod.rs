@@ -22,6 +22,8 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub mod tradeoff;
+
 /// The methods the demo compares: the trained network and the four of the MRI demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

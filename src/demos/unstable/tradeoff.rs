@@ -7,9 +7,9 @@
 //! (`barriers-lab figures`) runs them to the end. Both call this code with the state's own
 //! settings, so the poster of a view is the same from either.
 
-use super::unstable::{
-    self, at_rate, Case, DetailCase, DetailOutputs, SamplesPoint, Setting, TradeoffPoint,
-    UnstableParams, View, Which,
+use super::{
+    self as unstable, at_rate, Case, DetailCase, DetailOutputs, SamplesPoint, Setting,
+    TradeoffPoint, UnstableParams, View, Which,
 };
 use crate::data::family::VALIDATION_MAX;
 use crate::data::mri::MriSlices;
