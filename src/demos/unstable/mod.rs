@@ -1,6 +1,17 @@
-//! The unstable network against the stable methods: one validated state, the experiment it
-//! sets up (the network's own sampling pattern, a member of its image family, noise) and the
-//! instability test run on any method.
+//! The unstable network against the stable methods (`www/unstable.html`, `barriers-lab
+//! instability`, `samples`, `tradeoff`): one validated state, the experiment it sets up (the
+//! network's own sampling pattern, a member of its image family, noise), and one file per
+//! experiment of the page, each a job done a little at a time:
+//!
+//! - [`test`]: the instability test (Antun et al., PNAS 2020) of any method, and the found
+//!   perturbation fed to another method;
+//! - [`detail`]: kernel awareness (a detail z near the kernel of A) and the structural change
+//!   (a small lesion w), every method's reconstructions of x and x + z;
+//! - [`samples`]: more samples can hurt (each method's PSNR against the sampling rate, with
+//!   nested masks), and the reconstructions at one rate;
+//! - [`tradeoff`]: accuracy against worst-case amplification, one point per method variant;
+//! - [`page`]: what the page holds (the network, the slices, the jobs with the state they were
+//!   made for) and its pictures.
 //!
 //! Everything happens at the network's setting: its side, image family, pattern, rate and
 //! mask seed, read from its file's header, so the stable methods see exactly the
@@ -8,7 +19,7 @@
 
 use crate::data::family::{self, FamilyKind, Member, VALIDATION_MAX};
 use crate::data::mri::MriSlices;
-use crate::instability::{InstabilityOptions, InstabilityReport, InstabilityTest};
+use crate::instability::InstabilityOptions;
 use crate::operators::sampling::{measure, SubsampledFourier};
 use crate::operators::wavelet::WaveletKind;
 use crate::operators::{complex, LinearOperator, C64};
@@ -22,7 +33,20 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub mod detail;
+pub mod page;
+pub mod samples;
+pub mod test;
 pub mod tradeoff;
+
+pub use detail::{
+    detail_case, detail_kept, detail_outputs, state_detail, DetailCase, DetailJob, DetailOutputs,
+    DetailSizes, Kept,
+};
+pub use page::UnstablePage;
+pub use samples::{at_rate, samples_curve, RateImages, SamplesJob, SamplesPoint};
+pub use test::{start, summarise, transfer, Summary, TestJob, Transfer};
+pub use tradeoff::{tradeoff_variants, TradeoffJob, TradeoffPoint};
 
 /// The methods the demo compares: the trained network and the four of the MRI demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -510,421 +534,8 @@ impl Case {
     }
 }
 
-/// What the command line and the page report of one instability test.
-#[derive(Clone, Debug, Serialize)]
-pub struct Summary {
-    pub method: String,
-    pub psnr_clean: f64,
-    pub r_over_x: f64,
-    pub err_clean: f64,
-    pub err_perturbed: f64,
-    pub err_gaussian: f64,
-    pub amplification: f64,
-    pub amplification_gaussian: f64,
-    pub lipschitz: f64,
-    pub iterations: usize,
-}
-
-/// Starts the instability test of `which` on a case.
-pub fn start(
-    setting: &Setting,
-    case: &Case,
-    which: Which,
-    p: &UnstableParams,
-) -> Result<InstabilityTest, String> {
-    let map = setting.map(which, p)?;
-    InstabilityTest::new(
-        map,
-        setting.a.clone(),
-        case.x.clone(),
-        Some(case.e.clone()),
-        p.instability_options(),
-    )
-}
-
-/// The summary of a finished test: the worst case found, the last snapshot, and the
-/// Gaussian control at its norm.
-pub fn summarise(case: &Case, which: Which, report: &InstabilityReport) -> Result<Summary, String> {
-    let last = report.snapshots.last().ok_or("the test kept no snapshot")?;
-    let worst = report.worst.ok_or("the test found no worst case")?;
-    let clean = report.clean_output.mapv(|z| z.norm());
-    let psnr_clean = crate::recon::metrics::psnr(case.x.view(), clean.view());
-    Ok(Summary {
-        method: which.name().into(),
-        psnr_clean,
-        r_over_x: last.r_rel,
-        err_clean: report.clean_error,
-        err_perturbed: last.error,
-        err_gaussian: last.noise_error,
-        amplification: worst.amplification,
-        amplification_gaussian: last.noise_amplification,
-        lipschitz: last.lipschitz,
-        iterations: last.iteration,
-    })
-}
-
-/// A perturbation found for one method, fed to another (the page's "transfer" button).
-#[derive(Clone, Debug, Serialize)]
-pub struct Transfer {
-    pub method: String,
-    /// ||r|| / ||x||.
-    pub r_rel: f64,
-    /// ||Psi(A(x + r) + e) - Psi(A x + e)|| / ||r||.
-    pub amplification: f64,
-    /// ||Psi(A(x + r) + e) - x|| / ||x||.
-    pub err_perturbed: f64,
-    /// ||Psi(A x + e) - x|| / ||x||.
-    pub err_clean: f64,
-    /// Psi(A(x + r) + e).
-    #[serde(skip)]
-    pub output: Array1<C64>,
-    /// Psi(A x + e).
-    #[serde(skip)]
-    pub clean_output: Array1<C64>,
-}
-
-/// Applies `which` to the case's image with and without the perturbation r (same noise e).
-pub fn transfer(
-    setting: &Setting,
-    case: &Case,
-    which: Which,
-    p: &UnstableParams,
-    r: &Array1<f64>,
-) -> Result<Transfer, String> {
-    if r.len() != case.x.len() {
-        return Err(format!(
-            "the perturbation has {} pixels, the image {}",
-            r.len(),
-            case.x.len()
-        ));
-    }
-    let r_norm = r.dot(r).sqrt();
-    if !r_norm.is_finite() || r_norm == 0.0 {
-        return Err("the perturbation must be finite and not zero".into());
-    }
-    let map = setting.map(which, p)?;
-    let a = &setting.a;
-    let y0 = a.apply(complex(case.x.view()).view()) + &case.e;
-    let y = &y0 + &a.apply(complex(r.view()).view());
-    let clean_output = map.apply(y0.view());
-    let output = map.apply(y.view());
-    let xc = complex(case.x.view());
-    let x_norm = case.x.dot(&case.x).sqrt();
-    Ok(Transfer {
-        method: which.name().into(),
-        r_rel: r_norm / x_norm,
-        amplification: crate::operators::norm2((&output - &clean_output).view()) / r_norm,
-        err_perturbed: crate::operators::norm2((&output - &xc).view()) / x_norm,
-        err_clean: crate::operators::norm2((&clean_output - &xc).view()) / x_norm,
-        output,
-        clean_output,
-    })
-}
-
-/// One point of the more-samples curve: a method's mean PSNR over the images at one rate.
-#[derive(Clone, Debug, Serialize)]
-pub struct SamplesPoint {
-    pub rate: f64,
-    /// |Omega| / n^2 actually sampled.
-    pub sampled: f64,
-    pub method: String,
-    pub psnr: f64,
-}
-
-/// More samples can hurt: nested masks of the network's pattern and seed at each rate (a
-/// larger rate keeps every sample of a smaller one), each method's mean PSNR of |Psi(y)| on
-/// the family members `seeds`. The network keeps its weights: a cascade's data-consistency
-/// steps see the new mask; the dense network reads the samples at its own positions (zero
-/// where a smaller mask lacks them) and cannot use the others.
-pub fn samples_curve(
-    setting: &Setting,
-    slices: &MriSlices,
-    p: &UnstableParams,
-    rates: &[f64],
-    seeds: &[u64],
-    methods: &[Which],
-    mut progress: impl FnMut(usize, usize),
-) -> Result<Vec<SamplesPoint>, String> {
-    let members: Vec<Member> = seeds
-        .iter()
-        .map(|&s| setting.draw(slices, s))
-        .collect::<Result<_, _>>()?;
-    let mut out = Vec::new();
-    let total = rates.len() * methods.len();
-    for (i, &rate) in rates.iter().enumerate() {
-        let here = at_rate(setting, rate)?;
-        let a = here.a.clone();
-        for (j, &w) in methods.iter().enumerate() {
-            let map = here.map(w, p)?;
-            let mut total_psnr = 0.0;
-            for m in &members {
-                let y = measure(&*a, m.image.view(), p.noise, m.seed as u32);
-                let est = map.apply(y.view()).mapv(|z| z.norm());
-                total_psnr += crate::recon::metrics::psnr(m.image.view(), est.view());
-            }
-            out.push(SamplesPoint {
-                rate,
-                sampled: a.rate(),
-                method: w.name().into(),
-                psnr: total_psnr / members.len().max(1) as f64,
-            });
-            progress(i * methods.len() + j + 1, total);
-        }
-    }
-    Ok(out)
-}
-
-/// One method variant on the trade-off plot.
-#[derive(Clone, Debug, Serialize)]
-pub struct TradeoffPoint {
-    pub label: String,
-    pub method: String,
-    /// Mean PSNR of |Psi(A x + e)| over the clean held-out images.
-    pub psnr: f64,
-    /// The largest worst-case amplification the instability test found over the attacked
-    /// images, at ||r|| <= budget ||x||.
-    pub amplification: f64,
-    /// The state that opens this method's instability test.
-    pub state: UnstableParams,
-}
-
-/// The variants of the trade-off plot: FIRENET with fewer or more restarts, TV and wavelet
-/// square-root LASSO with smaller or larger lambda, and the network(s) given.
-pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
-    let mut v = Vec::new();
-    for restarts in [1, 2, 4, 6, 8] {
-        v.push((
-            format!("FIRENET n = {restarts}"),
-            UnstableParams {
-                method: Which::Firenet,
-                restarts,
-                ..p.clone()
-            },
-        ));
-    }
-    for scale in [0.3, 1.0, 3.0, 10.0] {
-        v.push((
-            format!("TV λ = {:.3}", p.lambda_tv * scale),
-            UnstableParams {
-                method: Which::Tv,
-                lambda_tv: p.lambda_tv * scale,
-                ..p.clone()
-            },
-        ));
-        v.push((
-            format!("wavelet λ = {:.3}", p.lambda_w * scale),
-            UnstableParams {
-                method: Which::CsWavelet,
-                lambda_w: p.lambda_w * scale,
-                ..p.clone()
-            },
-        ));
-    }
-    v.push((
-        "network".into(),
-        UnstableParams {
-            method: Which::Net,
-            ..p.clone()
-        },
-    ));
-    v
-}
-
-/// Computes one trade-off point: PSNR over `clean_seeds`, worst amplification over
-/// `attack_seeds`.
-pub fn tradeoff_point(
-    setting: &Setting,
-    slices: &MriSlices,
-    label: &str,
-    p: &UnstableParams,
-    clean_seeds: &[u64],
-    attack_seeds: &[u64],
-) -> Result<TradeoffPoint, String> {
-    let map = setting.map(p.method, p)?;
-    let mut total = 0.0;
-    for &s in clean_seeds {
-        let c = Case::family(setting, slices, s, p.noise)?;
-        let y = setting.a.apply(complex(c.x.view()).view()) + &c.e;
-        let est = map.apply(y.view()).mapv(|z| z.norm());
-        total += crate::recon::metrics::psnr(c.x.view(), est.view());
-    }
-    let mut amp = 0.0f64;
-    for &s in attack_seeds {
-        let c = Case::family(setting, slices, s, p.noise)?;
-        let mut t = start(setting, &c, p.method, p)?;
-        while !t.done() {
-            t.step();
-        }
-        if let Some(w) = t.worst() {
-            amp = amp.max(w.amplification);
-        }
-    }
-    Ok(TradeoffPoint {
-        label: label.into(),
-        method: p.method.name().into(),
-        psnr: total / clean_seeds.len().max(1) as f64,
-        amplification: amp,
-        state: p.clone(),
-    })
-}
-
-/// How much of a detail z added to x a method keeps: the component of the change it makes,
-/// kept = <Re(Psi(A(x + z) + e) - Psi(A x + e)), z> / ||z||^2 (1: all of it, 0: erased; the
-/// adjoint keeps the measured part, ||A z||^2 / ||z||^2), with the same noise e for both.
-#[derive(Clone, Debug, Serialize)]
-pub struct Kept {
-    pub method: String,
-    pub kept: f64,
-    /// ||A z|| / ||z||: how much of the detail the scanner sees.
-    pub visible: f64,
-}
-
-pub fn detail_kept(
-    setting: &Setting,
-    maps: &[(Which, Arc<dyn ReconMap>)],
-    x: &Array1<f64>,
-    z: &Array1<f64>,
-    e: &Array1<C64>,
-) -> Result<Vec<Kept>, String> {
-    let a = &setting.a;
-    if x.len() != a.dim_in() || z.len() != x.len() {
-        return Err("the image, the detail and the operator do not fit together".into());
-    }
-    let zz = z.dot(z);
-    if zz == 0.0 {
-        return Err("the detail is zero".into());
-    }
-    let y = a.apply(complex(x.view()).view()) + e;
-    let az = a.apply(complex(z.view()).view());
-    let y2 = &y + &az;
-    let visible = (az.iter().map(|c| c.norm_sqr()).sum::<f64>() / zz).sqrt();
-    Ok(maps
-        .iter()
-        .map(|(w, m)| Kept {
-            method: w.name().into(),
-            kept: kept_fraction(&m.apply(y.view()), &m.apply(y2.view()), z),
-            visible,
-        })
-        .collect())
-}
-
-/// <Re(out2 - out), z> / ||z||^2: how much of the detail z the change of output keeps.
-fn kept_fraction(out: &Array1<C64>, out2: &Array1<C64>, z: &Array1<f64>) -> f64 {
-    let d = out2 - out;
-    d.iter().zip(z).map(|(c, v)| c.re * v).sum::<f64>() / z.dot(z)
-}
-
-/// The kernel and structural views of one state: the detail w on the image (None: none
-/// placed), what is added, z (w pushed towards the kernel of A until ||A z|| = delta ||A w||
-/// in the kernel view, w itself in the structural one), and the measurements of x and of
-/// x + z with the case's noise.
-pub struct DetailCase {
-    pub w: Option<Array1<f64>>,
-    pub z: Array1<f64>,
-    pub y: Array1<C64>,
-    pub y2: Array1<C64>,
-    pub sizes: Option<DetailSizes>,
-}
-
-/// The sizes of a placed detail.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct DetailSizes {
-    pub w_norm: f64,
-    pub aw_norm: f64,
-    /// ||A w|| / ||w||: how much of the detail the scanner sees.
-    pub visible: f64,
-    pub z_norm: f64,
-    pub az_norm: f64,
-}
-
-pub fn detail_case(
-    setting: &Setting,
-    case: &Case,
-    p: &UnstableParams,
-    kernel: bool,
-) -> Result<DetailCase, String> {
-    let a = &setting.a;
-    let y = a.apply(complex(case.x.view()).view()) + &case.e;
-    let w = state_detail(p, &case.x, setting.side());
-    let (z, sizes) = match &w {
-        None => (Array1::zeros(case.x.len()), None),
-        Some(w) => {
-            let w_norm = w.dot(w).sqrt();
-            if w_norm == 0.0 {
-                return Err("the detail adds nothing there (the image is black under it): place it inside the head".into());
-            }
-            let aw_norm = crate::operators::norm2(a.apply(complex(w.view()).view()).view());
-            let z = if kernel {
-                crate::kernel_awareness::near_kernel_detail(w, a, p.delta * aw_norm)?
-            } else {
-                w.clone()
-            };
-            let sizes = DetailSizes {
-                w_norm,
-                aw_norm,
-                visible: aw_norm / w_norm,
-                z_norm: z.dot(&z).sqrt(),
-                az_norm: crate::operators::norm2(a.apply(complex(z.view()).view()).view()),
-            };
-            (z, Some(sizes))
-        }
-    };
-    let y2 = &y + &a.apply(complex(z.view()).view());
-    Ok(DetailCase { w, z, y, y2, sizes })
-}
-
-/// One method on a detail case: Psi(y), Psi(y'), its relative error on x, and the kernel
-/// view's numbers or the structural view's kept fraction, all from those two outputs.
-pub struct DetailOutputs {
-    pub which: Which,
-    pub out: Array1<C64>,
-    pub out2: Array1<C64>,
-    pub rel_error: f64,
-    pub awareness: Option<crate::kernel_awareness::Awareness>,
-    /// ||Psi(y') - x'|| / ||x'|| (the kernel view).
-    pub rel_error_detail: Option<f64>,
-    pub kept: Option<f64>,
-}
-
-pub fn detail_outputs(
-    setting: &Setting,
-    case: &Case,
-    d: &DetailCase,
-    which: Which,
-    p: &UnstableParams,
-    kernel: bool,
-) -> Result<DetailOutputs, String> {
-    let map = setting.map(which, p)?;
-    let out = map.apply(d.y.view());
-    let out2 = map.apply(d.y2.view());
-    let x = &case.x;
-    let x_norm = x.dot(x).sqrt();
-    let rel_error = crate::operators::norm2((&out - &complex(x.view())).view()) / x_norm;
-    let (mut awareness, mut rel_error_detail, mut kept) = (None, None, None);
-    if kernel {
-        let delta = crate::operators::norm2((&d.y2 - &d.y).view());
-        let a =
-            crate::kernel_awareness::awareness(which.name().into(), x, &d.z, &out, &out2, delta);
-        let x2 = x + &d.z;
-        rel_error_detail = Some(a.error_detail / x2.dot(&x2).sqrt());
-        awareness = Some(a);
-    } else if d.w.is_some() {
-        kept = Some(kept_fraction(&out, &out2, &d.z));
-    }
-    Ok(DetailOutputs {
-        which,
-        out,
-        out2,
-        rel_error,
-        awareness,
-        rel_error_detail,
-        kept,
-    })
-}
-
 // ---------------------------------------------------------------------------------------
-// The page's own pieces (www/unstable.html): its views, its detail, the setting at another
-// rate.
+// The page's own pieces (www/unstable.html): its views, its detail.
 
 /// What the page shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -962,51 +573,40 @@ impl DetailKind {
     pub const LABELS: &'static [&'static str] = &["Finely textured", "Plain disc"];
 }
 
-/// The detail w the state places on x: the lesion added to x (intensities kept at or above
-/// zero, as in the family) minus x, so that x + w is the image with the lesion. None when
-/// the state has no detail.
-pub fn state_detail(p: &UnstableParams, x: &Array1<f64>, n: usize) -> Option<Array1<f64>> {
-    let [fc, fr] = p.detail?;
-    let mut with = x.clone();
-    family::add_lesion(
-        &mut with,
-        n,
-        &family::Lesion {
-            row: fr * n as f64,
-            col: fc * n as f64,
-            radius: p.detail_radius,
-            contrast: p.detail_amp,
-            texture: p.detail_texture == DetailKind::Textured,
-        },
-    );
-    Some(with - x)
+/// Held-out family seeds 9001, 9002, ... (k of them).
+pub fn held_out(k: usize) -> Vec<u64> {
+    (0..k as u64).map(|i| VALIDATION_MAX + 1 + i).collect()
 }
 
-/// The setting with the network's pattern and mask seed at another rate (nested: a larger
-/// rate keeps every sample of a smaller one), the network unchanged, as [`samples_curve`]
-/// builds it.
-pub fn at_rate(setting: &Setting, rate: f64) -> Result<Setting, String> {
-    let mut opts = setting.header.training.clone();
-    opts.rate = rate;
-    Ok(Setting {
-        net: setting.net.clone(),
-        header: setting.header.clone(),
-        a: Arc::new(opts.operator(setting.side())?),
-    })
+/// What a view's figure says when asked for before its computation has finished: "the
+/// kernel awareness figure is still being computed".
+pub fn unfinished(view: View) -> String {
+    format!(
+        "the {} figure is still being computed",
+        View::LABELS[view as usize].to_lowercase()
+    )
+}
+
+/// The brightest pixel of an image (0 for a black one): the white of its grey pictures.
+pub fn peak(x: &Array1<f64>) -> f64 {
+    x.fold(0.0f64, |m, v| m.max(*v))
+}
+
+/// The largest |value| (0 for none).
+pub fn largest(x: &Array1<f64>) -> f64 {
+    x.fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::family::{add_lesion, Lesion};
-    use crate::data::mri::shepp_logan;
     use crate::recon::train::TrainOptions;
     use crate::rng::Rng;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    /// An untrained network at 32 x 32 (it is the adjoint), with its setting.
-    pub(crate) fn setting() -> Setting {
+    /// The file of an untrained network at 32 x 32 (it is the adjoint).
+    pub(crate) fn network_bytes() -> Vec<u8> {
         let opts = TrainOptions {
             blocks: 1,
             depth: 2,
@@ -1018,94 +618,46 @@ pub(crate) mod tests {
         let a = opts.operator(opts.side).unwrap();
         let net = ReconNet::new(&opts, &a, &mut Rng::new(1)).unwrap();
         let header = net.header(&opts, Default::default());
-        Setting::from_bytes(&net.to_bytes(&header)).unwrap()
+        net.to_bytes(&header)
     }
 
-    /// The adjoint keeps exactly the measured part of a detail, ||A z||^2 / ||z||^2 (to
-    /// 1e-12), and so does the untrained network, which is the adjoint.
-    #[test]
-    fn detail_kept_by_the_adjoint_is_its_measured_part() {
-        let s = setting();
-        let x = shepp_logan(32).unwrap();
-        for texture in [false, true] {
-            // The lesion on a flat grey background, minus the background (nothing clipped).
-            let mut z = Array1::from_elem(32 * 32, 1.0);
-            let l = Lesion {
-                row: 14.3,
-                col: 17.8,
-                radius: 2.5,
-                contrast: 0.5,
-                texture,
-            };
-            add_lesion(&mut z, 32, &l);
-            z -= 1.0;
-            let p = UnstableParams::default();
-            let maps = vec![
-                (Which::Adjoint, s.map(Which::Adjoint, &p).unwrap()),
-                (Which::Net, s.map(Which::Net, &p).unwrap()),
-            ];
-            let e = Array1::zeros(s.a.dim_out());
-            let k = detail_kept(&s, &maps, &x, &z, &e).unwrap();
-            let want = k[0].visible.powi(2);
-            for row in &k {
-                assert!((row.kept - want).abs() < 1e-12, "{row:?} vs {want}");
-            }
-            if texture {
-                assert!(
-                    k[0].visible < 0.2,
-                    "a textured lesion is barely seen: {}",
-                    k[0].visible
-                );
-            } else {
-                assert!(k[0].visible > 0.5, "a plain one is seen: {}", k[0].visible);
-            }
-        }
+    /// The untrained network's setting.
+    pub(crate) fn setting() -> Setting {
+        Setting::from_bytes(&network_bytes()).unwrap()
     }
 
-    /// Fed back to the method that found it, a snapshot's perturbation gives the snapshot's
-    /// numbers (to rounding); fed to the adjoint, its amplification is ||A* A r|| / ||r||,
-    /// at most 1.
-    #[test]
-    fn transfer_reproduces_the_snapshot_and_bounds_the_adjoint() {
-        let s = setting();
-        let x = shepp_logan(32).unwrap();
-        let case = Case::image(&s, x, None, 3, 0.01).unwrap();
-        let p = UnstableParams {
-            method: Which::Tv,
-            iters: 6,
-            cp_iters: 20,
-            ..UnstableParams::default()
-        };
-        let mut t = start(&s, &case, Which::Tv, &p).unwrap();
-        while !t.done() {
-            t.step();
+    /// A made-up stack of 32 x 32 slices (a bright disc on black, a little different in
+    /// each slice) for the family's members at the untrained network's side.
+    pub(crate) fn slices() -> MriSlices {
+        let n = 32;
+        let count = crate::data::mri::SLICE_COUNT;
+        let mut bytes = Vec::with_capacity(count * n * n);
+        for k in 0..count {
+            for r in 0..n {
+                for c in 0..n {
+                    let (dr, dc) = (r as f64 - 15.5, c as f64 - 15.5);
+                    let inside = dr * dr + dc * dc < 13.0f64.powi(2);
+                    let v = if inside {
+                        120 + ((r * 7 + c * 3 + k) % 100)
+                    } else {
+                        0
+                    };
+                    bytes.push(v as u8);
+                }
+            }
         }
-        let snap = t.snapshots().last().unwrap().clone();
-        let tr = transfer(&s, &case, Which::Tv, &p, &snap.r).unwrap();
-        assert!((tr.amplification - snap.amplification).abs() < 1e-12 * snap.amplification);
-        assert!((tr.err_perturbed - snap.error).abs() < 1e-12);
-        assert!((tr.r_rel - snap.r_rel).abs() < 1e-15);
-        let adj = transfer(&s, &case, Which::Adjoint, &p, &snap.r).unwrap();
-        let ar = s.a.adjoint(s.a.apply(complex(snap.r.view()).view()).view());
-        let want = crate::operators::norm2(ar.view()) / snap.r.dot(&snap.r).sqrt();
-        assert!(
-            (adj.amplification - want).abs() < 1e-12,
-            "{adj:?} vs {want}"
+        crate::data::mri::decode_slices(n, &bytes).unwrap()
+    }
+
+    #[test]
+    fn an_unfinished_view_says_so() {
+        assert_eq!(
+            unfinished(View::Kernel),
+            "the kernel awareness figure is still being computed"
         );
-        assert!(adj.amplification <= 1.0 + 1e-12);
-        assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(4)).is_err());
-        assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(32 * 32)).is_err());
-    }
-
-    #[test]
-    fn params_defaults_validate_and_variants_cover_the_methods() {
-        crate::params::validate(&UnstableParams::default()).unwrap();
-        let v = tradeoff_variants(&UnstableParams::default());
-        for w in [Which::Firenet, Which::Tv, Which::CsWavelet, Which::Net] {
-            assert!(v.iter().any(|(_, p)| p.method == w), "{w:?}");
-        }
-        for (_, p) in &v {
-            crate::params::validate(p).unwrap();
-        }
+        assert_eq!(
+            unfinished(View::Tradeoff),
+            "the trade-off figure is still being computed"
+        );
     }
 }

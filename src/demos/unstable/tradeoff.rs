@@ -1,36 +1,73 @@
-//! The unstable page's views besides the instability test (`www/unstable.html`), as jobs done
-//! a little at a time: kernel awareness and the structural change (one method per step), more
-//! samples (one rate and method per step, and the reconstructions at the rate shown), and the
-//! trade-off plot (one variant's PSNR, then one step of its instability test, per step).
-//!
-//! The page's worker steps them, with progress and Cancel; the command line
-//! (`barriers-lab figures`) runs them to the end. Both call this code with the state's own
-//! settings, so the poster of a view is the same from either.
+//! Accuracy against worst-case amplification (Antun, Colbrook, Hansen, "The difficulty of
+//! computing stable and accurate neural networks", PNAS 2022): each method variant's mean
+//! PSNR on clean held-out images against the worst amplification the instability test finds
+//! for it, one variant's PSNR or one test step per step ([`TradeoffJob`], the page's
+//! trade-off view and `barriers-lab tradeoff`).
 
-use super::{
-    self as unstable, at_rate, Case, DetailCase, DetailOutputs, SamplesPoint, Setting,
-    TradeoffPoint, UnstableParams, View, Which,
-};
-use crate::data::family::VALIDATION_MAX;
+use super::{held_out, start, Case, Setting, UnstableParams, View, Which};
 use crate::data::mri::MriSlices;
-use crate::demos::mri::modulus;
 use crate::instability::InstabilityTest;
+use crate::job::{Job, Num};
 use crate::operators::{complex, LinearOperator};
+use crate::params;
 use crate::recon::metrics::psnr;
 use crate::render::numbers::Numbers;
-use ndarray::Array1;
+use serde::Serialize;
 
-/// The methods of the more-samples curve.
-pub const SAMPLES_METHODS: [Which; 3] = [Which::Net, Which::Firenet, Which::Tv];
-
-/// The rates of the more-samples curve, 5 % to 60 % (as `barriers-lab samples`).
-pub fn samples_rates() -> Vec<f64> {
-    (1..=12).map(|i| 0.05 * i as f64).collect()
+/// One method variant on the trade-off plot.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffPoint {
+    pub label: String,
+    pub method: String,
+    /// Mean PSNR of |Psi(A x + e)| over the clean held-out images.
+    pub psnr: f64,
+    /// The largest worst-case amplification the instability test found over the attacked
+    /// images, at ||r|| <= budget ||x||.
+    pub amplification: f64,
+    /// The state that opens this method's instability test.
+    pub state: UnstableParams,
 }
 
-/// Held-out family seeds 9001, 9002, ... (k of them).
-pub fn held_out(k: usize) -> Vec<u64> {
-    (0..k as u64).map(|i| VALIDATION_MAX + 1 + i).collect()
+/// The variants of the trade-off plot: FIRENET with fewer or more restarts, TV and wavelet
+/// square-root LASSO with smaller or larger lambda, and the network(s) given.
+pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
+    let mut v = Vec::new();
+    for restarts in [1, 2, 4, 6, 8] {
+        v.push((
+            format!("FIRENET n = {restarts}"),
+            UnstableParams {
+                method: Which::Firenet,
+                restarts,
+                ..p.clone()
+            },
+        ));
+    }
+    for scale in [0.3, 1.0, 3.0, 10.0] {
+        v.push((
+            format!("TV λ = {:.3}", p.lambda_tv * scale),
+            UnstableParams {
+                method: Which::Tv,
+                lambda_tv: p.lambda_tv * scale,
+                ..p.clone()
+            },
+        ));
+        v.push((
+            format!("wavelet λ = {:.3}", p.lambda_w * scale),
+            UnstableParams {
+                method: Which::CsWavelet,
+                lambda_w: p.lambda_w * scale,
+                ..p.clone()
+            },
+        ));
+    }
+    v.push((
+        "network".into(),
+        UnstableParams {
+            method: Which::Net,
+            ..p.clone()
+        },
+    ));
+    v
 }
 
 /// The trade-off plot's base: the state with the defaults for what the variants vary, and
@@ -47,220 +84,86 @@ pub fn tradeoff_base(p: &UnstableParams) -> UnstableParams {
     }
 }
 
-/// What a view's figure says when asked for before its computation has finished: "the
-/// kernel awareness figure is still being computed".
-pub fn unfinished(view: View) -> String {
-    format!(
-        "the {} figure is still being computed",
-        View::LABELS[view as usize].to_lowercase()
-    )
+/// Mean PSNR of |Psi(A x + e)| over the family members `seeds` (0 for none), with the
+/// variant's method and noise.
+fn mean_psnr(
+    setting: &Setting,
+    slices: &MriSlices,
+    p: &UnstableParams,
+    seeds: &[u64],
+) -> Result<f64, String> {
+    let map = setting.map(p.method, p)?;
+    let mut total = 0.0;
+    for &s in seeds {
+        let c = Case::family(setting, slices, s, p.noise)?;
+        let y = setting.a.apply(complex(c.x.view()).view()) + &c.e;
+        let est = map.apply(y.view()).mapv(|z| z.norm());
+        total += psnr(c.x.view(), est.view());
+    }
+    Ok(total / seeds.len().max(1) as f64)
 }
 
-/// Kernel awareness or the structural change: the state's image x, its detail (z near the
-/// kernel of A, or the whole detail w) and every method's reconstructions of x and x + z.
-pub struct DetailJob {
-    pub params: UnstableParams,
-    pub case: Case,
-    pub dc: DetailCase,
-    /// One per method, in the order of [`Which::ALL`], as far as computed.
-    pub rows: Vec<DetailOutputs>,
-}
-
-impl DetailJob {
-    /// The job of the state's view ('kernel' or 'structure').
-    pub fn new(setting: &Setting, slices: &MriSlices, p: &UnstableParams) -> Result<Self, String> {
-        if !matches!(p.view, View::Kernel | View::Structure) {
-            return Err("the detail views are 'kernel' and 'structure'".into());
-        }
-        let case = Case::family(setting, slices, p.image_seed, p.noise)?;
-        let dc = unstable::detail_case(setting, &case, p, p.view == View::Kernel)?;
-        Ok(Self {
-            params: p.clone(),
-            case,
-            dc,
-            rows: Vec::new(),
-        })
-    }
-
-    /// Whether this is the kernel view (else the structural change).
-    pub fn kernel(&self) -> bool {
-        self.params.view == View::Kernel
-    }
-
-    /// The methods to compute: all of them, or none when no detail is placed.
-    pub fn total(&self) -> usize {
-        if self.dc.w.is_some() {
-            Which::ALL.len()
-        } else {
-            0
-        }
-    }
-
-    pub fn done(&self) -> bool {
-        self.rows.len() >= self.total()
-    }
-
-    /// Reconstructs with the next method.
-    pub fn step(&mut self, setting: &Setting) -> Result<(), String> {
-        if self.done() {
-            return Ok(());
-        }
-        let which = Which::ALL[self.rows.len()];
-        let o = unstable::detail_outputs(
-            setting,
-            &self.case,
-            &self.dc,
-            which,
-            &self.params,
-            self.kernel(),
-        )?;
-        self.rows.push(o);
-        Ok(())
-    }
-
-    /// Steps to the end.
-    pub fn run(&mut self, setting: &Setting) -> Result<(), String> {
-        while !self.done() {
-            self.step(setting)?;
-        }
-        Ok(())
-    }
-}
-
-/// More samples can hurt: each method's mean PSNR over held-out images at every rate of
-/// [`samples_rates`] (nested masks of the network's pattern).
-pub struct SamplesJob {
-    pub params: UnstableParams,
-    pub rates: Vec<f64>,
-    pub seeds: Vec<u64>,
-    /// The rate the network was trained at.
-    pub trained_rate: f64,
-    /// Rate by rate, [`SAMPLES_METHODS`] within each, as far as computed.
-    pub points: Vec<SamplesPoint>,
-}
-
-impl SamplesJob {
-    /// The curve over the state's `samples_images` held-out images.
-    pub fn new(setting: &Setting, p: &UnstableParams) -> Self {
-        Self {
-            params: p.clone(),
-            rates: samples_rates(),
-            seeds: held_out(p.samples_images),
-            trained_rate: setting.header.training.rate,
-            points: Vec::new(),
-        }
-    }
-
-    pub fn total(&self) -> usize {
-        self.rates.len() * SAMPLES_METHODS.len()
-    }
-
-    pub fn done(&self) -> bool {
-        self.points.len() >= self.total()
-    }
-
-    /// One (rate, method) of the curve.
-    pub fn step(&mut self, setting: &Setting, slices: &MriSlices) -> Result<(), String> {
-        if self.done() {
-            return Ok(());
-        }
-        let i = self.points.len();
-        let rate = self.rates[i / SAMPLES_METHODS.len()];
-        let which = SAMPLES_METHODS[i % SAMPLES_METHODS.len()];
-        let pts = unstable::samples_curve(
-            setting,
-            slices,
-            &self.params,
-            &[rate],
-            &self.seeds,
-            &[which],
-            |_, _| {},
-        )?;
-        self.points.extend(pts);
-        Ok(())
-    }
-
-    /// Steps to the end.
-    pub fn run(&mut self, setting: &Setting, slices: &MriSlices) -> Result<(), String> {
-        while !self.done() {
-            self.step(setting, slices)?;
-        }
-        Ok(())
-    }
-
-    /// The PSNR of `which` at `rate` (from the rates of the curve), if computed.
-    pub fn psnr(&self, rate: f64, which: Which) -> Option<f64> {
-        self.points
-            .iter()
-            .find(|p| p.rate == rate && p.method == which.name())
-            .map(|p| p.psnr)
-    }
-}
-
-/// The state's image reconstructed at the rate shown by the methods of the more-samples curve.
-pub struct RateImages {
-    /// The rate asked for, and |Omega| / n^2 and |Omega| at it.
-    pub rate: f64,
-    pub sampled: f64,
-    pub samples: usize,
-    pub image_seed: u64,
-    pub x: Array1<f64>,
-    /// |Psi(y)| and its PSNR, per method of [`SAMPLES_METHODS`].
-    pub outs: Vec<(Which, Array1<f64>, f64)>,
-}
-
-impl RateImages {
-    pub fn new(setting: &Setting, slices: &MriSlices, p: &UnstableParams) -> Result<Self, String> {
-        let here = at_rate(setting, p.show_rate)?;
-        let case = Case::family(&here, slices, p.image_seed, p.noise)?;
-        let y = here.a.apply(complex(case.x.view()).view()) + &case.e;
-        let mut outs = Vec::new();
-        for w in SAMPLES_METHODS {
-            let est = modulus(&here.map(w, p)?.apply(y.view()));
-            let q = psnr(case.x.view(), est.view());
-            outs.push((w, est, q));
-        }
-        Ok(Self {
-            rate: p.show_rate,
-            sampled: here.a.rate(),
-            samples: here.a.indices().len(),
-            image_seed: p.image_seed,
-            x: case.x,
-            outs,
-        })
-    }
-}
-
-/// The trade-off plot: every variant of [`unstable::tradeoff_variants`] around the defaults
-/// (with the state's test settings and `tradeoff_iters` iterations), its mean PSNR over
-/// `tradeoff_images` held-out images and its worst amplification on the state's image.
+/// The trade-off plot: each variant's mean PSNR over the clean images and its worst
+/// amplification over the attacked ones (the largest the instability test finds, at
+/// ||r|| <= budget ||x||).
 pub struct TradeoffJob {
     pub variants: Vec<(String, UnstableParams)>,
+    /// The clean images' seeds (the PSNR) and the attacked images' (the amplification).
     pub clean: Vec<u64>,
-    /// The attacked image's seed.
-    pub attack: u64,
+    pub attacked: Vec<u64>,
     pub iters: usize,
     pub budget: f64,
     pub points: Vec<TradeoffPoint>,
     /// Whether the points were taken from a shipped result ([`TradeoffJob::take_shipped`])
     /// rather than computed here.
     pub shipped: bool,
-    current: Option<(TradeoffPoint, InstabilityTest)>,
+    running: Option<Running>,
+}
+
+/// The variant being computed: its point so far, and the test on `attacked[image]`.
+struct Running {
+    point: TradeoffPoint,
+    image: usize,
+    test: InstabilityTest,
 }
 
 impl TradeoffJob {
+    /// The page's plot: every variant of [`tradeoff_variants`] around [`tradeoff_base`]
+    /// (the defaults for what the variants vary, the state's test settings with
+    /// `tradeoff_iters` iterations), PSNR over `tradeoff_images` held-out images, the
+    /// amplification on the state's image.
     pub fn new(p: &UnstableParams) -> Self {
         let base = tradeoff_base(p);
+        Self::with(
+            tradeoff_variants(&base),
+            held_out(p.tradeoff_images),
+            vec![p.image_seed],
+        )
+    }
+
+    /// The given variants (each with its own state; the test settings are the first's),
+    /// PSNR over the images `clean`, worst amplification over the images `attacked`.
+    pub fn with(
+        variants: Vec<(String, UnstableParams)>,
+        clean: Vec<u64>,
+        attacked: Vec<u64>,
+    ) -> Self {
+        let first = variants.first().map(|(_, v)| v.clone()).unwrap_or_default();
         Self {
-            variants: unstable::tradeoff_variants(&base),
-            clean: held_out(p.tradeoff_images),
-            attack: p.image_seed,
-            iters: base.iters,
-            budget: base.budget,
+            variants,
+            clean,
+            attacked,
+            iters: first.iters,
+            budget: first.budget,
             points: Vec::new(),
             shipped: false,
-            current: None,
+            running: None,
         }
+    }
+
+    /// The (first) attacked image's seed.
+    pub fn attack(&self) -> u64 {
+        self.attacked.first().copied().unwrap_or_default()
     }
 
     /// Takes the points of a shipped trade-off plot: the numbers `barriers-lab figures
@@ -298,27 +201,16 @@ impl TradeoffJob {
                 state: v.clone(),
             })
             .collect();
-        self.current = None;
+        self.running = None;
         self.shipped = true;
         true
     }
 
-    pub fn done(&self) -> bool {
-        self.points.len() == self.variants.len()
-    }
-
-    /// [steps done, steps in all]: per variant, its PSNR and then each test iteration.
-    pub fn progress(&self) -> [usize; 2] {
-        let per = 1 + self.iters;
-        let here = self.current.as_ref().map_or(0, |(_, t)| 1 + t.iterations());
-        [self.points.len() * per + here, self.variants.len() * per]
-    }
-
     /// The variant being computed, if any is left.
     pub fn running(&self) -> Option<&str> {
-        self.current
+        self.running
             .as_ref()
-            .map(|(p, _)| p.label.as_str())
+            .map(|r| r.point.label.as_str())
             .or_else(|| {
                 self.variants
                     .get(self.points.len())
@@ -326,111 +218,158 @@ impl TradeoffJob {
             })
     }
 
+    /// Starts the running variant's test on attacked image `image`.
+    fn start_test(
+        &self,
+        setting: &Setting,
+        slices: &MriSlices,
+        v: &UnstableParams,
+        image: usize,
+    ) -> Result<InstabilityTest, String> {
+        let case = Case::family(setting, slices, self.attacked[image], v.noise)?;
+        start(setting, &case, v.method, v)
+    }
+}
+
+impl Job for TradeoffJob {
+    type Input<'a> = (&'a Setting, &'a MriSlices);
+    type Output<'a> = TradeoffResult;
+
     /// The next variant's PSNR (starting its test), or one step of its test.
-    pub fn step(&mut self, setting: &Setting, slices: &MriSlices) -> Result<(), String> {
+    fn step(&mut self, (setting, slices): (&Setting, &MriSlices)) -> Result<(), String> {
         if self.done() {
             return Ok(());
         }
-        match self.current.as_mut() {
-            None => {
-                let (label, v) = &self.variants[self.points.len()];
-                let pt = unstable::tradeoff_point(setting, slices, label, v, &self.clean, &[])?;
-                let case = Case::family(setting, slices, self.attack, v.noise)?;
-                let t = unstable::start(setting, &case, v.method, v)?;
-                self.current = Some((pt, t));
+        let Some(mut r) = self.running.take() else {
+            let (label, v) = &self.variants[self.points.len()];
+            let point = TradeoffPoint {
+                label: label.clone(),
+                method: v.method.name().into(),
+                psnr: mean_psnr(setting, slices, v, &self.clean)?,
+                amplification: 0.0,
+                state: v.clone(),
+            };
+            if self.attacked.is_empty() {
+                self.points.push(point);
+            } else {
+                let test = self.start_test(setting, slices, v, 0)?;
+                self.running = Some(Running {
+                    point,
+                    image: 0,
+                    test,
+                });
             }
-            Some((_, t)) => {
-                t.step();
-                if t.done() {
-                    let (mut pt, t) = self.current.take().expect("checked");
-                    pt.amplification = t.worst().map_or(0.0, |w| w.amplification);
-                    self.points.push(pt);
+            return Ok(());
+        };
+        r.test.step();
+        if r.test.done() {
+            let found = r.test.worst().map_or(0.0, |w| w.amplification);
+            r.point.amplification = if r.image == 0 {
+                found
+            } else {
+                r.point.amplification.max(found)
+            };
+            if r.image + 1 < self.attacked.len() {
+                match self.start_test(setting, slices, &r.point.state, r.image + 1) {
+                    Ok(test) => {
+                        r.image += 1;
+                        r.test = test;
+                    }
+                    Err(e) => {
+                        self.running = Some(r);
+                        return Err(e);
+                    }
                 }
+            } else {
+                self.points.push(r.point);
+                return Ok(());
             }
         }
+        self.running = Some(r);
         Ok(())
     }
 
-    /// Steps to the end.
-    pub fn run(&mut self, setting: &Setting, slices: &MriSlices) -> Result<(), String> {
-        while !self.done() {
-            self.step(setting, slices)?;
-        }
-        Ok(())
+    fn done(&self) -> bool {
+        self.points.len() == self.variants.len()
     }
+
+    /// (steps done, steps in all): per variant, its PSNR and then each test iteration on
+    /// each attacked image.
+    fn progress(&self) -> (usize, usize) {
+        let per = 1 + self.iters * self.attacked.len();
+        let here = self
+            .running
+            .as_ref()
+            .map_or(0, |r| 1 + r.image * self.iters + r.test.iterations());
+        (self.points.len() * per + here, self.variants.len() * per)
+    }
+
+    fn result(&self) -> TradeoffResult {
+        TradeoffResult {
+            points: self
+                .points
+                .iter()
+                .map(|p| TradeoffPointResult {
+                    label: p.label.clone(),
+                    method: p.method.clone(),
+                    psnr: Num(p.psnr),
+                    amplification: Num(p.amplification),
+                    query: params::to_query(&UnstableParams {
+                        view: View::Test,
+                        ..p.state.clone()
+                    }),
+                })
+                .collect(),
+            variants: self.variants.len(),
+            done: self.done(),
+            running: self.running().map(String::from),
+            clean: self.clean.clone(),
+            attack: self.attack(),
+            iters: self.iters,
+            shipped: self.shipped,
+        }
+    }
+}
+
+/// The points so far (each with the link that opens its instability test), the number of
+/// variants, the one being computed, the images and the test's iterations.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffResult {
+    pub points: Vec<TradeoffPointResult>,
+    pub variants: usize,
+    pub done: bool,
+    pub running: Option<String>,
+    pub clean: Vec<u64>,
+    pub attack: u64,
+    pub iters: usize,
+    pub shipped: bool,
+}
+
+/// A point of the plot, with its state as a link (`query`, the test view).
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffPointResult {
+    pub label: String,
+    pub method: String,
+    pub psnr: Num,
+    pub amplification: Num,
+    pub query: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::mri::shepp_logan;
-    use crate::posters::test_font::{colours, FONT};
-    use crate::posters::unstable::{self as poster, detail::DetailState, Figure};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    // An untrained network at 32 x 32 (the unstable demo's tests' own).
-    use crate::demos::unstable::tests::setting;
-
-    /// The kernel view's job on the phantom with a lesion at delta = 0: every method gets the
-    /// same measurements for x and x + z (||A z|| at rounding level), so it gives both the
-    /// same output; stepping it one method at a time ends with all five, and the poster and
-    /// numbers show them.
     #[test]
-    fn kernel_job_at_delta_zero_gives_every_method_the_same_output() {
-        let s = setting();
-        let p = UnstableParams {
-            view: View::Kernel,
-            detail: Some([0.5, 0.4]),
-            detail_texture: crate::demos::unstable::DetailKind::Plain,
-            cp_iters: 20,
-            restarts: 2,
-            inner: 5,
-            ..UnstableParams::default()
-        };
-        let case = Case::image(&s, shepp_logan(32).unwrap(), None, 7, p.noise).unwrap();
-        let dc = unstable::detail_case(&s, &case, &p, true).unwrap();
-        let mut job = DetailJob {
-            params: p.clone(),
-            case,
-            dc,
-            rows: Vec::new(),
-        };
-        assert_eq!(job.total(), 5);
-        job.step(&s).unwrap();
-        assert_eq!(job.rows.len(), 1);
-        assert!(!job.done());
-        job.run(&s).unwrap();
-        assert!(job.done());
-        let sz = job.dc.sizes.unwrap();
-        assert!(sz.z_norm > 0.1 * sz.w_norm, "{sz:?}");
-        assert!(sz.az_norm < 1e-12 * sz.z_norm, "{sz:?}");
-        for (o, w) in job.rows.iter().zip(Which::ALL) {
-            assert_eq!(o.which, w);
-            let a = o.awareness.as_ref().unwrap();
-            assert!(a.gap < 1e-9 * sz.z_norm, "{w:?}: {a:?}");
+    fn params_defaults_validate_and_variants_cover_the_methods() {
+        crate::params::validate(&UnstableParams::default()).unwrap();
+        let v = tradeoff_variants(&UnstableParams::default());
+        for w in [Which::Firenet, Which::Tv, Which::CsWavelet, Which::Net] {
+            assert!(v.iter().any(|(_, p)| p.method == w), "{w:?}");
         }
-        let f = Figure::Detail(DetailState {
-            params: &p,
-            job: &job,
-        });
-        let n = poster::numbers(&f);
-        assert_eq!(n.get("||z||"), Some(sz.z_norm));
-        assert_eq!(n.tables[0].rows.len(), 5);
-        let c = poster::poster(&f, FONT, 1.0).unwrap();
-        assert_eq!(c.width, 1000);
-        assert!(colours(&c) > 100);
-    }
-
-    #[test]
-    fn an_unfinished_view_says_so() {
-        assert_eq!(
-            unfinished(View::Kernel),
-            "the kernel awareness figure is still being computed"
-        );
-        assert_eq!(
-            unfinished(View::Tradeoff),
-            "the trade-off figure is still being computed"
-        );
+        for (_, p) in &v {
+            crate::params::validate(p).unwrap();
+        }
     }
 }

@@ -15,7 +15,7 @@
 //! colour scale, with how much of the detail it kept, <change, w> / ||w||^2.
 
 use super::title;
-use crate::demos::unstable::tradeoff::DetailJob;
+use crate::demos::unstable::DetailJob;
 use crate::demos::unstable::{DetailKind, UnstableParams, Which};
 use crate::params;
 use crate::posters::{pct, table, Panel, Poster};

@@ -6,7 +6,7 @@
 //! reconstructed by each method at the rate shown (marked solid), on x's grey scale.
 
 use super::{colour, title, which_of};
-use crate::demos::unstable::tradeoff::{RateImages, SamplesJob, SAMPLES_METHODS};
+use crate::demos::unstable::samples::{RateImages, SamplesJob, SAMPLES_METHODS};
 use crate::demos::unstable::UnstableParams;
 use crate::params;
 use crate::posters::{pct, Panel, Poster};
