@@ -627,8 +627,8 @@ pub(crate) mod tests {
     }
 
     /// A made-up stack of 32 x 32 slices (a bright disc on black, a little different in
-    /// each slice) for the family's members at the untrained network's side.
-    pub(crate) fn slices() -> MriSlices {
+    /// each slice) for the family's members at the untrained network's side, as bytes.
+    pub(crate) fn slice_bytes() -> Vec<u8> {
         let n = 32;
         let count = crate::data::mri::SLICE_COUNT;
         let mut bytes = Vec::with_capacity(count * n * n);
@@ -646,7 +646,12 @@ pub(crate) mod tests {
                 }
             }
         }
-        crate::data::mri::decode_slices(n, &bytes).unwrap()
+        bytes
+    }
+
+    /// The made-up stack.
+    pub(crate) fn slices() -> MriSlices {
+        crate::data::mri::decode_slices(32, &slice_bytes()).unwrap()
     }
 
     #[test]

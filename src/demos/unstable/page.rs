@@ -751,3 +751,169 @@ impl UnstablePage {
             .map(|j| &j.job)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::unstable::samples::SAMPLES_METHODS;
+    use crate::demos::unstable::tests::{network_bytes, setting, slice_bytes, slices};
+    use crate::demos::unstable::{held_out, samples_curve, DetailKind};
+    use crate::job::run_to_end;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A small state: few test iterations, short stable methods, one image per curve.
+    fn small() -> UnstableParams {
+        UnstableParams {
+            method: Which::Tv,
+            iters: 6,
+            cp_iters: 10,
+            restarts: 2,
+            inner: 4,
+            samples_images: 1,
+            tradeoff_iters: 2,
+            tradeoff_images: 1,
+            ..UnstableParams::default()
+        }
+    }
+
+    /// The page with the untrained network and the made-up slices loaded.
+    fn loaded() -> UnstablePage {
+        let mut page = UnstablePage::new();
+        assert_eq!(page.needs()[0].kind, "network");
+        page.load_network(&network_bytes()).unwrap();
+        assert_eq!(page.needs()[0].side, Some(64));
+        page.load_slices(32, &slice_bytes()).unwrap();
+        assert!(page.needs().is_empty());
+        page
+    }
+
+    fn text<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    /// Steps until a step says it finished (the worker's loop), at most `limit` steps.
+    fn step_until_done(mut step: impl FnMut() -> Result<Vec<f64>, String>, limit: usize) -> usize {
+        for n in 1..=limit {
+            if step().unwrap()[2] == 1.0 {
+                return n;
+            }
+        }
+        panic!("not finished after {limit} steps");
+    }
+
+    /// The instability test stepped by the page, one gradient step at a time, gives the
+    /// numbers of `barriers-lab instability` (the job run to the end on the same case),
+    /// and its summary is the one of the test run directly.
+    #[test]
+    fn the_test_stepped_by_the_page_is_the_command_lines() {
+        let p = small();
+        let mut page = loaded();
+        assert!(!page.test_prepare(&p).unwrap());
+        assert_eq!(step_until_done(|| page.test_step(), 100), p.iters);
+        let stepped = page.test_result(&p).unwrap();
+        assert!(stepped.current && stepped.result.done);
+        let (s, sl) = (setting(), slices());
+        let case = Case::family(&s, &sl, p.image_seed, p.noise).unwrap();
+        let mut job = TestJob::new(&s, case, &p).unwrap();
+        let cli = text(&run_to_end(&mut job, ()).unwrap());
+        assert_eq!(text(&stepped.result), cli);
+        let case = Case::family(&s, &sl, p.image_seed, p.noise).unwrap();
+        let mut t = super::super::start(&s, &case, p.method, &p).unwrap();
+        while !t.done() {
+            t.step();
+        }
+        let direct = super::super::summarise(&case, p.method, &t.report()).unwrap();
+        assert_eq!(text(job.summary.as_ref().unwrap()), text(&direct));
+        // Its pictures, and the transfer of its last perturbation.
+        assert_eq!(page.test_picture("r:0").unwrap().len(), 32 * 32 * 4);
+        assert!(page.test_picture("r:9").is_err());
+        let tr = page.transfer(&p).unwrap();
+        assert_eq!((tr.method.as_str(), tr.from), ("tv", "tv"));
+        assert_eq!(page.transfer_picture("diff").unwrap().len(), 32 * 32 * 4);
+        // Another state's test is not this one: no transfer until it has run.
+        let q = UnstableParams {
+            budget: 0.04,
+            ..p.clone()
+        };
+        assert!(!page.test_prepare(&q).unwrap());
+        assert!(page.transfer(&q).is_err());
+    }
+
+    /// Both detail views stepped by the page, one method at a time, give the numbers of
+    /// `barriers-lab figures` (the job run to the end).
+    #[test]
+    fn the_detail_views_stepped_by_the_page_are_the_command_lines() {
+        let mut page = loaded();
+        for view in [View::Kernel, View::Structure] {
+            let p = UnstableParams {
+                view,
+                detail_texture: DetailKind::Plain,
+                ..small()
+            };
+            assert!(!page.detail_prepare(&p).unwrap());
+            assert_eq!(step_until_done(|| page.detail_step(), 10), Which::ALL.len());
+            let stepped = page.detail_result(&p).unwrap();
+            assert!(stepped.current && stepped.result.done && stepped.net_test.is_none());
+            let (s, sl) = (setting(), slices());
+            let mut job = DetailJob::new(&s, &sl, &p).unwrap();
+            let cli = text(&run_to_end(&mut job, &s).unwrap());
+            assert_eq!(text(&stepped.result), cli);
+            assert!(page.finished_detail(&p).is_some());
+            assert_eq!(page.detail_picture("change:tv").unwrap().len(), 32 * 32 * 4);
+            assert!(page.detail_picture("change:unet").is_err());
+        }
+    }
+
+    /// The more-samples curve stepped by the page, one (rate, method) at a time, gives the
+    /// numbers of `barriers-lab samples` (the job run to the end, and the whole curve computed
+    /// at once).
+    #[test]
+    fn the_samples_curve_stepped_by_the_page_is_the_command_lines() {
+        let p = UnstableParams {
+            view: View::Samples,
+            ..small()
+        };
+        let mut page = loaded();
+        let rate = page.rate_images(&p).unwrap();
+        assert_eq!(rate.methods, ["net", "firenet", "tv"]);
+        assert!(page.rate_picture("out:firenet").is_ok());
+        assert!(!page.samples_prepare(&p).unwrap());
+        assert_eq!(step_until_done(|| page.samples_step(), 100), 12 * 3);
+        let stepped = page.samples_result(&p).unwrap();
+        assert!(stepped.current && stepped.result.done);
+        assert!(page.finished_samples(&p).is_some());
+        let (s, sl) = (setting(), slices());
+        let mut job = SamplesJob::new(&s, &p);
+        let cli = text(&run_to_end(&mut job, (&s, &sl)).unwrap());
+        assert_eq!(text(&stepped.result), cli);
+        let rates = samples_rates();
+        let seeds = held_out(1);
+        let once = samples_curve(&s, &sl, &p, &rates, &seeds, &SAMPLES_METHODS, |_, _| {});
+        assert_eq!(text(&job.points), text(&once.unwrap()));
+    }
+
+    /// The trade-off plot stepped by the page (a variant's PSNR, then one test step, at a
+    /// time) gives the numbers of the job run to the end.
+    #[test]
+    fn the_tradeoff_plot_stepped_by_the_page_is_the_command_lines() {
+        let p = UnstableParams {
+            view: View::Tradeoff,
+            ..small()
+        };
+        let mut page = loaded();
+        assert!(!page.tradeoff_prepare(&p).unwrap());
+        let variants = TradeoffJob::new(&p).variants.len();
+        let steps = step_until_done(|| page.tradeoff_step(), 1000);
+        assert_eq!(steps, variants * (1 + p.tradeoff_iters));
+        let stepped = page.tradeoff_result(&p).unwrap();
+        assert!(stepped.current && stepped.result.done);
+        assert!(page.finished_tradeoff(&p).is_some());
+        let (s, sl) = (setting(), slices());
+        let mut job = TradeoffJob::new(&p);
+        let cli = text(&run_to_end(&mut job, (&s, &sl)).unwrap());
+        assert_eq!(text(&stepped.result), cli);
+        // A shipped plot made for another state is not taken.
+        assert!(!page.tradeoff_ship(&p, "{}"));
+    }
+}

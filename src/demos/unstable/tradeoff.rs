@@ -372,4 +372,41 @@ mod tests {
             crate::params::validate(p).unwrap();
         }
     }
+
+    /// A point of `barriers-lab tradeoff` (several clean and attacked images): its PSNR is
+    /// the mean over the clean ones and its amplification the largest worst case the test
+    /// finds on the attacked ones, each test run directly; the steps are as counted.
+    #[test]
+    fn a_point_is_the_mean_psnr_and_the_largest_worst_case() {
+        use crate::demos::unstable::tests::{setting, slices};
+        use crate::job::run_to_end;
+        let (s, sl) = (setting(), slices());
+        let q = UnstableParams {
+            method: Which::Tv,
+            iters: 3,
+            cp_iters: 10,
+            ..UnstableParams::default()
+        };
+        let seeds = vec![9001, 9002];
+        let mut job =
+            TradeoffJob::with(vec![("TV".into(), q.clone())], seeds.clone(), seeds.clone());
+        assert_eq!(job.progress(), (0, 1 + 2 * 3));
+        run_to_end(&mut job, (&s, &sl)).unwrap();
+        assert_eq!(job.progress(), (7, 7));
+        let pt = &job.points[0];
+        assert_eq!(pt.psnr, mean_psnr(&s, &sl, &q, &seeds).unwrap());
+        let worst: Vec<f64> = seeds
+            .iter()
+            .map(|&seed| {
+                let c = Case::family(&s, &sl, seed, q.noise).unwrap();
+                let mut t = start(&s, &c, Which::Tv, &q).unwrap();
+                while !t.done() {
+                    t.step();
+                }
+                t.worst().unwrap().amplification
+            })
+            .collect();
+        assert_eq!(pt.amplification, worst[0].max(worst[1]));
+        assert!(pt.amplification > 0.0);
+    }
 }
