@@ -6,9 +6,9 @@
 //! - [`attacks`], [`universal`], [`dimension`]: adversarial examples on real images.
 //! - [`mri`]: Fourier sampling and stable reconstruction (adjoint, compressed sensing, FIRENET),
 //!   the kernel view and FIRENET's convergence.
-//! - [`unstable`]: the trained network that out-performs them and is unstable: the
-//!   instability test, kernel awareness, a structural change, more samples, the trade-off;
-//!   [`unstable::tradeoff`] runs the views besides the test a step at a time.
+//! - [`unstable`]: the trained network that out-performs them and is unstable, one file per
+//!   experiment of its page: the instability test, kernel awareness and a structural change,
+//!   more samples, the trade-off; and the page that holds their jobs.
 
 pub mod attacks;
 pub mod dimension;
