@@ -6,8 +6,9 @@
 use barriers_lab::data::family::{site_textures, SITE_CONTRAST, VALIDATION_MAX};
 use barriers_lab::data::mri::{load_slices, MriSlices};
 use barriers_lab::demos::unstable::{
-    samples_curve, start, summarise, tradeoff_point, Case, Setting, Summary, UnstableParams, Which,
+    samples_curve, start, summarise, Case, Setting, Summary, TradeoffJob, UnstableParams, Which,
 };
+use barriers_lab::job::{run_to_end, Job};
 use barriers_lab::operators::sampling::measure;
 use barriers_lab::operators::sampling::SubsampledFourier;
 use barriers_lab::operators::{complex, LinearOperator};
@@ -185,7 +186,9 @@ fn samples_and_tradeoff_points_are_recomputed() {
         iters: 20,
         ..p.clone()
     };
-    let pt = tradeoff_point(&s, &slices, "TV", &q, &[9003], &[9003]).unwrap();
+    let mut job = TradeoffJob::with(vec![("TV".into(), q.clone())], vec![9003], vec![9003]);
+    run_to_end(&mut job, (&s, &slices)).unwrap();
+    let pt = &job.points[0];
     let want_psnr = mean_psnr(&s, &slices, Which::Tv, &q, &[9003]);
     let (sum, _) = {
         let c = Case::family(&s, &slices, 9003, q.noise).unwrap();
@@ -235,7 +238,6 @@ fn retraining_reproduces_the_shipped_checkpoint() {
 #[test]
 fn the_shipped_tradeoff_plot_is_recomputed() {
     use barriers_lab::demos::unstable::View;
-    use barriers_lab::demos::unstable_views::TradeoffJob;
     use barriers_lab::render::numbers::Numbers;
     let (s, slices) = shipped();
     let text = std::fs::read_to_string("www/models/tradeoff-default.json").unwrap();
@@ -246,7 +248,7 @@ fn the_shipped_tradeoff_plot_is_recomputed() {
     };
     assert_eq!(numbers.link, barriers_lab::params::to_query(&p));
     let mut computed = TradeoffJob::new(&p);
-    computed.run(&s, &slices).unwrap();
+    run_to_end(&mut computed, (&s, &slices)).unwrap();
     let mut taken = TradeoffJob::new(&p);
     assert!(taken.take_shipped(&numbers));
     assert!(taken.done() && taken.shipped);

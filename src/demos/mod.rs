@@ -7,9 +7,9 @@
 //!   with its page's held state (`page`); [`images`]: the data sets and models they load.
 //! - [`mri`]: Fourier sampling and stable reconstruction (adjoint, compressed sensing, FIRENET),
 //!   the kernel view and FIRENET's convergence.
-//! - [`unstable`]: the trained network that out-performs them and is unstable: the
-//!   instability test, kernel awareness, a structural change, more samples, the trade-off;
-//!   [`unstable_views`] runs the views besides the test a step at a time.
+//! - [`unstable`]: the trained network that out-performs them and is unstable, one file per
+//!   experiment of its page: the instability test, kernel awareness and a structural change,
+//!   more samples, the trade-off; and the page that holds their jobs.
 
 pub mod attacks;
 pub mod dimension;
@@ -18,7 +18,6 @@ pub mod mri;
 pub mod toy;
 pub mod universal;
 pub mod unstable;
-pub mod unstable_views;
 
 use crate::params::{Field, Kind};
 

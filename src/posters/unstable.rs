@@ -20,7 +20,9 @@ pub mod tradeoff;
 
 use super::{pct, Panel, Poster};
 use crate::demos::mri::modulus;
-use crate::demos::unstable::{Case, Summary, UnstableParams, Which};
+use crate::demos::unstable::{
+    unfinished, Case, Summary, UnstablePage, UnstableParams, View, Which,
+};
 use crate::instability::InstabilityTest;
 use crate::params;
 use crate::render::images::diverging_rgba;
@@ -50,6 +52,37 @@ pub enum Figure<'a> {
     Detail(detail::DetailState<'a>),
     Samples(samples::SamplesState<'a>),
     Tradeoff(tradeoff::TradeoffState<'a>),
+}
+
+impl<'a> Figure<'a> {
+    /// The figure of the state's view on the page, if that view's computation has finished
+    /// for this state.
+    pub fn of(page: &'a UnstablePage, p: &'a UnstableParams) -> Result<Self, String> {
+        let figure = match p.view {
+            View::Test => page.finished_test(p).and_then(|t| {
+                Some(Figure::Test(UnstableState {
+                    params: &t.params,
+                    case: &t.case,
+                    test: &t.test,
+                    summary: t.summary.as_ref()?,
+                }))
+            }),
+            View::Kernel | View::Structure => page
+                .finished_detail(p)
+                .map(|job| Figure::Detail(detail::DetailState { params: p, job })),
+            View::Samples => page.finished_samples(p).map(|(job, rate)| {
+                Figure::Samples(samples::SamplesState {
+                    params: p,
+                    job,
+                    rate,
+                })
+            }),
+            View::Tradeoff => page
+                .finished_tradeoff(p)
+                .map(|job| Figure::Tradeoff(tradeoff::TradeoffState { params: p, job })),
+        };
+        figure.ok_or_else(|| unfinished(p.view))
+    }
 }
 
 /// The poster of a view at `scale`.

@@ -12,8 +12,6 @@ prefetch([
   ['../data/colin27_axial_64_u8.bin.gz', true],
 ]);
 
-const SAMPLES = ['net', 'firenet', 'tv'];
-
 let infoSent = false;
 
 /** Fetches the network, then the slices at its side (the demo says which), once. */
@@ -100,7 +98,7 @@ function postSamples(demo) {
 /** The more-samples view: the images at the rate shown first, then the curve. */
 async function showSamples(demo, stale) {
   const rate = JSON.parse(demo.rate_images());
-  send('rate', rate, ['x', ...SAMPLES.map((m) => `out:${m}`)], (n) => demo.rate_picture(n));
+  send('rate', rate, ['x', ...rate.methods.map((m) => `out:${m}`)], (n) => demo.rate_picture(n));
   let finished = demo.samples_prepare();
   postSamples(demo);
   if (!finished) {

@@ -439,7 +439,7 @@ function plotSamples(msg) {
 function drawRate(msg) {
   const { result: r, pictures: pics } = msg;
   put('r-x', pics, 'x');
-  for (const m of ['net', 'firenet', 'tv']) {
+  for (const m of r.methods) {
     put(`r-${m}`, pics, `out:${m}`);
     const q = r.psnr.find((p) => p.method === m);
     const el = $(`r-psnr-${m}`);

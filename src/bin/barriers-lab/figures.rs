@@ -11,8 +11,9 @@ use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionPar
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
-use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams, View};
-use barriers_lab::demos::unstable_views::{DetailJob, RateImages, SamplesJob, TradeoffJob};
+use barriers_lab::demos::unstable::{
+    Case, DetailJob, RateImages, SamplesJob, Setting, TestJob, TradeoffJob, UnstableParams, View,
+};
 use barriers_lab::job::run_to_end;
 use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
@@ -288,21 +289,19 @@ fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), S
     match p.view {
         View::Test => {
             let case = Case::family(&setting, &slices, p.image_seed, p.noise)?;
-            let mut test = unstable::start(&setting, &case, p.method, &p)?;
-            while !test.done() {
-                test.step();
-            }
-            let summary = unstable::summarise(&case, p.method, &test.report())?;
+            let mut job = TestJob::new(&setting, case, &p)?;
+            run_to_end(&mut job, ())?;
+            let summary = job.summary.as_ref().ok_or("the test did not finish")?;
             draw(Figure::Test(UnstableState {
                 params: &p,
-                case: &case,
-                test: &test,
-                summary: &summary,
+                case: &job.case,
+                test: &job.test,
+                summary,
             }))
         }
         View::Kernel | View::Structure => {
             let mut job = DetailJob::new(&setting, &slices, &p)?;
-            job.run(&setting)?;
+            run_to_end(&mut job, &setting)?;
             draw(Figure::Detail(detail::DetailState {
                 params: &p,
                 job: &job,
@@ -311,7 +310,7 @@ fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), S
         View::Samples => {
             let rate = RateImages::new(&setting, &slices, &p)?;
             let mut job = SamplesJob::new(&setting, &p);
-            job.run(&setting, &slices)?;
+            run_to_end(&mut job, (&setting, &slices))?;
             draw(Figure::Samples(samples::SamplesState {
                 params: &p,
                 job: &job,
@@ -320,7 +319,7 @@ fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), S
         }
         View::Tradeoff => {
             let mut job = TradeoffJob::new(&p);
-            job.run(&setting, &slices)?;
+            run_to_end(&mut job, (&setting, &slices))?;
             draw(Figure::Tradeoff(tradeoff::TradeoffState {
                 params: &p,
                 job: &job,

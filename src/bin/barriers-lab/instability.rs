@@ -6,7 +6,11 @@ use crate::output::{create_dir, print, write_png};
 use crate::recon::image_file;
 use barriers_lab::data::images::shipped_data_dir;
 use barriers_lab::data::mri::{load_slices, MriSlices};
-use barriers_lab::demos::unstable::{self, Case, Setting, UnstableParams};
+use barriers_lab::demos::unstable::{
+    held_out, samples::samples_rates, tradeoff_variants, Case, SamplesJob, Setting, TestJob,
+    TradeoffJob, UnstableParams, Which,
+};
+use barriers_lab::job::{run_to_end, Job};
 use barriers_lab::params;
 use barriers_lab::render::mri::{error_rgba, grey_scaled_rgba};
 use barriers_lab::render::raster::Canvas;
@@ -75,7 +79,7 @@ pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     Ok(attack(
         &p,
         &s,
-        &case,
+        case,
         parsed.flag("json"),
         parsed.option("out"),
     ))
@@ -84,19 +88,17 @@ pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
 fn attack(
     p: &UnstableParams,
     s: &Setting,
-    case: &Case,
+    case: Case,
     json: bool,
     out: Option<&str>,
 ) -> Result<(), String> {
     let t0 = std::time::Instant::now();
-    let mut test = unstable::start(s, case, p.method, p)?;
-    while !test.done() {
-        test.step();
-    }
-    let report = test.report();
-    let sum = unstable::summarise(case, p.method, &report)?;
+    let mut job = TestJob::new(s, case, p)?;
+    run_to_end(&mut job, ())?;
+    let (case, report) = (&job.case, job.test.report());
+    let sum = job.summary.as_ref().ok_or("the test did not finish")?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
-    let mut v = serde_json::to_value(&sum).map_err(|e| e.to_string())?;
+    let mut v = serde_json::to_value(sum).map_err(|e| e.to_string())?;
     v["ms"] = json!(ms);
     v["image_seed"] = json!(p.image_seed);
     v["held_out"] = json!(case.held_out());
@@ -158,13 +160,6 @@ fn count(
     }
 }
 
-/// Held-out family seeds 9001, 9002, ...
-fn held_out(k: usize) -> Vec<u64> {
-    (0..k as u64)
-        .map(|i| barriers_lab::data::family::VALIDATION_MAX + 1 + i)
-        .collect()
-}
-
 pub fn samples_help() -> String {
     args::help::<UnstableParams>(
         "barriers-lab samples options (also --rates R1,R2,.. --images N --model-file FILE --json):",
@@ -179,7 +174,7 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         &["rates", "images", "model-file"],
     )?;
     let rates: Vec<f64> = match parsed.option("rates") {
-        None => (1..=12).map(|i| 0.05 * i as f64).collect(),
+        None => samples_rates(),
         Some(t) => t
             .split(',')
             .map(|v| {
@@ -198,17 +193,14 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     Ok((|| {
         let s = setting(&parsed)?;
         let slices = slices_for(&s)?;
-        let methods = [
-            unstable::Which::Net,
-            unstable::Which::Firenet,
-            unstable::Which::Tv,
-        ];
-        let pts =
-            unstable::samples_curve(&s, &slices, &p, &rates, &held_out(k), &methods, |i, n| {
-                if !quiet {
-                    eprintln!("samples: {i}/{n}");
-                }
-            })?;
+        let mut job = SamplesJob::with(&s, &p, rates, held_out(k));
+        step_all(&mut job, (&s, &slices), |j| {
+            if !quiet {
+                let (i, n) = j.progress();
+                eprintln!("samples: {i}/{n}");
+            }
+        })?;
+        let pts = &job.points;
         print(
             &json!({"trained_rate": s.header.training.rate, "images": k, "points": pts, "state": params::to_query(&p)}),
             parsed.flag("json"),
@@ -236,21 +228,17 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     Ok((|| {
         let s = setting(&parsed)?;
         let slices = slices_for(&s)?;
-        let variants = unstable::tradeoff_variants(&p);
-        let mut pts = Vec::new();
-        for (i, (label, v)) in variants.iter().enumerate() {
-            pts.push(unstable::tradeoff_point(
-                &s,
-                &slices,
-                label,
-                v,
-                &held_out(k),
-                &held_out(m),
-            )?);
-            if !quiet {
-                eprintln!("tradeoff: {}/{} {label}", i + 1, variants.len());
+        let mut shown = 0;
+        let report = |j: &TradeoffJob| {
+            if !quiet && j.points.len() > shown {
+                shown = j.points.len();
+                let label = &j.points[shown - 1].label;
+                eprintln!("tradeoff: {shown}/{} {label}", j.variants.len());
             }
-        }
+        };
+        let mut job = TradeoffJob::with(tradeoff_variants(&p), held_out(k), held_out(m));
+        step_all(&mut job, (&s, &slices), report)?;
+        let mut pts = job.points;
         if let Some(file) = parsed.option("checkpoint") {
             let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
             let c = Setting::from_bytes(&bytes)?;
@@ -260,7 +248,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
                 ));
             }
             let v = UnstableParams {
-                method: unstable::Which::Net,
+                method: Which::Net,
                 ..p.clone()
             };
             let steps = c
@@ -270,14 +258,9 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
                 .and_then(|v| v.as_u64())
                 .unwrap_or(0);
             let label = format!("network after {steps} steps");
-            pts.push(unstable::tradeoff_point(
-                &c,
-                &slices,
-                &label,
-                &v,
-                &held_out(k),
-                &held_out(m),
-            )?);
+            let mut job = TradeoffJob::with(vec![(label, v)], held_out(k), held_out(m));
+            run_to_end(&mut job, (&c, &slices))?;
+            pts.extend(job.points);
         }
         print(
             &json!({"images": k, "attacked": m, "budget": p.budget, "points": pts}),
@@ -285,4 +268,20 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         );
         Ok(())
     })())
+}
+
+/// Steps a job to its end (as [`run_to_end`]), calling `each` after every step.
+fn step_all<'i, J: Job>(
+    job: &mut J,
+    input: J::Input<'i>,
+    mut each: impl FnMut(&J),
+) -> Result<(), String>
+where
+    J::Input<'i>: Copy,
+{
+    while !job.done() {
+        job.step(input)?;
+        each(job);
+    }
+    Ok(())
 }

@@ -15,8 +15,8 @@
 //! colour scale, with how much of the detail it kept, <change, w> / ||w||^2.
 
 use super::title;
+use crate::demos::unstable::DetailJob;
 use crate::demos::unstable::{DetailKind, UnstableParams, Which};
-use crate::demos::unstable_views::DetailJob;
 use crate::params;
 use crate::posters::{pct, table, Panel, Poster};
 use crate::render::images::{diverging_rgba, diverging_scale};

@@ -6,8 +6,8 @@
 //! reconstructed by each method at the rate shown (marked solid), on x's grey scale.
 
 use super::{colour, title, which_of};
+use crate::demos::unstable::samples::{RateImages, SamplesJob, SAMPLES_METHODS};
 use crate::demos::unstable::UnstableParams;
-use crate::demos::unstable_views::{RateImages, SamplesJob, SAMPLES_METHODS};
 use crate::params;
 use crate::posters::{pct, Panel, Poster};
 use crate::render::mri::grey_scaled_rgba;

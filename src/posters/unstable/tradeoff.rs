@@ -6,8 +6,8 @@
 //! wavelet square-root LASSO with smaller or larger lambda, and the trained network.
 
 use super::{colour, title, which_of};
+use crate::demos::unstable::TradeoffJob;
 use crate::demos::unstable::{UnstableParams, Which};
-use crate::demos::unstable_views::TradeoffJob;
 use crate::params;
 use crate::posters::{table, Poster};
 use crate::render::numbers::Numbers;
@@ -40,7 +40,7 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
         &format!(
             "Each method variant is a point: x = its accuracy, the mean PSNR of |Ψ(A x + e)| over clean held-out images {clean}; y = the worst amplification ‖Ψ(A(x + r) + e) − Ψ(A x + e)‖ / ‖r‖ that {} iterations of the instability test find on family:{} with ‖r‖ ≤ {} ‖x‖. FIRENET's restarts n and the λ of TV and wavelet ℓ1 vary around the defaults.",
             j.iters,
-            j.attack,
+            j.attack(),
             format_sig(j.budget, 3),
         ),
     );
@@ -168,7 +168,7 @@ pub fn numbers(s: &TradeoffState) -> Numbers {
     n.metric("budget ||r||/||x||", j.budget)
         .metric("test iterations", j.iters as f64)
         .metric("clean images", j.clean.len() as f64)
-        .metric("attacked image", j.attack as f64);
+        .metric("attacked image", j.attack() as f64);
     let t = n.table("variants", &["PSNR (dB)", "worst amplification"]);
     for q in &j.points {
         t.row(&q.label, &[q.psnr, q.amplification]);
@@ -180,6 +180,7 @@ pub fn numbers(s: &TradeoffState) -> Numbers {
 mod tests {
     use super::*;
     use crate::demos::unstable::TradeoffPoint;
+    use crate::job::Job;
     use crate::posters::test_font::{colours, FONT};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -1,0 +1,412 @@
+//! Accuracy against worst-case amplification (Antun, Colbrook, Hansen, "The difficulty of
+//! computing stable and accurate neural networks", PNAS 2022): each method variant's mean
+//! PSNR on clean held-out images against the worst amplification the instability test finds
+//! for it, one variant's PSNR or one test step per step ([`TradeoffJob`], the page's
+//! trade-off view and `barriers-lab tradeoff`).
+
+use super::{held_out, start, Case, Setting, UnstableParams, View, Which};
+use crate::data::mri::MriSlices;
+use crate::instability::InstabilityTest;
+use crate::job::{Job, Num};
+use crate::operators::{complex, LinearOperator};
+use crate::params;
+use crate::recon::metrics::psnr;
+use crate::render::numbers::Numbers;
+use serde::Serialize;
+
+/// One method variant on the trade-off plot.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffPoint {
+    pub label: String,
+    pub method: String,
+    /// Mean PSNR of |Psi(A x + e)| over the clean held-out images.
+    pub psnr: f64,
+    /// The largest worst-case amplification the instability test found over the attacked
+    /// images, at ||r|| <= budget ||x||.
+    pub amplification: f64,
+    /// The state that opens this method's instability test.
+    pub state: UnstableParams,
+}
+
+/// The variants of the trade-off plot: FIRENET with fewer or more restarts, TV and wavelet
+/// square-root LASSO with smaller or larger lambda, and the network(s) given.
+pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
+    let mut v = Vec::new();
+    for restarts in [1, 2, 4, 6, 8] {
+        v.push((
+            format!("FIRENET n = {restarts}"),
+            UnstableParams {
+                method: Which::Firenet,
+                restarts,
+                ..p.clone()
+            },
+        ));
+    }
+    for scale in [0.3, 1.0, 3.0, 10.0] {
+        v.push((
+            format!("TV λ = {:.3}", p.lambda_tv * scale),
+            UnstableParams {
+                method: Which::Tv,
+                lambda_tv: p.lambda_tv * scale,
+                ..p.clone()
+            },
+        ));
+        v.push((
+            format!("wavelet λ = {:.3}", p.lambda_w * scale),
+            UnstableParams {
+                method: Which::CsWavelet,
+                lambda_w: p.lambda_w * scale,
+                ..p.clone()
+            },
+        ));
+    }
+    v.push((
+        "network".into(),
+        UnstableParams {
+            method: Which::Net,
+            ..p.clone()
+        },
+    ));
+    v
+}
+
+/// The trade-off plot's base: the state with the defaults for what the variants vary, and
+/// `tradeoff_iters` test iterations.
+pub fn tradeoff_base(p: &UnstableParams) -> UnstableParams {
+    let d = UnstableParams::default();
+    UnstableParams {
+        method: d.method,
+        lambda_tv: d.lambda_tv,
+        lambda_w: d.lambda_w,
+        restarts: d.restarts,
+        iters: p.tradeoff_iters,
+        ..p.clone()
+    }
+}
+
+/// Mean PSNR of |Psi(A x + e)| over the family members `seeds` (0 for none), with the
+/// variant's method and noise.
+fn mean_psnr(
+    setting: &Setting,
+    slices: &MriSlices,
+    p: &UnstableParams,
+    seeds: &[u64],
+) -> Result<f64, String> {
+    let map = setting.map(p.method, p)?;
+    let mut total = 0.0;
+    for &s in seeds {
+        let c = Case::family(setting, slices, s, p.noise)?;
+        let y = setting.a.apply(complex(c.x.view()).view()) + &c.e;
+        let est = map.apply(y.view()).mapv(|z| z.norm());
+        total += psnr(c.x.view(), est.view());
+    }
+    Ok(total / seeds.len().max(1) as f64)
+}
+
+/// The trade-off plot: each variant's mean PSNR over the clean images and its worst
+/// amplification over the attacked ones (the largest the instability test finds, at
+/// ||r|| <= budget ||x||).
+pub struct TradeoffJob {
+    pub variants: Vec<(String, UnstableParams)>,
+    /// The clean images' seeds (the PSNR) and the attacked images' (the amplification).
+    pub clean: Vec<u64>,
+    pub attacked: Vec<u64>,
+    pub iters: usize,
+    pub budget: f64,
+    pub points: Vec<TradeoffPoint>,
+    /// Whether the points were taken from a shipped result ([`TradeoffJob::take_shipped`])
+    /// rather than computed here.
+    pub shipped: bool,
+    running: Option<Running>,
+}
+
+/// The variant being computed: its point so far, and the test on `attacked[image]`.
+struct Running {
+    point: TradeoffPoint,
+    image: usize,
+    test: InstabilityTest,
+}
+
+impl TradeoffJob {
+    /// The page's plot: every variant of [`tradeoff_variants`] around [`tradeoff_base`]
+    /// (the defaults for what the variants vary, the state's test settings with
+    /// `tradeoff_iters` iterations), PSNR over `tradeoff_images` held-out images, the
+    /// amplification on the state's image.
+    pub fn new(p: &UnstableParams) -> Self {
+        let base = tradeoff_base(p);
+        Self::with(
+            tradeoff_variants(&base),
+            held_out(p.tradeoff_images),
+            vec![p.image_seed],
+        )
+    }
+
+    /// The given variants (each with its own state; the test settings are the first's),
+    /// PSNR over the images `clean`, worst amplification over the images `attacked`.
+    pub fn with(
+        variants: Vec<(String, UnstableParams)>,
+        clean: Vec<u64>,
+        attacked: Vec<u64>,
+    ) -> Self {
+        let first = variants.first().map(|(_, v)| v.clone()).unwrap_or_default();
+        Self {
+            variants,
+            clean,
+            attacked,
+            iters: first.iters,
+            budget: first.budget,
+            points: Vec::new(),
+            shipped: false,
+            running: None,
+        }
+    }
+
+    /// The (first) attacked image's seed.
+    pub fn attack(&self) -> u64 {
+        self.attacked.first().copied().unwrap_or_default()
+    }
+
+    /// Takes the points of a shipped trade-off plot: the numbers `barriers-lab figures
+    /// --link unstable=view=tradeoff` writes (table `variants`: each variant's mean PSNR and
+    /// worst amplification, in the variants' order), made for the same state (the caller
+    /// checks the link). Returns whether it took them: not if the table's rows are not this
+    /// job's variants, in order. The result is the computation's, done ahead (the page's
+    /// default plot takes 3.5 s in a browser); a test recomputes it.
+    pub fn take_shipped(&mut self, numbers: &Numbers) -> bool {
+        let Some(t) = numbers.tables.iter().find(|t| t.name == "variants") else {
+            return false;
+        };
+        let col = |name: &str| t.columns.iter().position(|c| c == name);
+        let (Some(ip), Some(ia)) = (col("PSNR (dB)"), col("worst amplification")) else {
+            return false;
+        };
+        let fits = t.rows.len() == self.variants.len()
+            && t.rows.iter().zip(&self.variants).all(|(r, (label, _))| {
+                &r.label == label
+                    && r.values.len() == t.columns.len()
+                    && r.values.iter().all(|v| v.is_finite())
+            });
+        if !fits {
+            return false;
+        }
+        self.points = self
+            .variants
+            .iter()
+            .zip(&t.rows)
+            .map(|((label, v), r)| TradeoffPoint {
+                label: label.clone(),
+                method: v.method.name().into(),
+                psnr: r.values[ip],
+                amplification: r.values[ia],
+                state: v.clone(),
+            })
+            .collect();
+        self.running = None;
+        self.shipped = true;
+        true
+    }
+
+    /// The variant being computed, if any is left.
+    pub fn running(&self) -> Option<&str> {
+        self.running
+            .as_ref()
+            .map(|r| r.point.label.as_str())
+            .or_else(|| {
+                self.variants
+                    .get(self.points.len())
+                    .map(|(l, _)| l.as_str())
+            })
+    }
+
+    /// Starts the running variant's test on attacked image `image`.
+    fn start_test(
+        &self,
+        setting: &Setting,
+        slices: &MriSlices,
+        v: &UnstableParams,
+        image: usize,
+    ) -> Result<InstabilityTest, String> {
+        let case = Case::family(setting, slices, self.attacked[image], v.noise)?;
+        start(setting, &case, v.method, v)
+    }
+}
+
+impl Job for TradeoffJob {
+    type Input<'a> = (&'a Setting, &'a MriSlices);
+    type Output<'a> = TradeoffResult;
+
+    /// The next variant's PSNR (starting its test), or one step of its test.
+    fn step(&mut self, (setting, slices): (&Setting, &MriSlices)) -> Result<(), String> {
+        if self.done() {
+            return Ok(());
+        }
+        let Some(mut r) = self.running.take() else {
+            let (label, v) = &self.variants[self.points.len()];
+            let point = TradeoffPoint {
+                label: label.clone(),
+                method: v.method.name().into(),
+                psnr: mean_psnr(setting, slices, v, &self.clean)?,
+                amplification: 0.0,
+                state: v.clone(),
+            };
+            if self.attacked.is_empty() {
+                self.points.push(point);
+            } else {
+                let test = self.start_test(setting, slices, v, 0)?;
+                self.running = Some(Running {
+                    point,
+                    image: 0,
+                    test,
+                });
+            }
+            return Ok(());
+        };
+        r.test.step();
+        if r.test.done() {
+            let found = r.test.worst().map_or(0.0, |w| w.amplification);
+            r.point.amplification = if r.image == 0 {
+                found
+            } else {
+                r.point.amplification.max(found)
+            };
+            if r.image + 1 < self.attacked.len() {
+                match self.start_test(setting, slices, &r.point.state, r.image + 1) {
+                    Ok(test) => {
+                        r.image += 1;
+                        r.test = test;
+                    }
+                    Err(e) => {
+                        self.running = Some(r);
+                        return Err(e);
+                    }
+                }
+            } else {
+                self.points.push(r.point);
+                return Ok(());
+            }
+        }
+        self.running = Some(r);
+        Ok(())
+    }
+
+    fn done(&self) -> bool {
+        self.points.len() == self.variants.len()
+    }
+
+    /// (steps done, steps in all): per variant, its PSNR and then each test iteration on
+    /// each attacked image.
+    fn progress(&self) -> (usize, usize) {
+        let per = 1 + self.iters * self.attacked.len();
+        let here = self
+            .running
+            .as_ref()
+            .map_or(0, |r| 1 + r.image * self.iters + r.test.iterations());
+        (self.points.len() * per + here, self.variants.len() * per)
+    }
+
+    fn result(&self) -> TradeoffResult {
+        TradeoffResult {
+            points: self
+                .points
+                .iter()
+                .map(|p| TradeoffPointResult {
+                    label: p.label.clone(),
+                    method: p.method.clone(),
+                    psnr: Num(p.psnr),
+                    amplification: Num(p.amplification),
+                    query: params::to_query(&UnstableParams {
+                        view: View::Test,
+                        ..p.state.clone()
+                    }),
+                })
+                .collect(),
+            variants: self.variants.len(),
+            done: self.done(),
+            running: self.running().map(String::from),
+            clean: self.clean.clone(),
+            attack: self.attack(),
+            iters: self.iters,
+            shipped: self.shipped,
+        }
+    }
+}
+
+/// The points so far (each with the link that opens its instability test), the number of
+/// variants, the one being computed, the images and the test's iterations.
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffResult {
+    pub points: Vec<TradeoffPointResult>,
+    pub variants: usize,
+    pub done: bool,
+    pub running: Option<String>,
+    pub clean: Vec<u64>,
+    pub attack: u64,
+    pub iters: usize,
+    pub shipped: bool,
+}
+
+/// A point of the plot, with its state as a link (`query`, the test view).
+#[derive(Clone, Debug, Serialize)]
+pub struct TradeoffPointResult {
+    pub label: String,
+    pub method: String,
+    pub psnr: Num,
+    pub amplification: Num,
+    pub query: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn params_defaults_validate_and_variants_cover_the_methods() {
+        crate::params::validate(&UnstableParams::default()).unwrap();
+        let v = tradeoff_variants(&UnstableParams::default());
+        for w in [Which::Firenet, Which::Tv, Which::CsWavelet, Which::Net] {
+            assert!(v.iter().any(|(_, p)| p.method == w), "{w:?}");
+        }
+        for (_, p) in &v {
+            crate::params::validate(p).unwrap();
+        }
+    }
+
+    /// A point of `barriers-lab tradeoff` (several clean and attacked images): its PSNR is
+    /// the mean over the clean ones and its amplification the largest worst case the test
+    /// finds on the attacked ones, each test run directly; the steps are as counted.
+    #[test]
+    fn a_point_is_the_mean_psnr_and_the_largest_worst_case() {
+        use crate::demos::unstable::tests::{setting, slices};
+        use crate::job::run_to_end;
+        let (s, sl) = (setting(), slices());
+        let q = UnstableParams {
+            method: Which::Tv,
+            iters: 3,
+            cp_iters: 10,
+            ..UnstableParams::default()
+        };
+        let seeds = vec![9001, 9002];
+        let mut job =
+            TradeoffJob::with(vec![("TV".into(), q.clone())], seeds.clone(), seeds.clone());
+        assert_eq!(job.progress(), (0, 1 + 2 * 3));
+        run_to_end(&mut job, (&s, &sl)).unwrap();
+        assert_eq!(job.progress(), (7, 7));
+        let pt = &job.points[0];
+        assert_eq!(pt.psnr, mean_psnr(&s, &sl, &q, &seeds).unwrap());
+        let worst: Vec<f64> = seeds
+            .iter()
+            .map(|&seed| {
+                let c = Case::family(&s, &sl, seed, q.noise).unwrap();
+                let mut t = start(&s, &c, Which::Tv, &q).unwrap();
+                while !t.done() {
+                    t.step();
+                }
+                t.worst().unwrap().amplification
+            })
+            .collect();
+        assert_eq!(pt.amplification, worst[0].max(worst[1]));
+        assert!(pt.amplification > 0.0);
+    }
+}
