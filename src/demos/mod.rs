@@ -52,6 +52,39 @@ mod tests {
 
     /// Every demo's schema is consistent (a label per menu option, ordered ranges, a log
     /// slider with values) and accepts its own defaults.
+    /// A shared key has one definition: the reconstruction settings and the noise on the MRI
+    /// and unstable pages (and the network's recipe), DeepFool's settings on the toy and
+    /// attack pages: the same label, range and help wherever they appear.
+    #[test]
+    fn shared_keys_are_defined_once() {
+        use crate::params::{Field, Params};
+        fn field<P: Params>(key: &str) -> String {
+            let f: &Field = P::SCHEMA.iter().find(|f| f.key == key).unwrap();
+            format!("{f:?}")
+        }
+        use super::mri::MriParams as M;
+        use super::unstable::UnstableParams as U;
+        let recon = crate::recon::settings_fields("iters");
+        for f in &recon {
+            let key = if f.key == "iters" { "cp_iters" } else { f.key };
+            assert_eq!(format!("{f:?}"), field::<M>(f.key));
+            assert_eq!(
+                field::<M>(f.key).replace("\"iters\"", "\"cp_iters\""),
+                field::<U>(key)
+            );
+        }
+        let noise = format!("{:?}", crate::operators::sampling::NOISE_FIELD);
+        assert_eq!(noise, field::<M>("noise"));
+        assert_eq!(noise, field::<U>("noise"));
+        assert_eq!(noise, field::<crate::recon::train::TrainOptions>("noise"));
+        for key in ["overshoot", "max_iter"] {
+            assert_eq!(
+                field::<super::toy::ToyParams>(key),
+                field::<super::attacks::AttackParams>(key)
+            );
+        }
+    }
+
     #[test]
     fn every_schema_is_consistent() {
         check_schema::<super::toy::ToyParams>().unwrap();

@@ -20,14 +20,14 @@
 use crate::data::family::{self, FamilyKind, Member, VALIDATION_MAX};
 use crate::data::mri::MriSlices;
 use crate::instability::InstabilityOptions;
-use crate::operators::sampling::{measure, SubsampledFourier};
+use crate::operators::sampling::{measure, SubsampledFourier, NOISE_FIELD};
 use crate::operators::wavelet::WaveletKind;
 use crate::operators::{complex, LinearOperator, C64};
-use crate::params::{Field, Kind, ParamError, Params};
+use crate::params::{join, Field, Kind, ParamError, Params};
 use crate::recon::map::ReconMap;
 use crate::recon::net::{NetHeader, ReconNet};
 use crate::recon::vjp::recon_map;
-use crate::recon::{Method, Objective, Settings};
+use crate::recon::{settings_fields, Method, Objective, Settings};
 use crate::solvers::firenet::FirenetOptions;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
@@ -184,211 +184,169 @@ const fn float(min: f64, max: f64, step: f64, log: bool) -> Kind {
     }
 }
 
+/// The unstable page's own keys: the method attacked and the image.
+const UNSTABLE_CASE_FIELDS: &[Field] = &[
+    Field {
+        key: "method",
+        label: "Method",
+        unit: "",
+        help: "The reconstruction the instability test attacks.",
+        kind: Kind::Choice(Which::NAMES, Which::LABELS),
+    },
+    Field {
+        key: "image_seed",
+        label: "Image",
+        unit: "",
+        help: "The family member: seeds above 9000 are held out of training and tuning.",
+        kind: Kind::Int {
+            min: 0,
+            max: u32::MAX as i64,
+        },
+    },
+];
+
+/// The instability test's keys.
+const UNSTABLE_TEST_FIELDS: &[Field] = &[
+    Field {
+        key: "budget",
+        label: "Budget ‖r‖ / ‖x‖ at most",
+        unit: "%",
+        help: "The largest ||r|| / ||x|| the test may use.",
+        kind: float(0.001, 0.2, 0.001, true),
+    },
+    Field {
+        key: "iters",
+        label: "Iterations",
+        unit: "",
+        help: "Gradient-ascent steps of the instability test (one forward and one backward pass each).",
+        kind: Kind::Int { min: 1, max: 2000 },
+    },
+    Field {
+        key: "lambda",
+        label: "λ (test)",
+        unit: "",
+        help: "The price of ||r||^2 in Q(r) = ||Psi(A(x + r)) - Psi(A x)||^2 - λ ||r||^2.",
+        kind: float(0.0, 10.0, 0.001, true),
+    },
+    Field {
+        key: "eta",
+        label: "Step η",
+        unit: "",
+        help: "The ascent's step size.",
+        kind: float(1e-6, 10.0, 1e-6, true),
+    },
+    Field {
+        key: "gamma",
+        label: "Momentum γ",
+        unit: "",
+        help: "The ascent's momentum.",
+        kind: float(0.0, 0.99, 0.01, false),
+    },
+    Field {
+        key: "attack_seed",
+        label: "Test seed",
+        unit: "",
+        help: "The random start of r and the Gaussian control.",
+        kind: Kind::Int {
+            min: 0,
+            max: u32::MAX as i64,
+        },
+    },
+];
+
+/// The page's views (what it shows; the command line ignores them).
+const UNSTABLE_VIEW_FIELDS: &[Field] = &[
+    Field {
+        key: "view",
+        label: "View",
+        unit: "",
+        help: "What the page shows: the instability test, kernel awareness, a structural change, more samples, or the trade-off plot.",
+        kind: Kind::Choice(View::NAMES, View::LABELS),
+    },
+    Field {
+        key: "transfer_to",
+        label: "Transfer to",
+        unit: "",
+        help: "The method the found perturbation is fed to.",
+        kind: Kind::Choice(Which::NAMES, Which::LABELS),
+    },
+    Field {
+        key: "detail",
+        label: "Detail at",
+        unit: "",
+        help: "Where the detail (a small lesion) sits: column, row as fractions of the side; none for no detail.",
+        kind: Kind::Point { min: 0.0, max: 1.0 },
+    },
+    Field {
+        key: "detail_radius",
+        label: "Detail radius",
+        unit: "pixels",
+        help: "The lesion's radius.",
+        kind: float(0.5, 8.0, 0.1, false),
+    },
+    Field {
+        key: "detail_amp",
+        label: "Detail contrast",
+        unit: "",
+        help: "The intensity the lesion adds at its centre (a textured one alternates its sign from pixel to pixel).",
+        kind: float(0.05, 1.0, 0.01, false),
+    },
+    Field {
+        key: "detail_texture",
+        label: "Detail kind",
+        unit: "",
+        help: "A finely textured lesion (its spectrum in the k-space corners the mask barely samples) or a plain soft disc.",
+        kind: Kind::Choice(DetailKind::NAMES, DetailKind::LABELS),
+    },
+    Field {
+        key: "delta",
+        label: "δ = ‖A z‖ / ‖A w‖",
+        unit: "",
+        help: "How much of the detail the scanner sees: 0 puts z exactly in the kernel of A (identical measurements), 1 is the whole detail.",
+        kind: float(0.0, 1.0, 0.01, false),
+    },
+    Field {
+        key: "show_rate",
+        label: "Rate shown",
+        unit: "%",
+        help: "The sampling rate whose reconstructions the more-samples view shows (nested masks of the network's pattern).",
+        kind: float(0.05, 0.6, 0.05, false),
+    },
+    Field {
+        key: "samples_images",
+        label: "Images (curve)",
+        unit: "",
+        help: "Held-out images (family:9001 and on) the more-samples curve averages over.",
+        kind: Kind::Int { min: 1, max: 8 },
+    },
+    Field {
+        key: "tradeoff_iters",
+        label: "Test iterations (trade-off)",
+        unit: "",
+        help: "Instability-test iterations for each point of the trade-off plot.",
+        kind: Kind::Int { min: 1, max: 500 },
+    },
+    Field {
+        key: "tradeoff_images",
+        label: "Clean images (trade-off)",
+        unit: "",
+        help: "Held-out images (family:9001 and on) the trade-off plot's PSNR averages over.",
+        kind: Kind::Int { min: 1, max: 8 },
+    },
+];
+
+const UNSTABLE_SCHEMA_LEN: usize =
+    UNSTABLE_CASE_FIELDS.len() + 1 + UNSTABLE_TEST_FIELDS.len() + 8 + UNSTABLE_VIEW_FIELDS.len();
+const UNSTABLE_SCHEMA: [Field; UNSTABLE_SCHEMA_LEN] = join(&[
+    UNSTABLE_CASE_FIELDS,
+    &[NOISE_FIELD],
+    UNSTABLE_TEST_FIELDS,
+    &settings_fields("cp_iters"),
+    UNSTABLE_VIEW_FIELDS,
+]);
+
 impl Params for UnstableParams {
-    const SCHEMA: &'static [Field] = &[
-        Field {
-            key: "method",
-            label: "Method",
-            unit: "",
-            help: "The reconstruction the instability test attacks.",
-            kind: Kind::Choice(Which::NAMES, Which::LABELS),
-        },
-        Field {
-            key: "image_seed",
-            label: "Image",
-            unit: "",
-            help: "The family member: seeds above 9000 are held out of training and tuning.",
-            kind: Kind::Int {
-                min: 0,
-                max: u32::MAX as i64,
-            },
-        },
-        Field {
-            key: "noise",
-            label: "Noise ‖e‖ / ‖Ax‖",
-            unit: "%",
-            help: "||e|| / ||A x||, complex Gaussian, the same for every method.",
-            kind: float(0.0, 0.2, 0.001, false),
-        },
-        Field {
-            key: "budget",
-            label: "Budget ‖r‖ / ‖x‖ at most",
-            unit: "%",
-            help: "The largest ||r|| / ||x|| the test may use.",
-            kind: float(0.001, 0.2, 0.001, true),
-        },
-        Field {
-            key: "iters",
-            label: "Iterations",
-            unit: "",
-            help: "Gradient-ascent steps of the instability test (one forward and one backward pass each).",
-            kind: Kind::Int { min: 1, max: 2000 },
-        },
-        Field {
-            key: "lambda",
-            label: "λ (test)",
-            unit: "",
-            help: "The price of ||r||^2 in Q(r) = ||Psi(A(x + r)) - Psi(A x)||^2 - λ ||r||^2.",
-            kind: float(0.0, 10.0, 0.001, true),
-        },
-        Field {
-            key: "eta",
-            label: "Step η",
-            unit: "",
-            help: "The ascent's step size.",
-            kind: float(1e-6, 10.0, 1e-6, true),
-        },
-        Field {
-            key: "gamma",
-            label: "Momentum γ",
-            unit: "",
-            help: "The ascent's momentum.",
-            kind: float(0.0, 0.99, 0.01, false),
-        },
-        Field {
-            key: "attack_seed",
-            label: "Test seed",
-            unit: "",
-            help: "The random start of r and the Gaussian control.",
-            kind: Kind::Int {
-                min: 0,
-                max: u32::MAX as i64,
-            },
-        },
-        Field {
-            key: "lambda_tv",
-            label: "λ of TV",
-            unit: "",
-            help: "Weight of the total variation in the square-root LASSO.",
-            kind: float(1e-6, 1.0, 1e-6, true),
-        },
-        Field {
-            key: "lambda_w",
-            label: "λ of the wavelet l1",
-            unit: "",
-            help: "Weight of the wavelet l1 term in the square-root LASSO.",
-            kind: float(1e-6, 1.0, 1e-6, true),
-        },
-        Field {
-            key: "wavelet",
-            label: "Wavelet",
-            unit: "",
-            help: "The orthonormal wavelet of the l1 term.",
-            kind: Kind::Choice(WaveletKind::NAMES, WaveletKind::LABELS),
-        },
-        Field {
-            key: "levels",
-            label: "Wavelet levels",
-            unit: "",
-            help: "Scales of the wavelet transform.",
-            kind: Kind::Int { min: 1, max: 5 },
-        },
-        Field {
-            key: "cp_iters",
-            label: "Chambolle-Pock steps",
-            unit: "",
-            help: "Steps of the TV and wavelet reconstructions (each is a layer the test differentiates through).",
-            kind: Kind::Int { min: 1, max: 2000 },
-        },
-        Field {
-            key: "restarts",
-            label: "FIRENET restarts n",
-            unit: "",
-            help: "FIRENET's restarts.",
-            kind: Kind::Int { min: 1, max: 50 },
-        },
-        Field {
-            key: "inner",
-            label: "FIRENET steps per restart p",
-            unit: "",
-            help: "Primal-dual steps per restart.",
-            kind: Kind::Int { min: 1, max: 200 },
-        },
-        Field {
-            key: "firenet_on",
-            label: "FIRENET objective",
-            unit: "",
-            help: "FIRENET on the wavelet or the TV square-root LASSO.",
-            kind: Kind::Choice(Objective::NAMES, Objective::LABELS),
-        },
-        Field {
-            key: "view",
-            label: "View",
-            unit: "",
-            help: "What the page shows: the instability test, kernel awareness, a structural change, more samples, or the trade-off plot.",
-            kind: Kind::Choice(View::NAMES, View::LABELS),
-        },
-        Field {
-            key: "transfer_to",
-            label: "Transfer to",
-            unit: "",
-            help: "The method the found perturbation is fed to.",
-            kind: Kind::Choice(Which::NAMES, Which::LABELS),
-        },
-        Field {
-            key: "detail",
-            label: "Detail at",
-            unit: "",
-            help: "Where the detail (a small lesion) sits: column, row as fractions of the side; none for no detail.",
-            kind: Kind::Point { min: 0.0, max: 1.0 },
-        },
-        Field {
-            key: "detail_radius",
-            label: "Detail radius",
-            unit: "pixels",
-            help: "The lesion's radius.",
-            kind: float(0.5, 8.0, 0.1, false),
-        },
-        Field {
-            key: "detail_amp",
-            label: "Detail contrast",
-            unit: "",
-            help: "The intensity the lesion adds at its centre (a textured one alternates its sign from pixel to pixel).",
-            kind: float(0.05, 1.0, 0.01, false),
-        },
-        Field {
-            key: "detail_texture",
-            label: "Detail kind",
-            unit: "",
-            help: "A finely textured lesion (its spectrum in the k-space corners the mask barely samples) or a plain soft disc.",
-            kind: Kind::Choice(DetailKind::NAMES, DetailKind::LABELS),
-        },
-        Field {
-            key: "delta",
-            label: "δ = ‖A z‖ / ‖A w‖",
-            unit: "",
-            help: "How much of the detail the scanner sees: 0 puts z exactly in the kernel of A (identical measurements), 1 is the whole detail.",
-            kind: float(0.0, 1.0, 0.01, false),
-        },
-        Field {
-            key: "show_rate",
-            label: "Rate shown",
-            unit: "%",
-            help: "The sampling rate whose reconstructions the more-samples view shows (nested masks of the network's pattern).",
-            kind: float(0.05, 0.6, 0.05, false),
-        },
-        Field {
-            key: "samples_images",
-            label: "Images (curve)",
-            unit: "",
-            help: "Held-out images (family:9001 and on) the more-samples curve averages over.",
-            kind: Kind::Int { min: 1, max: 8 },
-        },
-        Field {
-            key: "tradeoff_iters",
-            label: "Test iterations (trade-off)",
-            unit: "",
-            help: "Instability-test iterations for each point of the trade-off plot.",
-            kind: Kind::Int { min: 1, max: 500 },
-        },
-        Field {
-            key: "tradeoff_images",
-            label: "Clean images (trade-off)",
-            unit: "",
-            help: "Held-out images (family:9001 and on) the trade-off plot's PSNR averages over.",
-            kind: Kind::Int { min: 1, max: 8 },
-        },
-    ];
+    const SCHEMA: &'static [Field] = &UNSTABLE_SCHEMA;
 
     fn check(&self) -> Result<(), ParamError> {
         if self.restarts * self.inner > 2000 {
