@@ -317,22 +317,28 @@ impl Default for TrainParams {
     }
 }
 
+/// The image data set, as every page and command that classifies images offers it.
+pub const DATA_FIELD: Field = Field {
+    key: "data",
+    label: "Data set",
+    unit: "",
+    help: "MNIST digits, Fashion-MNIST clothes, or the 8 x 8 optical digits.",
+    kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
+};
+
+/// The classifier, as every page and command that attacks or trains one offers it.
+pub const MODEL_FIELD: Field = Field {
+    key: "model",
+    label: "Model",
+    unit: "",
+    help: "Softmax-linear, the MLP d-128-64-10, or the small CNN.",
+    kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
+};
+
 impl Params for TrainParams {
     const SCHEMA: &'static [Field] = &[
-        Field {
-            key: "data",
-            label: "Data set",
-            unit: "",
-            help: "The image data set.",
-            kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
-        },
-        Field {
-            key: "model",
-            label: "Model",
-            unit: "",
-            help: "Softmax-linear, MLP d-128-64-10, or the small CNN.",
-            kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
-        },
+        DATA_FIELD,
+        MODEL_FIELD,
         Field {
             key: "seed",
             label: "Seed",

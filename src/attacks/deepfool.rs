@@ -28,8 +28,32 @@
 
 use super::{Norm, PerturbationSize};
 use crate::classifier::Classifier;
+use crate::params::{Field, Kind};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::Serialize;
+
+/// DeepFool's overshoot, as every page and command that runs DeepFool offers it.
+pub const OVERSHOOT_FIELD: Field = Field {
+    key: "overshoot",
+    label: "Overshoot η",
+    unit: "",
+    help: "DeepFool returns (1 + eta) times the accumulated perturbation.",
+    kind: Kind::Float {
+        min: 0.0,
+        max: 1.0,
+        step: 0.01,
+        log: false,
+    },
+};
+
+/// DeepFool's iteration limit, as every page and command that runs DeepFool offers it.
+pub const MAX_ITER_FIELD: Field = Field {
+    key: "max_iter",
+    label: "Max iterations",
+    unit: "",
+    help: "DeepFool stops after this many linearisation steps.",
+    kind: Kind::Int { min: 1, max: 1000 },
+};
 
 /// DeepFool in l2 as the image pages offer it ([`super::ATTACKS`]).
 pub const ATTACK_L2: super::Attack = super::Attack {

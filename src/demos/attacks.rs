@@ -11,14 +11,14 @@
 pub mod page;
 
 use crate::attacks::deepfool::DeepFoolOptions;
+use crate::attacks::deepfool::{MAX_ITER_FIELD, OVERSHOOT_FIELD};
 use crate::attacks::fgsm::fgsm;
 use crate::attacks::{AttackRequest, Norm, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::data::drawing;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
-use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
 use crate::job::Job;
-use crate::models::ImageModel;
+use crate::models::{ImageModel, DATA_FIELD, MODEL_FIELD};
 use crate::nn::loss::softmax;
 use crate::nn::Network;
 use crate::params::{Field, Kind, ParamError, Params};
@@ -70,20 +70,8 @@ impl Default for AttackParams {
 
 impl Params for AttackParams {
     const SCHEMA: &'static [Field] = &[
-        Field {
-            key: "data",
-            label: "Data set",
-            unit: "",
-            help: "MNIST digits, Fashion-MNIST clothes, or the 8 x 8 optical digits.",
-            kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
-        },
-        Field {
-            key: "model",
-            label: "Model",
-            unit: "",
-            help: "Softmax-linear, the MLP d-128-64-10, or the small CNN.",
-            kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
-        },
+        DATA_FIELD,
+        MODEL_FIELD,
         Field {
             key: "index",
             label: "Test image",
@@ -127,8 +115,8 @@ impl Params for AttackParams {
                 max: u32::MAX as i64,
             },
         },
-        DEEPFOOL_OVERSHOOT,
-        DEEPFOOL_MAX_ITER,
+        OVERSHOOT_FIELD,
+        MAX_ITER_FIELD,
         Field {
             key: "n",
             label: "Images in the table",

@@ -19,31 +19,6 @@ pub mod toy;
 pub mod universal;
 pub mod unstable;
 
-use crate::params::{Field, Kind};
-
-/// DeepFool's overshoot, as every demo that runs DeepFool offers it.
-pub const DEEPFOOL_OVERSHOOT: Field = Field {
-    key: "overshoot",
-    label: "Overshoot η",
-    unit: "",
-    help: "DeepFool returns (1 + eta) times the accumulated perturbation.",
-    kind: Kind::Float {
-        min: 0.0,
-        max: 1.0,
-        step: 0.01,
-        log: false,
-    },
-};
-
-/// DeepFool's iteration limit, as every demo that runs DeepFool offers it.
-pub const DEEPFOOL_MAX_ITER: Field = Field {
-    key: "max_iter",
-    label: "Max iterations",
-    unit: "",
-    help: "DeepFool stops after this many linearisation steps.",
-    kind: Kind::Int { min: 1, max: 1000 },
-};
-
 #[cfg(test)]
 mod tests {
     use crate::params::check_schema;
@@ -77,6 +52,16 @@ mod tests {
         assert_eq!(noise, field::<M>("noise"));
         assert_eq!(noise, field::<U>("noise"));
         assert_eq!(noise, field::<crate::recon::train::TrainOptions>("noise"));
+        for key in ["data", "model"] {
+            assert_eq!(
+                field::<super::attacks::AttackParams>(key),
+                field::<super::universal::UniversalParams>(key)
+            );
+            assert_eq!(
+                field::<super::attacks::AttackParams>(key),
+                field::<crate::models::TrainParams>(key)
+            );
+        }
         for key in ["overshoot", "max_iter"] {
             assert_eq!(
                 field::<super::toy::ToyParams>(key),

@@ -11,11 +11,11 @@
 //! numbers.
 
 use crate::attacks::deepfool::{deepfool, DeepFoolOptions, DeepFoolResult};
+use crate::attacks::deepfool::{MAX_ITER_FIELD, OVERSHOOT_FIELD};
 use crate::attacks::fgsm::{fgsm, FgsmResult};
 use crate::attacks::Norm;
 use crate::classifier::Classifier;
 use crate::data::toy::{generate, view_bounds, ToyData, ToyKind};
-use crate::demos::{DEEPFOOL_MAX_ITER, DEEPFOOL_OVERSHOOT};
 use crate::job::Job;
 use crate::nn::loss::softmax;
 use crate::nn::train::{evaluate, train_epoch, EpochStats};
@@ -214,8 +214,8 @@ impl Params for ToyParams {
             help: "Minimise the l2 or the l-infinity norm of the perturbation.",
             kind: Kind::Choice(&["l2", "linf"], &["ℓ2", "ℓ∞"]),
         },
-        DEEPFOOL_OVERSHOOT,
-        DEEPFOOL_MAX_ITER,
+        OVERSHOOT_FIELD,
+        MAX_ITER_FIELD,
         Field {
             key: "eps",
             label: "FGSM ε",

@@ -13,7 +13,7 @@ use crate::attacks::universal::{
 use crate::attacks::Norm;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::job::Job;
-use crate::models::ImageModel;
+use crate::models::{ImageModel, DATA_FIELD, MODEL_FIELD};
 use crate::nn::io::{push_f64, read_header, take_f64, write_weights};
 use crate::nn::network::EVAL_CHUNK;
 use crate::nn::Network;
@@ -57,20 +57,8 @@ impl Default for UniversalParams {
 
 impl Params for UniversalParams {
     const SCHEMA: &'static [Field] = &[
-        Field {
-            key: "data",
-            label: "Data set",
-            unit: "",
-            help: "The image data set.",
-            kind: Kind::Choice(ImageDataset::NAMES, ImageDataset::LABELS),
-        },
-        Field {
-            key: "model",
-            label: "Computed on",
-            unit: "",
-            help: "The model the universal perturbation is computed on.",
-            kind: Kind::Choice(ImageModel::NAMES, ImageModel::LABELS),
-        },
+        DATA_FIELD,
+        MODEL_FIELD,
         Field {
             key: "norm",
             label: "Norm",
