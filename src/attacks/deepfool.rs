@@ -59,6 +59,7 @@ pub const MAX_ITER_FIELD: Field = Field {
 pub const ATTACK_L2: super::Attack = super::Attack {
     name: "deepfool",
     label: "DeepFool (ℓ2)",
+    counts: "Iterations",
     run: |q| run_deepfool(q, Norm::L2),
 };
 
@@ -66,6 +67,7 @@ pub const ATTACK_L2: super::Attack = super::Attack {
 pub const ATTACK_LINF: super::Attack = super::Attack {
     name: "deepfool-linf",
     label: "DeepFool (ℓ∞)",
+    counts: "Iterations",
     run: |q| run_deepfool(q, Norm::Linf),
 };
 

@@ -27,6 +27,7 @@ use ndarray::{Array1, ArrayView1, Axis};
 pub const ATTACK: super::Attack = super::Attack {
     name: "fastgrad",
     label: "Fast gradient",
+    counts: "Evaluations",
     run: run_fast_gradient,
 };
 

@@ -19,6 +19,7 @@ use serde::Serialize;
 pub const ATTACK: super::Attack = super::Attack {
     name: "fgsm",
     label: "FGSM",
+    counts: "Steps",
     run: run_fgsm,
 };
 

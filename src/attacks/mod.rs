@@ -81,6 +81,8 @@ pub struct Attack {
     pub name: &'static str,
     /// What a menu and the tables show for it.
     pub label: &'static str,
+    /// What its count of iterations counts, as the page's readout names it.
+    pub counts: &'static str,
     /// Runs it on one image.
     pub run: fn(&AttackRequest) -> Found,
 }

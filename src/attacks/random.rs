@@ -12,6 +12,7 @@ use ndarray::{Array1, ArrayView1};
 pub const ATTACK: super::Attack = super::Attack {
     name: "random",
     label: "Random noise",
+    counts: "Evaluations",
     run: run_random,
 };
 

@@ -194,6 +194,8 @@ pub struct AttackOutcome {
     pub size: PerturbationSize,
     /// DeepFool's steps; the line search's classifier evaluations; 1 for FGSM.
     pub iterations: usize,
+    /// What `iterations` counts, in the readout's words ("Iterations", "Evaluations", ...).
+    pub counts: &'static str,
     pub perturbation: Vec<f64>,
     pub adversarial: Vec<f64>,
     /// DeepFool's iterates x_1, ..., x_n (without the overshoot), for the strip of steps.
@@ -283,6 +285,7 @@ fn outcome(
         top3_after: top3(&after),
         size: PerturbationSize::of(x, r.view()),
         iterations,
+        counts: kind.attack().counts,
         perturbation: r.to_vec(),
         adversarial: adv.to_vec(),
         steps,

@@ -637,16 +637,6 @@ impl SamplingOrder {
     }
 }
 
-/// The order of a generated pattern (the same as [`SamplingOrder::new`]).
-pub fn sampling_order(
-    pattern: Pattern,
-    n: usize,
-    seed: u64,
-    params: &MaskParams,
-) -> Result<SamplingOrder, String> {
-    SamplingOrder::new(pattern, n, seed, params)
-}
-
 /// The mask of a generated pattern at rate rho in (0, 1]: equal to
 /// `SamplingOrder::new(pattern, n, seed, params)?.mask(rate)`, but computing only the part
 /// of the order it needs.

@@ -102,7 +102,7 @@ function show(msg) {
     ['‖r‖₂ / ‖x‖₂', `<span data-testid="r-over-x" title="${o.r_over_x}">${formatValue(o.r_over_x)}</span>`],
     ['‖r‖₂', `<span title="${o.r_l2}">${formatValue(o.r_l2)}</span>`],
     ['‖r‖∞', `<span data-testid="r-linf" title="${o.r_linf}">${formatValue(o.r_linf)}</span>`],
-    [o.attack.startsWith('deepfool') ? 'Iterations' : o.attack === 'fgsm' ? 'Steps' : 'Evaluations', `<span data-testid="iterations">${o.iterations}</span>`],
+    [o.counts, `<span data-testid="iterations">${o.iterations}</span>`],
   ];
   if (o.attack === 'fgsm') {
     rows.push(['FGSM flips at', `<span data-testid="flip-eps" data-value="${o.flip_eps ?? ''}">${o.flip_eps === null ? 'no ε up to 1' : `ε ≥ ${formatValue(o.flip_eps)}`}</span>`]);
