@@ -201,10 +201,10 @@ fn instability_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
         InstabilityTest::new(map, exp.a.clone(), exp.x.clone(), Some(e), opts)
     };
     // (The settings a method does not use are the page's defaults.)
-    let mut adjoint = test(Size::S64, Method::Adjoint, 100, 5, 10)?;
-    let mut tv = test(Size::S64, Method::Tv, 100, 5, 10)?;
-    let mut firenet = test(Size::S64, Method::Firenet, 100, 5, 10)?;
-    let mut firenet128 = test(Size::S128, Method::Firenet, 100, 6, 50)?;
+    let mut adjoint = test(Size::S64, Method::ADJOINT, 100, 5, 10)?;
+    let mut tv = test(Size::S64, Method::TV, 100, 5, 10)?;
+    let mut firenet = test(Size::S64, Method::FIRENET, 100, 5, 10)?;
+    let mut firenet128 = test(Size::S128, Method::FIRENET, 100, 6, 50)?;
     Ok(vec![
         Kernel {
             name: "instab_step_adjoint_64",
@@ -368,7 +368,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
         iterations: usize::MAX,
         ..default.settings()
     };
-    let mut tv = Recon::new(Method::Tv, &a, &y, &endless)?;
+    let mut tv = Recon::new(Method::TV, &a, &y, &endless)?;
     let a4 = exp.a.clone();
     let mut x4 = complex_gaussian(128 * 128, &mut Rng::new(2)).to_vec();
     let mut ax4 = vec![crate::operators::C64::new(0.0, 0.0); a4.dim_out()];
@@ -440,7 +440,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             name: "mri_firenet_wavelet_5x10_128",
             description: "one FIRENET reconstruction, n x p = 5 x 10 on the Daubechies-4 square-root LASSO, 128 x 128",
             run: Box::new(move || {
-                let mut r = Recon::new(Method::Firenet, &a2, &y2, &sw).expect("valid settings");
+                let mut r = Recon::new(Method::FIRENET, &a2, &y2, &sw).expect("valid settings");
                 r.run();
                 black_box(r.image());
             }),
@@ -449,7 +449,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             name: "mri_firenet_tv_5x10_128",
             description: "the same on the TV square-root LASSO",
             run: Box::new(move || {
-                let mut r = Recon::new(Method::Firenet, &a3, &y3, &st).expect("valid settings");
+                let mut r = Recon::new(Method::FIRENET, &a3, &y3, &st).expect("valid settings");
                 r.run();
                 black_box(r.image());
             }),
@@ -458,7 +458,7 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             name: "mri_firenet_tv_6x50_128",
             description: "FIRENET as the page runs it by default: 6 x 50 on the TV square-root LASSO, 128 x 128",
             run: Box::new(move || {
-                let mut r = Recon::new(Method::Firenet, &a6, &y6, &s6).expect("valid settings");
+                let mut r = Recon::new(Method::FIRENET, &a6, &y6, &s6).expect("valid settings");
                 r.run();
                 black_box(r.image());
             }),

@@ -763,7 +763,7 @@ mod tests {
         // And on an MRI map.
         let (a, x) = mri_16();
         let s = settings_16();
-        let map = recon_map(Method::Tv, &a, &s).unwrap();
+        let map = recon_map(Method::TV, &a, &s).unwrap();
         // A larger start: from tau = 1e-5 the ascent on this map grows r only about 40-fold
         // in 30 steps.
         let opts = InstabilityOptions {
@@ -941,7 +941,7 @@ mod tests {
     #[test]
     fn runs_are_deterministic_for_a_seed() {
         let (a, x) = mri_16();
-        let map = recon_map(Method::Firenet, &a, &settings_16()).unwrap();
+        let map = recon_map(Method::FIRENET, &a, &settings_16()).unwrap();
         let opts = InstabilityOptions {
             iterations: 6,
             snapshots: vec![2, 4, 6],
@@ -970,7 +970,7 @@ mod tests {
         let mut s = settings_16();
         s.firenet_on = Objective::Wavelet;
         let mut rng = Rng::new(13);
-        for method in [Method::Tv, Method::Firenet, Method::CsWavelet] {
+        for method in [Method::TV, Method::FIRENET, Method::CS_WAVELET] {
             let map = recon_map(method, &a, &s).unwrap();
             let test =
                 InstabilityTest::new(map, a.clone(), x.clone(), None, Default::default()).unwrap();

@@ -158,7 +158,7 @@ fn samples_and_tradeoff_points_are_recomputed() {
             let out = if pt.method == "net" {
                 s.net.apply(&a, y.view()).unwrap()
             } else {
-                tv(barriers_lab::recon::Method::Tv, &a, &p.settings())
+                tv(barriers_lab::recon::Method::TV, &a, &p.settings())
                     .unwrap()
                     .apply(y.view())
             };

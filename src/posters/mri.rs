@@ -16,12 +16,7 @@ use crate::render::plot::{self, format_sig};
 use crate::render::raster::Canvas;
 
 fn title(m: Method) -> &'static str {
-    match m {
-        Method::Adjoint => "Adjoint A*y",
-        Method::CsWavelet => "Wavelet ℓ1",
-        Method::Tv => "TV",
-        Method::Firenet => "FIRENET",
-    }
+    m.spec().title
 }
 
 /// The MRI poster of `exp` (its reconstructions as far as they have run) at `scale`.
@@ -85,7 +80,7 @@ pub fn poster(exp: &MriExperiment, font: &[u8], scale: f64) -> Result<Canvas, St
     for (i, m) in Method::ALL.iter().enumerate() {
         let rec = modulus(&exp.recon(*m).image());
         let qi = &q[i];
-        let iters = if *m == Method::Adjoint {
+        let iters = if *m == Method::ADJOINT {
             String::new()
         } else {
             format!("{} of {} iterations", qi.iterations, qi.planned)

@@ -50,34 +50,142 @@ use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The reconstruction methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    Adjoint,
-    CsWavelet,
-    Tv,
-    Firenet,
+/// How a method starts its reconstruction of measurements y of A.
+pub type StartFn =
+    fn(Method, &Arc<SubsampledFourier>, &Array1<C64>, &Settings) -> Result<Recon, String>;
+
+/// How a method becomes a map with its vector-Jacobian product.
+pub type MapFn = fn(&Arc<SubsampledFourier>, &Settings) -> Result<Arc<dyn map::ReconMap>, String>;
+
+/// One reconstruction method as the pages and the command line offer it: an entry of
+/// [`METHODS`]. A new method is a new file that defines its entry and one line in that list.
+#[derive(Clone, Copy)]
+pub struct MethodSpec {
+    /// Its name in links, files and on the command line.
+    pub name: &'static str,
+    /// What a menu shows for it.
+    pub label: &'static str,
+    /// Its short title over a poster's column.
+    pub title: &'static str,
+    /// The reconstruction of measurements y of A, to be stepped.
+    pub start: StartFn,
+    /// The same reconstruction as a map with its vector-Jacobian product (what the
+    /// instability test differentiates).
+    pub map: MapFn,
 }
 
+/// Every reconstruction method, in the order of the MRI page's figure.
+pub const METHODS: &[MethodSpec] = &[
+    MethodSpec {
+        name: "adjoint",
+        label: "Adjoint A*y",
+        title: "Adjoint A*y",
+        start: |m, a, y, _| Ok(Recon::direct(m, a.adjoint(y.view()))),
+        map: |a, _| Ok(Arc::new(vjp::AdjointMap::new(a.clone()))),
+    },
+    MethodSpec {
+        name: "cs-wavelet",
+        label: "Wavelet ℓ1 (square-root LASSO)",
+        title: "Wavelet ℓ1",
+        start: |m, a, y, s| Recon::chambolle_pock(m, Objective::Wavelet, a, y, s),
+        map: |a, s| {
+            Ok(Arc::new(vjp::ChambollePockMap::new(
+                a,
+                Objective::Wavelet,
+                s,
+            )?))
+        },
+    },
+    MethodSpec {
+        name: "tv",
+        label: "TV (square-root LASSO)",
+        title: "TV",
+        start: |m, a, y, s| Recon::chambolle_pock(m, Objective::Tv, a, y, s),
+        map: |a, s| Ok(Arc::new(vjp::ChambollePockMap::new(a, Objective::Tv, s)?)),
+    },
+    MethodSpec {
+        name: "firenet",
+        label: "FIRENET",
+        title: "FIRENET",
+        start: Recon::firenet,
+        map: |a, s| Ok(Arc::new(vjp::FirenetMap::new(a, s.firenet_on, s)?)),
+    },
+];
+
+const fn method_texts<const N: usize>(which: u8) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = match which {
+            0 => METHODS[i].name,
+            _ => METHODS[i].label,
+        };
+        i += 1;
+    }
+    out
+}
+
+const fn method_list<const N: usize>() -> [Method; N] {
+    let mut out = [Method(0); N];
+    let mut i = 0;
+    while i < N {
+        out[i] = Method(i);
+        i += 1;
+    }
+    out
+}
+
+const METHOD_NAMES: [&str; METHODS.len()] = method_texts(0);
+const METHOD_LABELS: [&str; METHODS.len()] = method_texts(1);
+
+/// One of [`METHODS`], by its place in the list; links and files carry its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Method(usize);
+
 impl Method {
-    pub const ALL: [Method; 4] = [
-        Method::Adjoint,
-        Method::CsWavelet,
-        Method::Tv,
-        Method::Firenet,
-    ];
-    pub const NAMES: &'static [&'static str] = &["adjoint", "cs-wavelet", "tv", "firenet"];
+    pub const ADJOINT: Method = Method(0);
+    pub const CS_WAVELET: Method = Method(1);
+    pub const TV: Method = Method(2);
+    pub const FIRENET: Method = Method(3);
+    /// Every method, in the list's order.
+    pub const ALL: [Method; METHODS.len()] = method_list();
+    pub const NAMES: &'static [&'static str] = &METHOD_NAMES;
     /// What a menu shows for each name.
-    pub const LABELS: &'static [&'static str] = &[
-        "Adjoint A*y",
-        "Wavelet ℓ1 (square-root LASSO)",
-        "TV (square-root LASSO)",
-        "FIRENET",
-    ];
+    pub const LABELS: &'static [&'static str] = &METHOD_LABELS;
+
+    /// Its place in [`METHODS`] (and in the MRI page's figure).
+    pub fn index(self) -> usize {
+        self.0
+    }
+
+    pub fn spec(self) -> &'static MethodSpec {
+        &METHODS[self.0]
+    }
 
     pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+        self.spec().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        METHODS.iter().position(|m| m.name == name).map(Method)
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Method::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown method '{name}' (one of {})",
+                METHOD_NAMES.join(", ")
+            ))
+        })
     }
 }
 
@@ -252,6 +360,8 @@ enum Engine {
     /// Chambolle-Pock on the data scaled by alpha; the last iterate / alpha.
     ChambollePock(PrimalDual, f64),
     Firenet(Firenet),
+    /// Any other iteration on the image.
+    Other(Box<dyn Iterative + Send + Sync>),
 }
 
 /// A reconstruction in progress: step it, read its current image.
@@ -264,44 +374,76 @@ pub struct Recon {
 }
 
 impl Recon {
+    /// The method's reconstruction of measurements y of A ([`MethodSpec::start`]).
     pub fn new(
         method: Method,
         a: &Arc<SubsampledFourier>,
         y: &Array1<C64>,
         s: &Settings,
     ) -> Result<Self, String> {
-        let objective = match method {
-            Method::Adjoint => {
-                return Ok(Self {
-                    method,
-                    engine: Engine::Direct(a.adjoint(y.view())),
-                    wavelet: None,
-                    problem: None,
-                })
-            }
-            Method::CsWavelet => Objective::Wavelet,
-            Method::Tv => Objective::Tv,
-            Method::Firenet => s.firenet_on,
-        };
+        (method.spec().start)(method, a, y, s)
+    }
+
+    /// A reconstruction computed at once (x^ given).
+    pub fn direct(method: Method, x: Array1<C64>) -> Self {
+        Self {
+            method,
+            engine: Engine::Direct(x),
+            wavelet: None,
+            problem: None,
+        }
+    }
+
+    /// A reconstruction by any iteration on the image itself (a new method's own).
+    pub fn iterative(method: Method, it: Box<dyn Iterative + Send + Sync>) -> Self {
+        Self {
+            method,
+            engine: Engine::Other(it),
+            wavelet: None,
+            problem: None,
+        }
+    }
+
+    /// Chambolle-Pock on the square-root LASSO for `objective`, with the data scaled to unit
+    /// norm.
+    pub fn chambolle_pock(
+        method: Method,
+        objective: Objective,
+        a: &Arc<SubsampledFourier>,
+        y: &Array1<C64>,
+        s: &Settings,
+    ) -> Result<Self, String> {
         let (pb, wavelet) = problem(objective, a, y, s)?;
         let pb = Arc::new(pb);
         let dim = pb.b.dim_in();
-        let engine = if method == Method::Firenet {
-            Engine::Firenet(Firenet::new(pb.clone(), s.firenet))
-        } else {
-            let (alpha, _) = data_scale(y.view());
-            let pd = PrimalDual::new(
-                pb.clone(),
-                alpha,
-                Array1::zeros(dim),
-                s.iterations,
-                Steps::default(),
-            );
-            Engine::ChambollePock(pd, alpha)
-        };
+        let (alpha, _) = data_scale(y.view());
+        let pd = PrimalDual::new(
+            pb.clone(),
+            alpha,
+            Array1::zeros(dim),
+            s.iterations,
+            Steps::default(),
+        );
         Ok(Self {
             method,
-            engine,
+            engine: Engine::ChambollePock(pd, alpha),
+            wavelet,
+            problem: Some(pb),
+        })
+    }
+
+    /// FIRENET on `s.firenet_on`.
+    pub fn firenet(
+        method: Method,
+        a: &Arc<SubsampledFourier>,
+        y: &Array1<C64>,
+        s: &Settings,
+    ) -> Result<Self, String> {
+        let (pb, wavelet) = problem(s.firenet_on, a, y, s)?;
+        let pb = Arc::new(pb);
+        Ok(Self {
+            method,
+            engine: Engine::Firenet(Firenet::new(pb.clone(), s.firenet)),
             wavelet,
             problem: Some(pb),
         })
@@ -318,6 +460,7 @@ impl Recon {
             Engine::Direct(x) => x.clone(),
             Engine::ChambollePock(pd, alpha) => pd.last() * C64::new(1.0 / alpha, 0.0),
             Engine::Firenet(f) => f.estimate(),
+            Engine::Other(it) => it.estimate(),
         }
     }
 
@@ -342,6 +485,7 @@ impl Recon {
             Engine::Direct(_) => {}
             Engine::ChambollePock(pd, _) => pd.step(),
             Engine::Firenet(f) => f.step(),
+            Engine::Other(it) => it.step(),
         }
     }
 
@@ -350,6 +494,7 @@ impl Recon {
             Engine::Direct(_) => true,
             Engine::ChambollePock(pd, _) => pd.done(),
             Engine::Firenet(f) => f.done(),
+            Engine::Other(it) => it.done(),
         }
     }
 
@@ -359,6 +504,7 @@ impl Recon {
             Engine::Direct(_) => 0,
             Engine::ChambollePock(pd, _) => pd.iterations(),
             Engine::Firenet(f) => f.iterations(),
+            Engine::Other(it) => it.iterations(),
         }
     }
 
@@ -367,6 +513,7 @@ impl Recon {
             Engine::Direct(_) => 0,
             Engine::ChambollePock(pd, _) => pd.planned(),
             Engine::Firenet(f) => f.planned(),
+            Engine::Other(it) => it.planned(),
         }
     }
 
@@ -383,5 +530,36 @@ impl Recon {
         while !self.done() {
             self.step();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Every method of the list travels by its name, and the named handles are the list's.
+    #[test]
+    fn every_method_travels_by_its_name() {
+        assert_eq!(Method::ALL.len(), METHODS.len());
+        for (i, m) in Method::ALL.iter().enumerate() {
+            assert_eq!(m.index(), i);
+            assert_eq!(Method::NAMES[i], m.name());
+            assert_eq!(Method::from_name(m.name()), Some(*m));
+            let text = serde_json::to_string(m).unwrap();
+            assert_eq!(serde_json::from_str::<Method>(&text).unwrap(), *m);
+        }
+        let named = [
+            (Method::ADJOINT, "adjoint"),
+            (Method::CS_WAVELET, "cs-wavelet"),
+            (Method::TV, "tv"),
+            (Method::FIRENET, "firenet"),
+        ];
+        for (m, name) in named {
+            assert_eq!(m.name(), name);
+        }
+        let err = serde_json::from_str::<Method>("\"ista\"").unwrap_err();
+        assert!(err.to_string().contains("unknown method 'ista'"), "{err}");
     }
 }

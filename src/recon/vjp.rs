@@ -2,10 +2,10 @@
 //! vector-Jacobian products by reverse mode through the unrolled iterations.
 //!
 //! - [`AdjointMap`]: Psi(y) = A* y. Complex-linear, so J^T g = (A*)* g = A g.
-//! - [`ChambollePockMap`]: what `Recon::new(Method::CsWavelet | Method::Tv, ..)` then `run()`
+//! - [`ChambollePockMap`]: what `Recon::new(Method::CS_WAVELET | Method::TV, ..)` then `run()`
 //!   then `image()` computes: K Chambolle-Pock steps on the data scaled by alpha = 1 / ||y||,
 //!   started at zero, and the last iterate divided by alpha (then W* for the wavelet variable).
-//! - [`FirenetMap`]: `Recon::new(Method::Firenet, ..)` run to the end: n restarts of p steps,
+//! - [`FirenetMap`]: `Recon::new(Method::FIRENET, ..)` run to the end: n restarts of p steps,
 //!   ergodic averages, and the schedule eps_0 = ||y||, eps_k = (delta + eps_{k-1}) / e,
 //!   alpha_k = 2 L / (p eps_k) (Antun, Colbrook, Hansen, PNAS 2022), which depends on y.
 //!
@@ -73,12 +73,7 @@ pub fn recon_map(
     a: &Arc<SubsampledFourier>,
     settings: &Settings,
 ) -> Result<Arc<dyn ReconMap>, String> {
-    Ok(match method {
-        Method::Adjoint => Arc::new(AdjointMap::new(a.clone())),
-        Method::CsWavelet => Arc::new(ChambollePockMap::new(a, Objective::Wavelet, settings)?),
-        Method::Tv => Arc::new(ChambollePockMap::new(a, Objective::Tv, settings)?),
-        Method::Firenet => Arc::new(FirenetMap::new(a, settings.firenet_on, settings)?),
-    })
+    (method.spec().map)(a, settings)
 }
 
 /// Psi(y) = A* y, the zero-filled reconstruction; its vector-Jacobian product is A.
@@ -474,8 +469,8 @@ impl ChambollePockMap {
 impl ReconMap for ChambollePockMap {
     fn name(&self) -> String {
         match self.objective {
-            Objective::Wavelet => Method::CsWavelet.name().into(),
-            Objective::Tv => Method::Tv.name().into(),
+            Objective::Wavelet => Method::CS_WAVELET.name().into(),
+            Objective::Tv => Method::TV.name().into(),
         }
     }
     fn dim_in(&self) -> usize {
@@ -734,8 +729,8 @@ mod tests {
         for (group, s) in setting_groups() {
             for objective in [Objective::Wavelet, Objective::Tv] {
                 let (method, label) = match objective {
-                    Objective::Wavelet => (Method::CsWavelet, "cs-wavelet"),
-                    Objective::Tv => (Method::Tv, "tv"),
+                    Objective::Wavelet => (Method::CS_WAVELET, "cs-wavelet"),
+                    Objective::Tv => (Method::TV, "tv"),
                 };
                 // TV does not depend on the wavelet: once per lambda.
                 if objective == Objective::Tv && group.starts_with("haar") {
@@ -754,7 +749,7 @@ mod tests {
                 out.push((
                     format!("firenet on {label} ({group})"),
                     Box::new(FirenetMap::new(a, objective, &s).unwrap()),
-                    Method::Firenet,
+                    Method::FIRENET,
                     s,
                 ));
             }
@@ -807,7 +802,7 @@ mod tests {
             lambda_wavelet: 3e-3,
             ..settings(WaveletKind::Db4, 2, 200, 6, 50)
         };
-        for method in [Method::CsWavelet, Method::Tv, Method::Firenet] {
+        for method in [Method::CS_WAVELET, Method::TV, Method::FIRENET] {
             let map = recon_map(method, &a, &s).unwrap();
             let mut r = Recon::new(method, &a, &y, &s).unwrap();
             r.run();

@@ -144,10 +144,10 @@ fn apply_options(
         p.painted = mask.to_token();
     }
     let objective = match p.method {
-        Method::CsWavelet => Some(Objective::Wavelet),
-        Method::Tv => Some(Objective::Tv),
-        Method::Firenet => Some(p.firenet_on),
-        Method::Adjoint => None,
+        Method::CS_WAVELET => Some(Objective::Wavelet),
+        Method::TV => Some(Objective::Tv),
+        Method::FIRENET => Some(p.firenet_on),
+        _ => None,
     };
     if let Some(text) = parsed.option("lambda") {
         let v = params::parse_pair::<MriParams>("lambda_w", text)
@@ -156,14 +156,23 @@ fn apply_options(
         match objective {
             Some(Objective::Wavelet) => p.lambda_w = lambda,
             Some(Objective::Tv) => p.lambda_tv = lambda,
-            None => return Err(UsageError("--lambda: the adjoint has no lambda".into())),
+            None => {
+                return Err(UsageError(format!(
+                    "--lambda: the {} has no lambda",
+                    if p.method == Method::ADJOINT {
+                        "adjoint"
+                    } else {
+                        p.method.name()
+                    }
+                )))
+            }
         }
     }
     if let Some(text) = parsed.option("iters") {
         let v = params::parse_pair::<MriParams>("iters", text)
             .map_err(|e| UsageError(format!("--iters: {}", e.message)))?;
         let iters = v.as_u64().unwrap_or(1) as usize;
-        if p.method == Method::Firenet {
+        if p.method == Method::FIRENET {
             p.restarts = iters.div_ceil(p.inner);
             if p.restarts > 50 {
                 return Err(UsageError(format!(

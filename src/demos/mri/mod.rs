@@ -131,7 +131,7 @@ impl Default for MriParams {
             restarts: 6,
             inner: 50,
             firenet_on: Objective::Tv,
-            method: Method::Firenet,
+            method: Method::FIRENET,
             detail: None,
             detail_radius: 0.01,
             detail_amp: 0.6,
@@ -585,7 +585,7 @@ impl MriExperiment {
     }
 
     pub fn recon(&self, m: Method) -> &Recon {
-        &self.recons[m as usize]
+        &self.recons[m.index()]
     }
 
     /// PSNR, SSIM and the relative error of |x^| against x, for every method.
@@ -749,7 +749,7 @@ impl Job for MethodRun {
     type Output<'a> = Quality;
 
     fn step(&mut self, _: ()) -> Result<(), String> {
-        self.exp.recons[self.method as usize].step();
+        self.exp.recons[self.method.index()].step();
         Ok(())
     }
 
@@ -840,8 +840,8 @@ impl ConvergenceJob {
             ..s.clone()
         };
         let reference_method = match p.firenet_on {
-            Objective::Wavelet => Method::CsWavelet,
-            Objective::Tv => Method::Tv,
+            Objective::Wavelet => Method::CS_WAVELET,
+            Objective::Tv => Method::TV,
         };
         let reference_settings = Settings {
             iterations: REFERENCE_STEPS.max(2 * p.restarts * p.inner),
@@ -850,8 +850,8 @@ impl ConvergenceJob {
         Ok(Self {
             x: exp.x.clone(),
             n: exp.side(),
-            restarted: Recon::new(Method::Firenet, &exp.a, &exp.y, &s)?,
-            flat: Recon::new(Method::Firenet, &exp.a, &exp.y, &flat_settings)?,
+            restarted: Recon::new(Method::FIRENET, &exp.a, &exp.y, &s)?,
+            flat: Recon::new(Method::FIRENET, &exp.a, &exp.y, &flat_settings)?,
             reference: Recon::new(reference_method, &exp.a, &exp.y, &reference_settings)?,
             restarted_error: Vec::new(),
             restarted_objective: Vec::new(),
@@ -1197,7 +1197,7 @@ mod tests {
                 .map(|&slice| {
                     let mut e =
                         MriExperiment::new(MriParams { slice, ..p.clone() }, &images).unwrap();
-                    e.recons[m as usize].run();
+                    e.recons[m.index()].run();
                     quality(e.recon(m), &e.x, 128).psnr
                 })
                 .sum();
@@ -1215,10 +1215,10 @@ mod tests {
             };
             eprintln!(
                 "density {density}: adjoint {:.2}, haar {:.2}, db4 {:.2}, tv {:.2}",
-                mean(&p, Method::Adjoint),
-                mean(&haar, Method::CsWavelet),
-                mean(&p, Method::CsWavelet),
-                mean(&p, Method::Tv)
+                mean(&p, Method::ADJOINT),
+                mean(&haar, Method::CS_WAVELET),
+                mean(&p, Method::CS_WAVELET),
+                mean(&p, Method::TV)
             );
         }
         for lambda in [3e-3, 6e-3, 1e-2, 1.5e-2, 2e-2] {
@@ -1229,8 +1229,8 @@ mod tests {
             };
             eprintln!(
                 "lambda {lambda}: db4 {:.2}, tv {:.2}",
-                mean(&p, Method::CsWavelet),
-                mean(&p, Method::Tv)
+                mean(&p, Method::CS_WAVELET),
+                mean(&p, Method::TV)
             );
         }
         for (restarts, inner) in [(5, 10), (8, 25), (6, 50), (10, 50)] {
@@ -1245,8 +1245,8 @@ mod tests {
             };
             eprintln!(
                 "FIRENET {restarts} x {inner}: on tv {:.2}, on db4 {:.2}",
-                mean(&p, Method::Firenet),
-                mean(&w, Method::Firenet)
+                mean(&p, Method::FIRENET),
+                mean(&w, Method::FIRENET)
             );
         }
     }
@@ -1273,7 +1273,7 @@ mod tests {
             let q = exp.quality();
             let one = |changed: MriParams, m: Method| {
                 let mut e = MriExperiment::new(changed, &images).unwrap();
-                e.recons[m as usize].run();
+                e.recons[m.index()].run();
                 quality(e.recon(m), &e.x, 128).psnr
             };
             let haar = one(
@@ -1281,7 +1281,7 @@ mod tests {
                     wavelet: WaveletKind::Haar,
                     ..p.clone()
                 },
-                Method::CsWavelet,
+                Method::CS_WAVELET,
             );
             let fn_wavelet = one(
                 MriParams {
@@ -1290,7 +1290,7 @@ mod tests {
                     inner: 10,
                     ..p.clone()
                 },
-                Method::Firenet,
+                Method::FIRENET,
             );
             let row = [q[0].psnr, q[1].psnr, haar, q[2].psnr, q[3].psnr, fn_wavelet];
             eprintln!("slice {slice}: {row:.2?}");

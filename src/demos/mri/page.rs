@@ -176,7 +176,7 @@ impl MriPage {
             }
             ("kernel-x2", None) => grey_scaled_rgba(kernel()?.x2.view(), peak),
             ("kernel-recon", Some(m)) => {
-                let r = &kernel()?.recons[m as usize];
+                let r = &kernel()?.recons[m.index()];
                 grey_scaled_rgba(super::modulus(&r.image()).view(), peak)
             }
             _ => return Err(format!("unknown picture '{which}'")),
@@ -280,7 +280,7 @@ mod tests {
                 let q = run_to_end(&mut one, ()).unwrap();
                 assert_eq!(
                     to_string(&q).unwrap(),
-                    to_string(&report.quality[m as usize]).unwrap()
+                    to_string(&report.quality[m.index()]).unwrap()
                 );
             }
         }

@@ -85,10 +85,10 @@ impl Which {
     pub fn method(self) -> Option<Method> {
         match self {
             Which::Net => None,
-            Which::Firenet => Some(Method::Firenet),
-            Which::Tv => Some(Method::Tv),
-            Which::CsWavelet => Some(Method::CsWavelet),
-            Which::Adjoint => Some(Method::Adjoint),
+            Which::Firenet => Some(Method::FIRENET),
+            Which::Tv => Some(Method::TV),
+            Which::CsWavelet => Some(Method::CS_WAVELET),
+            Which::Adjoint => Some(Method::ADJOINT),
         }
     }
 }
