@@ -6,7 +6,9 @@
 //! - **tv**: min_x lambda TV(x) + ||A x - y||_2, solved by Chambolle-Pock.
 //! - **firenet**: FIRENET (restarted primal-dual, unrolled) on either objective.
 //!
-//! Every iterative method is a [`Recon`] that can be stepped, so the page shows the iterate
+//! The methods are the entries of [`METHODS`] ([`MethodSpec`]: name, menu words, how each
+//! starts and its map with VJP); [`Method`] indexes that list. Every iterative method is a
+//! [`Recon`] that can be stepped, so the page shows the iterate
 //! as it converges. Images are complex (A* y is); pictures and metrics use the modulus |x^|,
 //! as is usual for MRI magnitude images.
 //!
