@@ -4,7 +4,7 @@
 //! state and jobs are [`AttackPage`], [`UniversalPage`] and [`DimensionPage`] (plain Rust),
 //! and this module only converts between them and JavaScript.
 
-use super::{js_error, state_methods};
+use super::{js_error, json_result, json_text, state_methods};
 use crate::demos::attacks::{page::AttackPage, AttackParams};
 use crate::demos::dimension::{page::DimensionPage, DimensionParams};
 use crate::demos::universal::{page::UniversalPage, UniversalParams};
@@ -12,22 +12,11 @@ use crate::posters::universal::EXAMPLES;
 use crate::posters::{self as poster, attacks::AttackState, universal::UniversalState};
 use crate::render::images::{diverging_rgba_at, diverging_scale, grey_rgba};
 use ndarray::ArrayView1;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// A result, or its error as a `JsError`.
 fn js<T>(result: Result<T, String>) -> Result<T, JsError> {
     result.map_err(js_error)
-}
-
-/// A result as JSON text, or its error as a `JsError`.
-fn json<T: Serialize>(result: Result<T, String>) -> Result<String, JsError> {
-    serde_json::to_string(&js(result)?).map_err(js_error)
-}
-
-/// A value that is always there as JSON text (`fallback` if it cannot be written).
-fn text(value: &impl Serialize, fallback: &str) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| fallback.into())
 }
 
 /// RGBA pixels of an image with values in [0, 1] (white ink on black).
@@ -69,7 +58,7 @@ macro_rules! image_demo {
 
             /// The files the state needs that are not loaded: JSON list.
             pub fn needs(&self) -> String {
-                text(&self.page.needs(&self.params), "[]")
+                json_text(self.page.needs(&self.params))
             }
 
             /// Hands over a data set's gunzipped bytes (pixels and labels).
@@ -122,12 +111,12 @@ figure_methods!(UniversalDemo, universal);
 impl AttackDemo {
     /// Reads a model file for (data, model); returns its facts as JSON.
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
-        json(self.page.load_model(data, model, bytes))
+        json_result(self.page.load_model(data, model, bytes))
     }
 
     /// Loads a model file chosen by the student as the current state's model.
     pub fn load_model_file(&mut self, bytes: &[u8]) -> Result<String, JsError> {
-        json(self.page.load_model_file(&self.params, bytes))
+        json_result(self.page.load_model_file(&self.params, bytes))
     }
 
     /// The current model as a model file.
@@ -137,17 +126,17 @@ impl AttackDemo {
 
     /// Facts about the current model (from its file, and its measured test accuracy), or null.
     pub fn model_info(&self) -> String {
-        text(&self.page.model_info(&self.params), "null")
+        json_text(self.page.model_info(&self.params))
     }
 
     /// The class names of the current data set, as JSON.
     pub fn class_names(&self) -> String {
-        text(&self.params.data.class_names(), "[]")
+        json_text(self.params.data.class_names())
     }
 
     /// Runs the five attacks on the state's image: JSON of the state's attack, with `table`.
     pub fn run(&mut self) -> Result<String, JsError> {
-        json(self.page.run(&self.params))
+        json_result(self.page.run(&self.params))
     }
 
     /// The attacks of the current state on its image, as the poster draws them.
@@ -181,7 +170,7 @@ impl AttackDemo {
 
     /// The ratio table so far, as JSON {"done", "rows"}, or null.
     pub fn ratios_result(&self) -> String {
-        text(&self.page.ratios_result(), "null")
+        json_text(self.page.ratios_result())
     }
 
     /// Starts retraining the current model with `seed` (`epochs` 0: the recipe's number).
@@ -196,7 +185,7 @@ impl AttackDemo {
 
     /// Installs the (possibly partly) trained network as the current model; returns its info.
     pub fn finish_training(&mut self) -> Result<String, JsError> {
-        json(self.page.finish_training())
+        json_result(self.page.finish_training())
     }
 
     /// Drops a retrained model so the shipped one is fetched again.
@@ -209,7 +198,7 @@ impl AttackDemo {
 impl UniversalDemo {
     /// Reads a model file for (data, model); returns its facts as JSON.
     pub fn load_model(&mut self, data: &str, model: &str, bytes: &[u8]) -> Result<String, JsError> {
-        json(self.page.load_model(data, model, bytes))
+        json_result(self.page.load_model(data, model, bytes))
     }
 
     /// The shipped perturbations' file for the state's data set if not loaded yet, else "".
@@ -275,7 +264,7 @@ impl UniversalDemo {
 
     /// The perturbation and what it does so far (v, its rates on every model measured): JSON.
     pub fn result(&self) -> Result<String, JsError> {
-        json(self.page.result())
+        json_result(self.page.result())
     }
 
     /// The job's figure: v, its rates measured so far and the page's examples.
@@ -287,7 +276,7 @@ impl UniversalDemo {
 
     /// A test image (the i-th in the fixed mixed order) with and without v, and their labels.
     pub fn example(&self, i: usize) -> Result<String, JsError> {
-        json(self.page.example(&self.params, i))
+        json_result(self.page.example(&self.params, i))
     }
 }
 
@@ -334,6 +323,6 @@ impl DimensionDemo {
 
     /// The rows measured so far, with eps ||w'||_1 at the state's eps: JSON.
     pub fn result(&self) -> String {
-        text(&self.page.result(&self.params), "null")
+        json_text(self.page.result(&self.params))
     }
 }

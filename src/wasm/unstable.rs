@@ -8,17 +8,10 @@
 //! total, finished]`, so that the worker reports progress and stops for Cancel or a newer
 //! state.
 
-use super::{js_error, png_bytes, state_methods};
+use super::{js_error, json_result, png_bytes, state_methods};
 use crate::demos::unstable::{UnstablePage, UnstableParams};
 use crate::posters::unstable::{self as poster, Figure};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
-
-/// A result as JSON text, or its error as a `JsError`.
-fn json<T: Serialize>(r: Result<T, String>) -> Result<String, JsError> {
-    r.and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string()))
-        .map_err(js_error)
-}
 
 /// The unstable-network page.
 #[wasm_bindgen]
@@ -56,7 +49,7 @@ impl UnstableDemo {
 
     /// Facts about the network and its setting, as JSON.
     pub fn info(&self) -> Result<String, JsError> {
-        json(self.page.info())
+        json_result(self.page.info())
     }
 
     /// Makes (or resumes) the instability test of the current state; whether it is finished.
@@ -71,7 +64,7 @@ impl UnstableDemo {
 
     /// The test's numbers (finished or not), as JSON.
     pub fn test_result(&self) -> Result<String, JsError> {
-        json(self.page.test_result(&self.params))
+        json_result(self.page.test_result(&self.params))
     }
 
     /// The current view's figure as a poster, PNG bytes, once its computation has finished
@@ -102,7 +95,7 @@ impl UnstableDemo {
 
     /// Feeds the finished test's last perturbation to `transfer_to`: its numbers, as JSON.
     pub fn transfer(&mut self) -> Result<String, JsError> {
-        json(self.page.transfer(&self.params))
+        json_result(self.page.transfer(&self.params))
     }
 
     /// RGBA pixels of the transfer: "clean", "out", "diff".
@@ -122,7 +115,7 @@ impl UnstableDemo {
 
     /// The detail job's numbers, as JSON.
     pub fn detail_result(&self) -> Result<String, JsError> {
-        json(self.page.detail_result(&self.params))
+        json_result(self.page.detail_result(&self.params))
     }
 
     /// RGBA pixels of the detail view: "x", "x2", "w", "z", "out:M", "out2:M", "change:M".
@@ -142,12 +135,12 @@ impl UnstableDemo {
 
     /// The curve so far, as JSON.
     pub fn samples_result(&self) -> Result<String, JsError> {
-        json(self.page.samples_result(&self.params))
+        json_result(self.page.samples_result(&self.params))
     }
 
     /// The reconstructions at the rate shown, with their PSNR, as JSON.
     pub fn rate_images(&mut self) -> Result<String, JsError> {
-        json(self.page.rate_images(&self.params))
+        json_result(self.page.rate_images(&self.params))
     }
 
     /// RGBA pixels of the rate view: "x", or "out:METHOD".
@@ -173,6 +166,6 @@ impl UnstableDemo {
 
     /// The points so far, as JSON.
     pub fn tradeoff_result(&self) -> Result<String, JsError> {
-        json(self.page.tradeoff_result(&self.params))
+        json_result(self.page.tradeoff_result(&self.params))
     }
 }
