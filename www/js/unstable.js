@@ -3,7 +3,7 @@
 // worker, and draws what it computed: pictures as RGBA from Rust, plots by mapping values to
 // pixels. No other math here.
 
-import { buildControls } from './controls.js';
+import { buildControls, labelsOf } from './controls.js';
 import { $, connect, blit, framed, onArrows } from './page.js';
 import { setUpCanvas, axes as frameAxes, span } from './plot.js';
 
@@ -22,7 +22,8 @@ const GROUPS = {
 const MAIN_OF = { test: ['budget'], kernel: ['delta', 'detail_amp'], structure: ['detail_amp'], samples: ['show_rate'], tradeoff: ['budget'] };
 /** The methods, in the schema's order (the wasm's list). */
 let METHODS = [];
-const TITLES = { net: 'Network', firenet: 'FIRENET', tv: 'TV', 'cs-wavelet': 'Wavelet ℓ¹', adjoint: 'Adjoint A*y' };
+/** Each method's short title: the menu's words without their parenthesis (from the schema). */
+let TITLES = /** @type {Record<string, string>} */ ({});
 const COLOURS = { net: '#c0392b', firenet: '#0877bd', tv: '#2e8b57', 'cs-wavelet': '#8e44ad', adjoint: '#777' };
 
 /** @type {ReturnType<typeof buildControls>[]} */
@@ -97,6 +98,8 @@ const val = (v, text, id = '') => `<span ${id ? `data-testid="${id}"` : ''} data
 function setUp(schema) {
   const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
   METHODS = byKey.method.options;
+  const labels = labelsOf(schema, 'method');
+  TITLES = Object.fromEntries(METHODS.map((/** @type {string} */ m) => [m, labels[m].replace(/ \(.*\)$/, '')]));
   for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
   for (const b of document.querySelectorAll('.tabs button')) {
     b.addEventListener('click', () => change({ view: /** @type {HTMLElement} */ (b).dataset.view }));
