@@ -29,7 +29,8 @@
 //!   scalings, the tapes and their recomputation around the steps of [`crate::solvers`]
 //!   (no iteration of its own).
 //! - [`net`]: the trained cascade network (convolutions and data consistency), [`dense`]:
-//!   the dense AUTOMAP-like network, each a [`map::ReconMap`]; [`train`]: their training.
+//!   the dense AUTOMAP-like network, each a [`map::ReconMap`]; [`recipe`]: what a network is
+//!   and the setting it is trained at (a network file's header); [`train`]: their training.
 //! - [`metrics`]: PSNR, SSIM and relative errors of magnitude images.
 
 pub mod dense;
