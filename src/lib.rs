@@ -15,6 +15,8 @@
 //! - [`rng`]: a seeded generator whose stream never changes, so links reproduce figures.
 //! - [`nn`]: networks, losses, optimisers and training, with hand-written gradients.
 //! - [`classifier`]: logits and their vector-Jacobian products, what attacks need.
+//! - [`barrier`]: the barrier of inexact input (PNAS 2022, Theorem 2): a square-root LASSO
+//!   family whose K-th digit no method can compute from input known to 2^-n.
 //! - [`attacks`]: the lecture's attacks: random noise, the fast gradient, DeepFool, FGSM and
 //!   universal perturbations, with their shared line search.
 //! - [`data`]: the data sets (MNIST and co., Colin27 MRI slices, Shepp-Logan).
@@ -53,6 +55,7 @@
 //! ```
 
 pub mod attacks;
+pub mod barrier;
 pub mod bench;
 pub mod classifier;
 pub mod data;
