@@ -159,30 +159,10 @@ impl Instance {
     }
 }
 
-/// The spectral norm of a small dense matrix (power iteration on B^T B to round-off).
-pub fn spectral_norm(b: &Array2<f64>) -> f64 {
-    let mut v = Array1::from_shape_fn(b.ncols(), |i| 1.0 + 0.1 * i as f64);
-    let mut est = 0.0;
-    for _ in 0..10_000 {
-        let nv = v.dot(&v).sqrt();
-        if nv == 0.0 {
-            return 0.0;
-        }
-        v /= nv;
-        let bv = b.dot(&v);
-        let next = bv.dot(&bv).sqrt();
-        v = b.t().dot(&bv);
-        if (next - est).abs() <= 1e-15 * next {
-            return next;
-        }
-        est = next;
-    }
-    est
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operators::LinearOperator;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -239,7 +219,7 @@ mod tests {
                 Instance::new(k, n, 1).unwrap(),
                 Instance::new(k, n, 2).unwrap(),
             );
-            let da = spectral_norm(&(&p1.a - &p2.a));
+            let da = Matrix::new((&p1.a - &p2.a).mapv(|v| C64::new(v, 0.0))).norm();
             assert!(da <= 0.5f64.powi(n as i32), "K {k} n {n}: {da}");
             // sqrt(2) eps exactly in real numbers; in f64 the entries (up to 10^K) are rounded
             // to their last place, which is 2.5 % of eps at K = 6, n = 30 (measured; 1e-14 at
@@ -253,15 +233,16 @@ mod tests {
         }
     }
 
-    /// A as the lab's operator: adjoint to 1e-12, its norm the matrix's spectral norm, and it
-    /// maps the minimiser onto y.
+    /// A as the lab's operator: adjoint to 1e-12, its norm ||a|| (D is orthonormal and both
+    /// blocks of [[a^T, 0], [0, ||a|| I]] have norm ||a||), and it maps the minimiser onto y.
     #[test]
     fn the_operator_is_the_matrix() {
-        use crate::operators::{adjoint_mismatch, complex, LinearOperator};
+        use crate::operators::{adjoint_mismatch, complex};
         let p = Instance::new(3, 20, 2).unwrap();
         let op = p.operator();
         assert!(adjoint_mismatch(&op, &mut crate::rng::Rng::new(4)) < 1e-12);
-        let s = spectral_norm(&p.a);
+        let g = gamma(3) * LAMBDA;
+        let s = ((g / (1.0 - DELTA)).powi(2) + (g / rho_min(3, 20)).powi(2)).sqrt();
         assert!((op.norm() - s).abs() <= 1e-12 * s, "{} vs {s}", op.norm());
         let az = op.apply(complex(p.minimiser.view()).view());
         let err = az
