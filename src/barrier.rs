@@ -22,14 +22,19 @@
 //! impossible. Here j counts from 1, as in the paper.
 
 use crate::operators::{Matrix, C64};
+use crate::rng::Rng;
+use crate::solvers::primal_dual::{Regulariser, SqrtLasso};
 use ndarray::{Array1, Array2};
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 /// The sizes and constants of the family.
 pub const N1: usize = 2;
 pub const N2: usize = 20;
 pub const DELTA: f64 = 1.0 / 6.0;
 pub const LAMBDA: f64 = 1.0;
+/// Non-zeros in the tail of a training example.
+pub const SPARSITY: usize = 5;
 
 /// gamma = sqrt(2) (1 - delta) 10^K / (3 lambda).
 pub fn gamma(k: u32) -> f64 {
@@ -117,6 +122,66 @@ impl Instance {
     /// A as the lab's (complex) linear operator, for the solvers.
     pub fn operator(&self) -> Matrix {
         Matrix::new(self.a.mapv(|v| C64::new(v, 0.0)))
+    }
+
+    /// ||A|| in closed form: ||a|| (D is orthonormal, and both blocks of
+    /// [[a^T, 0], [0, ||a|| I]] have norm ||a||).
+    pub fn norm(&self) -> f64 {
+        let (g, rm) = (gamma(self.k) * LAMBDA, rho_min(self.k, self.n));
+        (g / (1.0 - DELTA)).hypot(g / rm)
+    }
+
+    /// The problem as the lab's solvers take it: weighted l1 with all weights 1.
+    pub fn problem(&self) -> Arc<SqrtLasso> {
+        Arc::new(SqrtLasso {
+            b: Arc::new(self.operator()),
+            y: self.y.mapv(|v| C64::new(v, 0.0)),
+            reg: Regulariser::WeightedL1 {
+                lambda: LAMBDA,
+                weights: None,
+            },
+        })
+    }
+
+    /// A training example of the family as the paper draws it: x = z* plus a
+    /// [`SPARSITY`]-sparse tail in the last N2 entries (positions uniform, values N(0, 1) /
+    /// ||a||), and y = A x = D (1, ||a|| x_tail). x is the minimiser for y
+    /// ([`Instance::sample_certificate`] proves it).
+    pub fn sample(&self, rng: &mut Rng) -> (Array1<f64>, Array1<f64>) {
+        let mut x = self.minimiser.clone();
+        let mut positions: Vec<usize> = (0..N2).collect();
+        rng.shuffle(&mut positions);
+        let na = self.norm();
+        for &p in &positions[..SPARSITY] {
+            x[N1 + p] = rng.normal() / na;
+        }
+        (self.a.dot(&x), x)
+    }
+
+    /// `count` training examples from a seeded generator, one per row: (ys, xs).
+    pub fn training_set(&self, count: usize, seed: u64) -> (Array2<f64>, Array2<f64>) {
+        let mut rng = Rng::new(seed);
+        let mut ys = Array2::zeros((count, 1 + N2));
+        let mut xs = Array2::zeros((count, N1 + N2));
+        for i in 0..count {
+            let (y, x) = self.sample(&mut rng);
+            ys.row_mut(i).assign(&y);
+            xs.row_mut(i).assign(&x);
+        }
+        (ys, xs)
+    }
+
+    /// The dual certificate of a training example x (from [`Instance::sample`]): in the
+    /// unmixed coordinates u' = (-rho_min / gamma, -sign(x_tail) / ||a||), so that
+    /// B^T u' is -lambda sign(x) on x's support; u = D u'.
+    pub fn sample_certificate(&self, x: &Array1<f64>) -> Array1<f64> {
+        let na = self.norm();
+        let mut u = Array1::zeros(1 + N2);
+        u[0] = -rho_min(self.k, self.n) / gamma(self.k);
+        for i in 0..N2 {
+            u[1 + i] = -LAMBDA * x[N1 + i].signum() / na * f64::from(x[N1 + i] != 0.0);
+        }
+        dct_ii(1 + N2).dot(&u)
     }
 
     /// The objective lambda ||z||_1 + ||A z - y||_2.
@@ -251,6 +316,28 @@ mod tests {
             .map(|(a, y)| (a - y).norm())
             .fold(0.0, f64::max);
         assert!(err < 1e-12, "{err}");
+    }
+
+    /// Every training example is the minimiser of its own problem (certificate to 1e-12),
+    /// with a 5-sparse tail; a seed gives the same set.
+    #[test]
+    fn training_examples_are_minimisers() {
+        for (k, n) in [(1, 10), (6, 30)] {
+            let p = Instance::new(k, n, 2).unwrap();
+            let (ys, xs) = p.training_set(50, 7);
+            for (y, x) in ys.rows().into_iter().zip(xs.rows()) {
+                let q = Instance {
+                    y: y.to_owned(),
+                    ..p.clone()
+                };
+                let u = p.sample_certificate(&x.to_owned());
+                assert!(u.dot(&u).sqrt() < 1.0);
+                let gap = q.optimality_gap(&x.to_owned(), &u);
+                assert!(gap < 1e-12, "K {k} n {n}: {gap}");
+                assert_eq!(x.iter().skip(N1).filter(|v| **v != 0.0).count(), SPARSITY);
+            }
+            assert_eq!(p.training_set(50, 7), (ys, xs));
+        }
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub mod demos;
 pub mod instability;
 pub mod job;
 pub mod kernel_awareness;
+pub mod lista;
 pub mod models;
 pub mod nn;
 pub mod operators;

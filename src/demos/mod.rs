@@ -14,6 +14,7 @@
 pub mod attacks;
 pub mod dimension;
 pub mod images;
+pub mod inexact;
 pub mod mri;
 pub mod toy;
 pub mod universal;
