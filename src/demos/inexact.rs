@@ -477,11 +477,42 @@ pub struct CellResult {
     pub firenet_curve: Vec<CurvePoint>,
     pub cp_curve: Vec<CurvePoint>,
     pub lista_curve: Vec<CurvePoint>,
+    /// The picture of the barrier, in units of 10^-K.
+    pub picture: Picture,
     /// FIRENET's layers n p, Chambolle-Pock's steps, LISTA's training steps.
     pub firenet_layers: usize,
     pub cp_iters: usize,
     pub lista_steps: usize,
 }
+
+/// The picture of the barrier: the first two coordinates in units of 10^-K (so its scale
+/// follows K), the two exact minimisers, the radius 1.5 around each (no point is within it of
+/// both), and where each finished method landed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Picture {
+    /// 10^-K.
+    pub unit: f64,
+    pub radius: f64,
+    pub exact: [f64; 2],
+    pub given: [f64; 2],
+    pub marks: Vec<Mark>,
+}
+
+/// Where one method landed, in the picture's units.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mark {
+    /// "firenet", "cp" or "lista".
+    pub method: &'static str,
+    pub label: &'static str,
+    pub at: [f64; 2],
+}
+
+/// The methods' names and labels, in the table's order.
+pub const METHODS: [(&str, &str); 3] = [
+    ("firenet", "FIRENET"),
+    ("cp", "Chambolle-Pock"),
+    ("lista", "LISTA"),
+];
 
 /// The numbers of one cell as the command line prints them (`inexact --json`; one row of
 /// `inexact --table --json`). A method not yet run is null.
@@ -533,6 +564,30 @@ impl Job for CellJob {
         let (e, g) = (&self.pair.exact.minimiser, &self.pair.given.minimiser);
         let k = self.pair.exact.k;
         let unit = 10f64.powi(-(k as i32));
+        let firenet = self
+            .firenet
+            .done()
+            .then(|| self.pair.score(&real(&self.firenet.estimate())));
+        let cp = self
+            .cp
+            .done()
+            .then(|| self.pair.score(&real(&self.cp.ergodic())));
+        let lista = self
+            .trainer
+            .done()
+            .then(|| self.pair.score(&self.lista_output()));
+        let scaled = |p: [f64; 2]| [p[0] / unit, p[1] / unit];
+        let marks = METHODS
+            .iter()
+            .zip([&firenet, &cp, &lista])
+            .filter_map(|(&(method, label), s)| {
+                s.as_ref().map(|s| Mark {
+                    method,
+                    label,
+                    at: scaled(s.x),
+                })
+            })
+            .collect();
         CellResult {
             k,
             n: self.pair.exact.n,
@@ -543,18 +598,16 @@ impl Job for CellJob {
             unit,
             exact: [e[0], e[1]],
             given: [g[0], g[1]],
-            firenet: self
-                .firenet
-                .done()
-                .then(|| self.pair.score(&real(&self.firenet.estimate()))),
-            cp: self
-                .cp
-                .done()
-                .then(|| self.pair.score(&real(&self.cp.ergodic()))),
-            lista: self
-                .trainer
-                .done()
-                .then(|| self.pair.score(&self.lista_output())),
+            picture: Picture {
+                unit,
+                radius: 1.5,
+                exact: scaled([e[0], e[1]]),
+                given: scaled([g[0], g[1]]),
+                marks,
+            },
+            firenet,
+            cp,
+            lista,
             firenet_curve: self.firenet_curve.clone(),
             cp_curve: self.cp_curve.clone(),
             lista_curve: self.lista_curve.clone(),
