@@ -195,6 +195,7 @@ fn every_subcommand_answers_help() {
         "samples",
         "tradeoff",
         "figures",
+        "inexact",
     ] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd} --help");
@@ -919,6 +920,7 @@ fn figures_writes_every_demo_at_the_pages_default_state() {
         "dimension",
         "mri",
         "unstable",
+        "inexact",
     ] {
         assert!(stdout.contains(&format!("{name}: ")), "{stdout}");
         let v = check_figure(&dir, name, 2000);
@@ -953,6 +955,12 @@ fn figures_writes_every_demo_at_the_pages_default_state() {
             "unstable" => {
                 assert!(m(&v, "amplification") > 5.0 * m(&v, "amplification gaussian"));
                 assert!((m(&v, "||r||/||x||") - 0.05).abs() < 1e-9);
+            }
+            // K = 3, n = 20: the minimisers 3e-3 apart, the input 2^-20 close.
+            "inexact" => {
+                assert!((m(&v, "minimiser_gap") - 3e-3).abs() < 3e-6);
+                assert!(m(&v, "a_dist") <= 0.5f64.powi(20));
+                assert_eq!(m(&v, "barrier"), 1.5e-3);
             }
             _ => unreachable!(),
         }
@@ -1137,4 +1145,57 @@ fn figures_follow_the_unstable_pages_view() {
         }
     }
     std::fs::remove_dir_all(&root).ok();
+}
+
+/// `inexact --json` prints the keys for one cell; `--table --json` the nine cells with
+/// K and n, FIRENET with K - 1 digits in each; bad values are usage errors.
+#[test]
+fn inexact_reports_the_cell_and_the_table() {
+    let v = json(&[
+        "inexact",
+        "--k",
+        "3",
+        "--n",
+        "20",
+        "--lista-steps",
+        "200",
+        "--json",
+    ]);
+    for key in [
+        "a_dist",
+        "y_dist",
+        "minimiser_gap",
+        "firenet_error",
+        "lista_error",
+        "cp_error",
+        "digits_firenet",
+        "digits_lista",
+    ] {
+        assert!(v[key].is_number(), "{key} in {v}");
+    }
+    assert_eq!(v["y_dist"].as_f64(), Some(0.0));
+    assert!(v["digits_firenet"].as_u64().unwrap() >= 2);
+    let t = json(&[
+        "inexact",
+        "--table",
+        "--lista-steps",
+        "50",
+        "--cp-iters",
+        "500",
+        "--json",
+    ]);
+    let rows = t["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9);
+    for r in rows {
+        let k = r["k"].as_u64().unwrap();
+        assert!(r["n"].as_u64().is_some());
+        assert!(r["digits_firenet"].as_u64().unwrap() + 1 >= k, "{r}");
+        assert!(
+            r["lista_error"].is_number() && r["cp_error"].is_number(),
+            "{r}"
+        );
+    }
+    refuses(&["inexact", "--k", "9"]);
+    refuses(&["inexact", "--n", "abc"]);
+    refuses(&["inexact", "--bogus", "1"]);
 }

@@ -32,6 +32,7 @@
 pub mod attacks;
 pub mod dimension;
 pub mod figures;
+pub mod inexact;
 pub mod mri;
 pub mod toy;
 pub mod universal;

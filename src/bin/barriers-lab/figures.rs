@@ -8,6 +8,7 @@ use barriers_lab::data::images::{load, shipped_data_dir, split};
 use barriers_lab::data::mri::load_slices;
 use barriers_lab::demos::attacks::{AttackParams, AttackRun};
 use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
+use barriers_lab::demos::inexact::{CellJob, InexactParams, TableJob};
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
@@ -19,22 +20,23 @@ use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
 use barriers_lab::params::{self, Params};
-use barriers_lab::posters::{self as poster, attacks, dimension, mri, toy, universal};
+use barriers_lab::posters::{self as poster, attacks, dimension, inexact, mri, toy, universal};
 use barriers_lab::render::numbers::Numbers;
 use barriers_lab::render::raster::Canvas;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The font the posters are drawn in (the pages fetch the same file).
-const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
+pub const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
 
-pub const DEMOS: [&str; 6] = [
+pub const DEMOS: [&str; 7] = [
     "toy",
     "attacks",
     "universal",
     "dimension",
     "mri",
     "unstable",
+    "inexact",
 ];
 
 pub fn help() -> String {
@@ -270,6 +272,17 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
             Ok((mri::poster(&exp, FONT, scale)?, mri::numbers(&exp)))
         }
         "unstable" => unstable_figure(state::<UnstableParams>(demo, query), scale),
+        "inexact" => {
+            let p = state::<InexactParams>(demo, query);
+            let mut cell = CellJob::new(&p)?;
+            let cell = run_to_end(&mut cell, ())?;
+            let mut nine = TableJob::new(&p)?;
+            let nine = run_to_end(&mut nine, ())?;
+            Ok((
+                inexact::poster(&p, &cell, Some(&nine), FONT, scale)?,
+                inexact::numbers(&p, &cell, Some(&nine)),
+            ))
+        }
         other => Err(format!("unknown demo '{other}'")),
     }
 }

@@ -7,6 +7,7 @@
 mod args;
 mod attack;
 mod figures;
+mod inexact;
 mod instability;
 mod output;
 mod recon;
@@ -33,6 +34,7 @@ USAGE:
     barriers-lab instability --method net|firenet|tv|cs-wavelet|adjoint --image family:9001 --budget 0.03 --iters 100 [--model-file FILE] [--json] [--out DIR]
     barriers-lab samples [--rates 0.05,0.1,..] [--images N] [--json]
     barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
+    barriers-lab inexact [--k 3] [--n 20] [--KEY VALUE]... [--table] [--json] [--out DIR]
     barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
     barriers-lab help [COMMAND]
 
@@ -81,10 +83,16 @@ tradeoff: the stability-accuracy trade-off: for FIRENET with fewer or more resta
     wavelet square-root LASSO with smaller or larger lambda and the network (and --checkpoint),
     mean PSNR on clean held-out images against the worst amplification found.
 
+inexact: the barrier of inexact input (Colbrook, Antun, Hansen, PNAS 2022, Theorem 2): for
+    K digits and an input known to 2^-n, two exact square-root LASSO problems 2^-n apart
+    whose minimisers are 3 10^-K apart; FIRENET, a long Chambolle-Pock run and a trained
+    LISTA are given one and scored against the other. Prints a_dist, y_dist, minimiser_gap,
+    each method's error and digits; --table: the nine cells K = 1, 3, 6 by n = 10, 20, 30.
+
 figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
     its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the
     pages compute them; --link NAME=QUERY draws a demo at a page link's state. Demos: toy,
-    attacks, universal, dimension, mri, unstable.
+    attacks, universal, dimension, mri, unstable, inexact.
 
 Run `barriers-lab help COMMAND` for every option of a command, with ranges and defaults.
 
@@ -112,6 +120,7 @@ fn main() -> ExitCode {
             "samples" => Some(instability::samples_help()),
             "tradeoff" => Some(instability::tradeoff_help()),
             "figures" => Some(figures::help()),
+            "inexact" => Some(inexact::help()),
             _ => None,
         }
     };
@@ -132,6 +141,7 @@ fn main() -> ExitCode {
         Some("samples") => instability::run_samples(rest),
         Some("tradeoff") => instability::run_tradeoff(rest),
         Some("figures") => figures::run(rest),
+        Some("inexact") => inexact::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
