@@ -41,6 +41,7 @@ build_posters() {
   for view in kernel samples tradeoff; do
     "${lab[@]}" figures --out "www/posters/slides/unstable-$view" --link "unstable=view=$view"
   done
+  "${lab[@]}" figures --out www/posters/slides/inexact-k6 --link 'inexact=k=6&n=30'
 }
 
 build_dist() {
