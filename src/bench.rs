@@ -156,7 +156,49 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     kernels.extend(mri_kernels(assets)?);
     kernels.extend(instability_kernels(assets)?);
     kernels.extend(network_kernels(assets)?);
+    kernels.extend(inexact_kernels()?);
     Ok(kernels)
+}
+
+/// The barrier page's work: the nine-cell table with FIRENET (30 x 50 layers) and the long
+/// Chambolle-Pock run (20,000 steps) per cell, and one epoch of LISTA's training (10 Adam
+/// steps of batch 100 over its 1,000 examples) at the default cell K = 3, n = 20.
+fn inexact_kernels() -> Result<Vec<Kernel>, String> {
+    use crate::demos::inexact::{CellJob, InexactParams, TableJob, LISTA_BATCH, LISTA_EXAMPLES};
+    use crate::job::{run_to_end, Job};
+    let solvers_only = InexactParams {
+        lista_steps: 0,
+        ..InexactParams::default()
+    };
+    TableJob::new(&solvers_only)?;
+    let epoch = LISTA_EXAMPLES / LISTA_BATCH;
+    let lista = InexactParams {
+        restarts: 1,
+        inner: 1,
+        cp_iters: 10,
+        lista_steps: epoch,
+        ..InexactParams::default()
+    };
+    CellJob::new(&lista)?;
+    Ok(vec![
+        Kernel {
+            name: "inexact_table_solvers",
+            description: "the barrier's nine-cell table: FIRENET (30 x 50 layers) and 20,000 Chambolle-Pock steps per cell",
+            run: Box::new(move || {
+                let mut job = TableJob::new(&solvers_only).expect("checked above");
+                black_box(run_to_end(&mut job, ()).map(|t| t.rows.len()).ok());
+            }),
+        },
+        Kernel {
+            name: "inexact_lista_epoch",
+            description: "one epoch of LISTA's training at K = 3, n = 20: 10 Adam steps of batch 100, 10 layers (with drawing its 1,000 examples)",
+            run: Box::new(move || {
+                let mut job = CellJob::new(&lista).expect("checked above");
+                black_box(run_to_end(&mut job, ()).map(|c| c.lista.is_some()).ok());
+                black_box(job.done());
+            }),
+        },
+    ])
 }
 
 /// One step of the instability test (forward pass, vector-Jacobian product, update) at the
