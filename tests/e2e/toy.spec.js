@@ -209,20 +209,23 @@ test('long training runs in the worker with progress, the page stays responsive,
   await page.goto('www/toy.html#n=2000&batch=10&epochs=1000&hidden=64,64');
   await expect(page.locator('#busy')).toBeVisible();
   await expect(page.locator('#busy-text')).toContainText('of 1000');
-  // The main thread answers at once while the worker trains: ten animation frames in a row,
-  // none taking long.
-  const worst = await page.evaluate(async () => {
-    let worst = 0;
+  // The main thread answers at once while the worker trains: twenty animation frames in a
+  // row, their median gap short and none long. (Training on the main thread would hold a
+  // frame for the whole run, seconds; the median, not the single worst gap, is what a loaded
+  // two-core machine leaves steady: one 215 ms frame was seen there while the worker trained.)
+  const gaps = await page.evaluate(async () => {
+    const gaps = [];
     let t = performance.now();
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       await new Promise((r) => requestAnimationFrame(r));
       const now = performance.now();
-      worst = Math.max(worst, now - t);
+      gaps.push(now - t);
       t = now;
     }
-    return worst;
+    return gaps.sort((a, b) => a - b);
   });
-  expect(worst).toBeLessThan(200);
+  expect(gaps[10], `frame gaps ${gaps.map((g) => g.toFixed(0)).join(' ')} ms`).toBeLessThan(100);
+  expect(gaps[19], `frame gaps ${gaps.map((g) => g.toFixed(0)).join(' ')} ms`).toBeLessThan(1000);
   await page.locator('#cancel').click();
   await expect(page.locator('#busy')).toBeHidden();
   await waitDrawn(page);
