@@ -10,6 +10,8 @@
 //! - [`unstable`]: the trained network that out-performs them and is unstable, one file per
 //!   experiment of its page: the instability test, kernel awareness and a structural change,
 //!   more samples, the trade-off; and the page that holds their jobs.
+//! - [`inexact`]: the barrier of inexact input (K digits impossible, K - 1 reached by FIRENET)
+//!   on one cell and on the paper's nine-cell table, with the page that holds both.
 
 pub mod attacks;
 pub mod dimension;
@@ -79,6 +81,7 @@ mod tests {
         check_schema::<super::dimension::DimensionParams>().unwrap();
         check_schema::<super::mri::MriParams>().unwrap();
         check_schema::<super::unstable::UnstableParams>().unwrap();
+        check_schema::<super::inexact::InexactParams>().unwrap();
         check_schema::<crate::recon::train::TrainOptions>().unwrap();
         check_schema::<crate::models::TrainParams>().unwrap();
     }

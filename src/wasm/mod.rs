@@ -12,15 +12,18 @@
 //! - [`mri`]: the MRI page (sampling, reconstructions, the kernel view, convergence).
 //! - [`unstable`]: the unstable-network page (the instability test, kernel awareness, a
 //!   structural change, more samples, the trade-off plot).
+//! - [`inexact`]: the inexact-input page (one cell of the barrier, the nine-cell table).
 
 pub mod bench;
 pub mod images;
+pub mod inexact;
 pub mod mri;
 pub mod toy;
 pub mod unstable;
 
 pub use bench::bench_run;
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
+pub use inexact::InexactDemo;
 pub use mri::MriDemo;
 pub use toy::{DecisionFrame, ToyDemo};
 pub use unstable::UnstableDemo;

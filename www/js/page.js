@@ -19,6 +19,7 @@ export const DEMOS = [
   { page: 'dimension', title: 'Why: the linear argument in high dimension', short: 'The dimension argument' },
   { page: 'mri', title: 'MRI: Fourier sampling and stable reconstruction', short: 'MRI reconstruction' },
   { page: 'unstable', title: 'The unstable network: accuracy against stability', short: 'The unstable network' },
+  { page: 'inexact', title: 'The barrier: K digits from inexact input', short: 'The barrier' },
 ];
 
 /** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`, and
@@ -124,16 +125,22 @@ function buildFrame() {
       el('button', { type: 'button', id: 'drawer-close', 'aria-label': 'Close the controls' }, ['Close ×']),
     ]),
   );
-  side.append(
-    el('div', { class: 'panel state' }, [
-      el('h2', {}, ['Export']),
-      el('p', { class: 'small' }, ['The figure as a picture at twice its size, its numbers as a table (CSV) or as JSON.']),
-      el('div', { class: 'buttons' }, [
-        el('button', { type: 'button', id: 'export-png', 'data-export': 'png' }, ['Figure (PNG)']),
-        el('button', { type: 'button', id: 'export-csv', 'data-export': 'csv' }, ['Numbers (CSV)']),
-        el('button', { type: 'button', id: 'export-json', 'data-export': 'json' }, ['Numbers (JSON)']),
+  // The export panel, unless the page has no poster yet (<section class="side"
+  // data-exports="none">).
+  if (side.dataset.exports !== 'none') {
+    side.append(
+      el('div', { class: 'panel state' }, [
+        el('h2', {}, ['Export']),
+        el('p', { class: 'small' }, ['The figure as a picture at twice its size, its numbers as a table (CSV) or as JSON.']),
+        el('div', { class: 'buttons' }, [
+          el('button', { type: 'button', id: 'export-png', 'data-export': 'png' }, ['Figure (PNG)']),
+          el('button', { type: 'button', id: 'export-csv', 'data-export': 'csv' }, ['Numbers (CSV)']),
+          el('button', { type: 'button', id: 'export-json', 'data-export': 'json' }, ['Numbers (JSON)']),
+        ]),
       ]),
-    ]),
+    );
+  }
+  side.append(
     el('div', { class: 'panel state' }, [
       el('h2', {}, ['State']),
       el('p', { class: 'small' }, [side.dataset.stateNote || 'The link in the address bar holds the whole figure.']),

@@ -100,10 +100,11 @@ export function cancelJob() {
 
 /**
  * Runs a job: `step()` does a little work and returns [done, total, finished]; between
- * steps of about `chunkMs` (40) ms the worker reports progress, calls `onChunk()` (to post a
- * frame) and reads its messages (a cancel, or whatever makes `stop()` true). Resolves to true
- * if the job finished, false if it was cancelled or stopped. Several jobs may run at once.
- * @param {string} what
+ * steps of about `chunkMs` (40) ms the worker reports progress (`what`, or what `what()` says
+ * then, names the work), calls `onChunk()` (to post a frame) and reads its messages (a cancel,
+ * or whatever makes `stop()` true). Resolves to true if the job finished, false if it was
+ * cancelled or stopped. Several jobs may run at once.
+ * @param {string | (() => string)} what
  * @param {() => any[]} step
  * @param {{onChunk?: () => void, stop?: () => boolean, chunkMs?: number}} [options]
  */
@@ -120,7 +121,7 @@ export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
       do {
         [done, total, finished] = step();
       } while (!finished && performance.now() - t0 < chunkMs);
-      post({ type: 'progress', done, total, what });
+      post({ type: 'progress', done, total, what: typeof what === 'function' ? what() : what });
       onChunk?.();
       if (finished) return true;
       await sleep(0);

@@ -22,7 +22,8 @@
 //!   family (the paper's: 5-sparse Gaussian tails, scaled by 1 / ||a||).
 //!
 //! The state [`InexactParams`] fixes everything; [`CellJob`] computes one cell (the figure),
-//! [`TableJob`] the nine cells K in {1, 3, 6}, n in {10, 20, 30} of the paper's table.
+//! [`TableJob`] the nine cells K in {1, 3, 6}, n in {10, 20, 30} of the paper's table;
+//! [`page::InexactPage`] holds both for the page.
 
 use crate::barrier::{Instance, N1};
 use crate::job::{Job, Num};
@@ -34,6 +35,8 @@ use crate::solvers::primal_dual::{PrimalDual, Steps};
 use crate::solvers::Iterative;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
+
+pub mod page;
 
 /// The cells of the paper's table.
 pub const TABLE_CELLS: [(u32, u32); 9] = [
