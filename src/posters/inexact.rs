@@ -413,6 +413,15 @@ pub fn numbers(params: &InexactParams, cell: &CellResult, nine: Option<&TableRes
         .metric("y_dist", cell.y_dist)
         .metric("minimiser_gap", cell.minimiser_gap)
         .metric("barrier", cell.barrier);
+    for (name, s) in [
+        ("firenet_error", &cell.firenet),
+        ("cp_error", &cell.cp),
+        ("lista_error", &cell.lista),
+    ] {
+        if let Some(s) = s {
+            n.metric(name, s.error.0);
+        }
+    }
     let t = n.table(
         "methods",
         &[

@@ -11,6 +11,7 @@ use super::{js_error, json_result, json_text, state_methods};
 use crate::demos::inexact::page::InexactPage;
 use crate::demos::inexact::InexactParams;
 use crate::params;
+use crate::posters::inexact as poster;
 use wasm_bindgen::prelude::*;
 
 /// The inexact-input page.
@@ -71,5 +72,24 @@ impl InexactDemo {
     /// The table so far with the current state's row, as JSON (null before it is made).
     pub fn table_result(&self) -> String {
         json_text(self.page.table_result())
+    }
+
+    /// The figure (the cell and, once computed, the table) as a poster, PNG bytes.
+    pub fn poster_png(&self, font: &[u8], scale: f64) -> Result<Vec<u8>, JsError> {
+        let (cell, table) = self.page.figure().map_err(js_error)?;
+        let p = &self.page.params;
+        super::png_bytes(poster::poster(p, &cell, table.as_ref(), font, scale))
+    }
+
+    /// The figure's numbers as JSON.
+    pub fn numbers_json(&self) -> Result<String, JsError> {
+        let (cell, table) = self.page.figure().map_err(js_error)?;
+        Ok(poster::numbers(&self.page.params, &cell, table.as_ref()).to_json())
+    }
+
+    /// The figure's numbers as CSV, `table,row,column,value`.
+    pub fn numbers_csv(&self) -> Result<String, JsError> {
+        let (cell, table) = self.page.figure().map_err(js_error)?;
+        Ok(poster::numbers(&self.page.params, &cell, table.as_ref()).to_csv())
     }
 }

@@ -18,7 +18,19 @@ const READOUTS = {
   dimension: [{ testid: 'eps-star-28', metric: 'eps* d=784' }],
   mri: [{ testid: 'psnr-tv', metric: 'tv psnr' }],
   unstable: [{ testid: 'sum-amplification', attr: 'data-value', metric: 'amplification' }],
+  inexact: [
+    { testid: 'm-firenet-error', attr: 'data-value', metric: 'firenet_error' },
+    { testid: 'm-lista-error', attr: 'data-value', metric: 'lista_error' },
+  ],
 };
+
+/**
+ * Metrics that are compared more loosely than 1e-12, and why: LISTA's error is read off a
+ * network trained by 1,000 Adam steps, each of which carries the last-bit differences of
+ * native and WebAssembly matrix products into the next (seen: 1.7e-7 relative; the page
+ * shows four digits).
+ */
+const LOOSER = { inexact: { lista_error: 1e-6 } };
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, commas and line breaks in quotes). */
 function parseCsv(text) {
@@ -112,7 +124,8 @@ for (const [demo, readouts] of Object.entries(READOUTS)) {
     expect(Object.keys(numbers.metrics)).toEqual(Object.keys(cli.metrics));
     for (const [k, v] of Object.entries(cli.metrics)) {
       const w = numbers.metrics[k];
-      expect(Math.abs(w - v) <= 1e-12 * Math.max(1, Math.abs(v)), `${demo}: ${k}: page ${w}, command line ${v}`).toBe(true);
+      const tol = LOOSER[demo]?.[k] ?? 1e-12;
+      expect(Math.abs(w - v) <= tol * Math.max(1, Math.abs(v)), `${demo}: ${k}: page ${w}, command line ${v}`).toBe(true);
     }
 
     // PNG: twice the figure's size, a picture (many colours), in the browser's own decoder.

@@ -155,6 +155,22 @@ impl InexactPage {
         Ok([done, total, finished, cells_done(&t.job.result())])
     }
 
+    /// What the exports draw: the current state's cell as far as it has run, and the table
+    /// if it is for the current settings.
+    pub fn figure(&self) -> Result<(CellResult, Option<TableResult>), String> {
+        let c = self
+            .cell
+            .as_ref()
+            .filter(|c| c.key == cell_key(&self.params))
+            .ok_or("the figure has not been computed yet")?;
+        let t = self
+            .table
+            .as_ref()
+            .filter(|t| t.key == table_key(&self.params))
+            .map(|t| t.job.result());
+        Ok((c.job.result(), t))
+    }
+
     /// The table as far as it has run (None before the first [`Self::table_prepare`]), with
     /// the current state's row marked.
     pub fn table_result(&self) -> Option<TablePageResult> {
