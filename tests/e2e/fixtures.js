@@ -25,14 +25,18 @@ export async function openToy(page, hash = '', search = '') {
 }
 
 /** Waits until the page has drawn the state it holds, is not training, and (if given) its
- *  state matches `pattern`: after an action, the pattern says which state to wait for. */
-export async function waitDrawn(page, pattern = /./) {
+ *  state matches `pattern`: after an action, the pattern says which state to wait for.
+ *  `timeout` (ms) for a figure that takes longer than the configured wait (the barrier's
+ *  page computes its nine-cell table as part of its figure). */
+export async function waitDrawn(page, pattern = /./, timeout = undefined) {
   await expect
-    .poll(async () =>
-      page.evaluate((source) => {
-        const d = document.getElementById('demo').dataset;
-        return d.query !== undefined && d.drawn === d.query && d.busy !== 'true' && new RegExp(source).test(d.query);
-      }, pattern.source),
+    .poll(
+      async () =>
+        page.evaluate((source) => {
+          const d = document.getElementById('demo').dataset;
+          return d.query !== undefined && d.drawn === d.query && d.busy !== 'true' && new RegExp(source).test(d.query);
+        }, pattern.source),
+      { timeout },
     )
     .toBe(true);
 }
@@ -54,10 +58,10 @@ export function canvasHash(page, id = 'map') {
 }
 
 /** Opens a demo page at `hash` (fresh document) and waits until it has shown that state. */
-export async function openPage(page, path, hash = '', pattern = /./) {
+export async function openPage(page, path, hash = '', pattern = /./, timeout = undefined) {
   await page.goto('about:blank');
   await page.goto(`${path}${hash ? `#${hash}` : ''}`);
-  await waitDrawn(page, pattern);
+  await waitDrawn(page, pattern, timeout);
 }
 
 /** Saves a named screenshot next to the test's other outputs. */

@@ -6,6 +6,10 @@
 // by the native tests).
 import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems, fontProblems, recordCanvasText } from './fixtures.js';
 
+/** How long the default figure may take: it includes the nine-cell table (about 10 s in
+ *  the dev tree alone; more while other tests run beside it). */
+const DRAWN = 90_000;
+
 const PAGE = 'www/inexact.html';
 /** A short Chambolle-Pock run and a short LISTA training; FIRENET keeps the authors' settings. */
 const FAST = 'cp_iters=2000&lista_steps=100';
@@ -25,7 +29,7 @@ function highlighted(page) {
 test('the table: nine cells, numbers in each, FIRENET with K − 1 digits in every row', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   // The default state: the authors' FIRENET, 20,000 Chambolle-Pock steps, 1,000 Adam steps.
-  await openPage(page, PAGE);
+  await openPage(page, PAGE, '', /./, DRAWN);
   await expect(page.getByTestId('table-note')).toContainText('All nine cells');
   await expect(page.locator('#table tr[data-testid^=row-]')).toHaveCount(9);
   for (const [k, n] of CELLS) {
@@ -60,7 +64,7 @@ test('the table: nine cells, numbers in each, FIRENET with K − 1 digits in eve
 });
 
 test('the K and n sliders move the highlight, the readouts and the picture; the table stays', async ({ page }, testInfo) => {
-  await openPage(page, PAGE, FAST);
+  await openPage(page, PAGE, FAST, /./, DRAWN);
   await expect(page.getByTestId('table-note')).toContainText('All nine cells');
   expect(await highlighted(page)).toEqual(['row-3-20']);
   const picture = await canvasHash(page, 'picture');
@@ -76,7 +80,7 @@ test('the K and n sliders move the highlight, the readouts and the picture; the 
   });
 
   await page.locator('#ctl-k').fill('6');
-  await waitDrawn(page, /^k=6&n=20&/);
+  await waitDrawn(page, /^k=6&n=20&/, DRAWN);
   expect(await highlighted(page)).toEqual(['row-6-20']);
   expect(await value(page, 'barrier')).toBeCloseTo(1.5e-6, 15);
   expect((await value(page, 'gap')) * 1e6).toBeCloseTo(3, 2);
@@ -88,7 +92,7 @@ test('the K and n sliders move the highlight, the readouts and the picture; the 
   expect(await canvasHash(page, 'plot-solvers')).not.toBe(curves);
 
   await page.locator('#ctl-n').fill('30');
-  await waitDrawn(page, /^k=6&n=30&/);
+  await waitDrawn(page, /^k=6&n=30&/, DRAWN);
   expect(await highlighted(page)).toEqual(['row-6-30']);
   expect(await value(page, 'a-dist')).toBe(await page.getByTestId('row-6-30').locator('[data-value]').first().evaluate((e) => Number(e.getAttribute('data-value'))));
   expect(await value(page, 'a-dist')).toBeLessThan(2 ** -30);
@@ -96,7 +100,7 @@ test('the K and n sliders move the highlight, the readouts and the picture; the 
 
   // Off the nine cells: nothing is highlighted.
   await page.locator('#ctl-n').fill('25');
-  await waitDrawn(page, /^k=6&n=25&/);
+  await waitDrawn(page, /^k=6&n=25&/, DRAWN);
   expect(await highlighted(page)).toEqual([]);
   await expect(page.getByTestId('table-note')).not.toContainText('highlighted');
   expect(await page.locator('#table [data-value]').evaluateAll((els) => els.map((e) => e.getAttribute('data-value')))).toEqual(table);
@@ -157,7 +161,7 @@ test('LISTA trains in the worker with progress and its curve fills in; Cancel an
 
 test('a link restores the figure', async ({ page }) => {
   const hash = `k=6&n=30&${FAST}`;
-  await openPage(page, PAGE, hash);
+  await openPage(page, PAGE, hash, /./, DRAWN);
   const link = await query(page);
   expect(link).toMatch(/^k=6&n=30&/);
   expect(link).toContain('&cp_iters=2000&lista_steps=100&');
@@ -170,7 +174,7 @@ test('a link restores the figure', async ({ page }) => {
   expect(numbers).toHaveLength(9);
   const pictures = [await canvasHash(page, 'picture'), await canvasHash(page, 'plot-solvers'), await canvasHash(page, 'plot-lista')];
   await page.reload();
-  await waitDrawn(page, /^k=6&n=30&/);
+  await waitDrawn(page, /^k=6&n=30&/, DRAWN);
   expect(await query(page)).toBe(link);
   expect(await page.locator('#methods [data-value]').evaluateAll((els) => els.map((e) => e.getAttribute('data-value')))).toEqual(numbers);
   expect([await canvasHash(page, 'picture'), await canvasHash(page, 'plot-solvers'), await canvasHash(page, 'plot-lista')]).toEqual(pictures);
@@ -226,7 +230,7 @@ test('bad links give the banner, keep the rest, and the page still works', async
   };
   for (const [bad, message] of Object.entries(cases)) {
     const hash = `${bad}&n=10&${FAST}`;
-    await openPage(page, PAGE, hash, /^k=3&n=10&/);
+    await openPage(page, PAGE, hash, /^k=3&n=10&/, DRAWN);
     await expect(page.locator('#error')).toBeVisible();
     await expect(page.locator('#error-text')).toContainText(message);
     await expect(page.locator('#error-text')).toContainText('left out');
@@ -239,7 +243,7 @@ test('bad links give the banner, keep the rest, and the page still works', async
   // The first change replaces the bad link with a good one.
   await page.locator('#ctl-k').fill('1');
   await expect(page.locator('#error')).toBeHidden();
-  await waitDrawn(page, /^k=1&n=10&/);
+  await waitDrawn(page, /^k=1&n=10&/, DRAWN);
   expect(await highlighted(page)).toEqual(['row-1-10']);
   await expect.poll(() => page.url()).toContain('#k=1&n=10&');
 });
@@ -258,7 +262,7 @@ test('fits 1024x768, 1280x720 and slide frames without sideways scrolling; proje
     await page.setViewportSize({ width: f.w, height: f.h });
     await page.goto('about:blank');
     await page.goto(`${PAGE}${f.embed ? '?embed=1' : ''}#${FAST}`);
-    await waitDrawn(page);
+    await waitDrawn(page, /./, DRAWN);
     expect(await layoutProblems(page), where).toEqual([]);
     expect(await fontProblems(page, 14, 14), where).toEqual([]);
     expect(await page.evaluate(() => document.activeElement.tagName), where).toBe('BODY');
@@ -275,7 +279,7 @@ test('fits 1024x768, 1280x720 and slide frames without sideways scrolling; proje
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto('about:blank');
   await page.goto(`${PAGE}?projector=1#${FAST}`);
-  await waitDrawn(page);
+  await waitDrawn(page, /./, DRAWN);
   expect(await fontProblems(page, 18, 16), 'projector').toEqual([]);
   expect(await layoutProblems(page), 'projector').toEqual([]);
 });
