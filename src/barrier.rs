@@ -33,6 +33,18 @@ pub const N1: usize = 2;
 pub const N2: usize = 20;
 pub const DELTA: f64 = 1.0 / 6.0;
 pub const LAMBDA: f64 = 1.0;
+/// The cells (K, n) of the paper's table: K in {1, 3, 6}, n in {10, 20, 30}.
+pub const TABLE_CELLS: [(u32, u32); 9] = [
+    (1, 10),
+    (1, 20),
+    (1, 30),
+    (3, 10),
+    (3, 20),
+    (3, 30),
+    (6, 10),
+    (6, 20),
+    (6, 30),
+];
 /// Non-zeros in the tail of a training example.
 pub const SPARSITY: usize = 5;
 
@@ -231,17 +243,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    const CELLS: [(u32, u32); 9] = [
-        (1, 10),
-        (1, 20),
-        (1, 30),
-        (3, 10),
-        (3, 20),
-        (3, 30),
-        (6, 10),
-        (6, 20),
-        (6, 30),
-    ];
+    const CELLS: [(u32, u32); 9] = TABLE_CELLS;
 
     /// The DCT-II is orthonormal: D D^T = I to 1e-14.
     #[test]

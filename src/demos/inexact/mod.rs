@@ -39,17 +39,7 @@ use serde::{Deserialize, Serialize};
 pub mod page;
 
 /// The cells of the paper's table.
-pub const TABLE_CELLS: [(u32, u32); 9] = [
-    (1, 10),
-    (1, 20),
-    (1, 30),
-    (3, 10),
-    (3, 20),
-    (3, 30),
-    (6, 10),
-    (6, 20),
-    (6, 30),
-];
+pub use crate::barrier::TABLE_CELLS;
 
 /// LISTA's layers, training examples, batch and learning rate (the number of Adam steps and
 /// the seed are in the state).
