@@ -73,6 +73,7 @@ pub mod recon;
 pub mod render;
 pub mod rng;
 pub mod solvers;
+pub mod troublesome_kernel;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -17,6 +17,7 @@ pub mod attacks;
 pub mod dimension;
 pub mod images;
 pub mod inexact;
+pub mod kernel1d;
 pub mod mri;
 pub mod toy;
 pub mod universal;
@@ -82,6 +83,7 @@ mod tests {
         check_schema::<super::mri::MriParams>().unwrap();
         check_schema::<super::unstable::UnstableParams>().unwrap();
         check_schema::<super::inexact::InexactParams>().unwrap();
+        check_schema::<super::kernel1d::Kernel1dParams>().unwrap();
         check_schema::<crate::recon::train::TrainOptions>().unwrap();
         check_schema::<crate::models::TrainParams>().unwrap();
     }
