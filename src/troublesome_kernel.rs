@@ -62,10 +62,10 @@
 //! inputs, two hidden layers of [`HIDDEN`], 128 outputs, 15k weights) trains on 1,024
 //! signals (+ 256 pairs) for 60 epochs in about a second natively (a few in the browser).
 
+use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
 use crate::operators::{complex, LinearOperator, C64};
 use crate::recon::map::{ReconMap, Vjp};
 use crate::recon::vjp::ChambollePockMap;
-use crate::nn::{Activation, Network, Optimizer, OptimizerKind};
 use crate::rng::Rng;
 use crate::solvers::primal_dual::{Regulariser, SqrtLasso};
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -203,13 +203,16 @@ impl Dft1d {
             if k == 0 {
                 cols.push(Array1::from_elem(n, c0));
             } else if 2 * k == n {
-                cols.push(Array1::from_shape_fn(n, |t| {
-                    if t % 2 == 0 {
-                        c0
-                    } else {
-                        -c0
-                    }
-                }));
+                cols.push(Array1::from_shape_fn(
+                    n,
+                    |t| {
+                        if t % 2 == 0 {
+                            c0
+                        } else {
+                            -c0
+                        }
+                    },
+                ));
             } else if 2 * k < n {
                 cols.push(Array1::from_shape_fn(n, |t| c1 * angle(t).cos()));
                 cols.push(Array1::from_shape_fn(n, |t| c1 * angle(t).sin()));
@@ -322,7 +325,9 @@ pub fn signal(n: usize, rng: &mut Rng) -> Array1<f64> {
     // Breakpoints: retry until the pieces are long enough (a few draws at most).
     let mut cuts: Vec<usize>;
     loop {
-        cuts = (0..jumps).map(|_| min_len + rng.below(n - 2 * min_len)).collect();
+        cuts = (0..jumps)
+            .map(|_| min_len + rng.below(n - 2 * min_len))
+            .collect();
         cuts.sort_unstable();
         let mut edges = vec![0];
         edges.extend(&cuts);
@@ -461,7 +466,13 @@ pub fn norm2(x: &Array1<f64>) -> f64 {
 /// (the bound says nothing), infinite when ||A z|| = 0 < ||z|| - 2 eta.
 pub fn lipschitz_bound(z_norm: f64, eta: f64, az_norm: f64) -> Option<f64> {
     let gap = z_norm - 2.0 * eta;
-    (gap > 0.0).then(|| if az_norm > 0.0 { gap / az_norm } else { f64::INFINITY })
+    (gap > 0.0).then(|| {
+        if az_norm > 0.0 {
+            gap / az_norm
+        } else {
+            f64::INFINITY
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -786,7 +797,11 @@ pub fn pair_eta(
 /// 2 s^2 r for a map of gain s along r: a step of about ||r|| for s = 1, and for larger
 /// gains the projection onto the ball turns the ascent into a power iteration), lambda =
 /// 0.01 (negligible at these sizes of r), snapshots at the end.
-pub fn attack_options(budget: f64, iterations: usize, seed: u64) -> crate::instability::InstabilityOptions {
+pub fn attack_options(
+    budget: f64,
+    iterations: usize,
+    seed: u64,
+) -> crate::instability::InstabilityOptions {
     crate::instability::InstabilityOptions {
         lambda: 0.01,
         eta: 0.5,
@@ -901,6 +916,317 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use crate::operators::{adjoint_mismatch, complex_gaussian};
+    use crate::recon::map::check_vjp;
+
+    fn real_gaussian(n: usize, rng: &mut Rng) -> Array1<f64> {
+        Array1::from_shape_fn(n, |_| rng.normal())
+    }
+
+    /// With every frequency, A is the unitary DFT: against rustfft's FFT (scaled by
+    /// n^-1/2) to 1e-13, norm-preserving, A* A = I; the adjoint to round-off on the demo's
+    /// operator and on small ones.
+    #[test]
+    fn the_dft_rows_are_the_unitary_dft_and_adjoint() {
+        let mut rng = Rng::new(1);
+        for n in [5, 8, 16] {
+            let a = Dft1d::new(n, (0..n).collect()).unwrap();
+            let x = complex_gaussian(n, &mut rng);
+            let mut want = x.to_vec();
+            rustfft::FftPlanner::new()
+                .plan_fft_forward(n)
+                .process(&mut want);
+            let got = a.apply(x.view());
+            let scale = 1.0 / (n as f64).sqrt();
+            let err = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| (g - w * scale).norm())
+                .fold(0.0, f64::max);
+            assert!(err < 1e-13, "n = {n}: {err:e}");
+            let nx = crate::operators::norm2(x.view());
+            assert!((crate::operators::norm2(got.view()) - nx).abs() < 1e-13 * nx);
+            let back = a.adjoint(got.view());
+            let e2 = (&back - &x).iter().map(|z| z.norm()).fold(0.0, f64::max);
+            assert!(e2 < 1e-13, "n = {n}: A* A x - x = {e2:e}");
+            assert!(adjoint_mismatch(&a, &mut rng) < 1e-14);
+        }
+        let a = Dft1d::demo();
+        for _ in 0..3 {
+            let m = adjoint_mismatch(&a, &mut rng);
+            assert!(m < 1e-14, "{m:e}");
+        }
+        // A A* = I: the rows are orthonormal.
+        let y = complex_gaussian(a.dim_out(), &mut rng);
+        let e = (&a.apply(a.adjoint(y.view()).view()) - &y)
+            .iter()
+            .map(|z| z.norm())
+            .fold(0.0, f64::max);
+        assert!(e < 1e-13, "{e:e}");
+    }
+
+    /// Omega is 0, the dense band 1..8 and 8 pairs above it, closed under k -> -k: 33 of 128.
+    /// Then A* A x is real for real x (imaginary part at round-off), equal to B B^T x with
+    /// B orthonormal, and P is a projection.
+    #[test]
+    fn a_star_a_is_a_real_orthogonal_projection() {
+        let a = Dft1d::demo();
+        let f = a.freqs();
+        assert_eq!(f.len(), 33);
+        assert!(a.is_symmetric());
+        for k in 0..=DENSE {
+            assert!(f.contains(&k) && f.contains(&((N - k) % N)), "{k}");
+        }
+        assert!((a.rate() - 33.0 / 128.0).abs() < 1e-15);
+        let b = a.row_basis().unwrap();
+        let btb = b.t().dot(&b);
+        let eye = Array2::<f64>::eye(b.ncols());
+        let e = (&btb - &eye).iter().map(|v| v.abs()).fold(0.0, f64::max);
+        assert!(e < 1e-13, "B^T B - I: {e:e}");
+        let mut rng = Rng::new(2);
+        for _ in 0..3 {
+            let x = real_gaussian(N, &mut rng);
+            let full = a.adjoint(a.apply(complex(x.view()).view()).view());
+            let imag = full.iter().map(|z| z.im.abs()).fold(0.0, f64::max);
+            assert!(imag < 1e-14, "{imag:e}");
+            let px = project(&a, x.view());
+            let bbx = b.dot(&b.t().dot(&x));
+            let e = (&px - &bbx).iter().map(|v| v.abs()).fold(0.0, f64::max);
+            assert!(e < 1e-13, "{e:e}");
+            let ppx = project(&a, px.view());
+            assert!(norm2(&(&ppx - &px)) < 1e-13 * norm2(&x));
+        }
+        // An asymmetric Omega is refused where realness is needed.
+        let asym = Dft1d::new(16, vec![0, 1, 2]).unwrap();
+        assert!(!asym.is_symmetric());
+        assert!(asym.row_basis().is_err());
+        assert!(Tumour::new(&asym, 0.5, 1.0, 0.1, 1.0).is_err());
+        assert!(Dft1d::new(8, vec![1, 1]).is_err());
+        assert!(Dft1d::new(8, vec![8]).is_err());
+        assert!(sampling_pattern(16, 8, 2).is_err());
+    }
+
+    /// The 1-D difference: adjoint to round-off, ||D|| = 2 cos(pi / 2n) (its top singular
+    /// vector, and power iteration), and the isotropic TV of D x (the TV of the lab's solver) equal to
+    /// sum |x_{t+1} - x_t| exactly (sqrt(h^2 + 0) = |h| in IEEE arithmetic; checked to 1e-15).
+    #[test]
+    fn the_1d_difference_gives_the_1d_tv() {
+        let mut rng = Rng::new(3);
+        for n in [2, 7, 16, N] {
+            let d = Difference1d { n };
+            assert!(adjoint_mismatch(&d, &mut rng) < 1e-14);
+            // The top singular vector is cos(pi (n - 1) (t + 1/2) / n) (the path graph's
+            // Laplacian D^T D): its gain is the closed form, and power iteration from a
+            // random start gets no higher. (The lab's Matrix::new starts from a ramp, which
+            // is orthogonal to this vector for odd n.)
+            let top = Array1::from_shape_fn(n, |t| {
+                C64::new(
+                    (PI * (n - 1) as f64 * (t as f64 + 0.5) / n as f64).cos(),
+                    0.0,
+                )
+            });
+            let gain = crate::operators::norm2(d.apply(top.view()).view())
+                / crate::operators::norm2(top.view());
+            assert!(
+                (gain - d.norm()).abs() < 1e-12,
+                "n = {n}: {gain} vs {}",
+                d.norm()
+            );
+            let mut v = complex_gaussian(n, &mut rng);
+            let mut est = 0.0;
+            for _ in 0..20_000 {
+                v /= C64::new(crate::operators::norm2(v.view()), 0.0);
+                est = crate::operators::norm2(d.apply(v.view()).view());
+                v = d.adjoint(d.apply(v.view()).view());
+            }
+            assert!(
+                est <= d.norm() * (1.0 + 1e-12) && est > d.norm() * (1.0 - 1e-6),
+                "n = {n}: {est}"
+            );
+            let x = real_gaussian(n, &mut rng);
+            let tv = crate::operators::finite_diff::isotropic_tv(
+                d.apply(complex(x.view()).view()).view(),
+            );
+            let want: f64 = x.windows(2).into_iter().map(|w| (w[1] - w[0]).abs()).sum();
+            assert!((tv - want).abs() <= 1e-15 * want, "n = {n}: {tv} vs {want}");
+        }
+    }
+
+    /// Signals: one to three jumps, cubic between them (fourth differences vanish away from
+    /// the jumps), reproducible from the seed.
+    #[test]
+    fn signals_are_piecewise_cubic_and_seeded() {
+        let xs = signals(N, 50, 7);
+        assert_eq!(xs, signals(N, 50, 7));
+        assert_ne!(xs, signals(N, 50, 8));
+        for x in xs.rows() {
+            // Fourth differences over windows of five points: zero inside a piece, large
+            // across a jump. Count the runs of windows that straddle a jump.
+            let d4: Vec<f64> = (0..N - 4)
+                .map(|t| x[t] - 4.0 * x[t + 1] + 6.0 * x[t + 2] - 4.0 * x[t + 3] + x[t + 4])
+                .collect();
+            let bad: Vec<usize> = (0..d4.len()).filter(|&t| d4[t].abs() > 1e-10).collect();
+            let runs =
+                bad.windows(2).filter(|w| w[1] != w[0] + 1).count() + usize::from(!bad.is_empty());
+            assert!((1..=3).contains(&runs), "{runs} jumps: {bad:?}");
+            assert!(x.iter().all(|v| v.is_finite() && v.abs() < 3.0));
+        }
+    }
+
+    /// ||z|| = a and ||A z|| = delta ||z|| to round-off at every delta (closed forms), u in
+    /// the kernel, v a unit vector of the row space; the bound (||z|| - 2 eta) / ||A z||
+    /// from the measured norms equals (||z|| - 2 eta) / (delta ||z||); bad deltas are errors.
+    #[test]
+    fn the_tumour_and_the_bound_are_exact() {
+        let a = Dft1d::demo();
+        for delta in [0.0, 0.01, 0.05, 0.3, 1.0] {
+            let t = Tumour::demo(&a, delta).unwrap();
+            let zn = norm2(&t.z);
+            let az = crate::operators::norm2(a.apply(complex(t.z.view()).view()).view());
+            assert!((zn - TUMOUR_NORM).abs() < 1e-12 * TUMOUR_NORM, "{zn}");
+            assert!(
+                (az - delta * zn).abs() < 1e-12 * zn,
+                "delta {delta}: {az} vs {}",
+                delta * zn
+            );
+            assert!((t.measured_norm() - az).abs() < 1e-12 * zn);
+            let au = crate::operators::norm2(a.apply(complex(t.u.view()).view()).view());
+            assert!(au < 1e-13, "{au:e}");
+            let av = crate::operators::norm2(a.apply(complex(t.v.view()).view()).view());
+            assert!((av - 1.0).abs() < 1e-13 && (norm2(&t.v) - 1.0).abs() < 1e-13);
+            assert!(t.u.dot(&t.v).abs() < 1e-13);
+            if delta > 0.0 {
+                for eta in [0.0, 0.3, 1.0] {
+                    let b = lipschitz_bound(zn, eta, az).unwrap();
+                    let want = (TUMOUR_NORM - 2.0 * eta) / (delta * TUMOUR_NORM);
+                    assert!((b - want).abs() < 1e-12 * want, "{b} vs {want}");
+                }
+            }
+        }
+        assert_eq!(lipschitz_bound(3.0, 1.5, 0.1), None);
+        assert_eq!(lipschitz_bound(3.0, 1.0, 0.0), Some(f64::INFINITY));
+        for bad in [f64::NAN, -0.1, 1.5, f64::INFINITY] {
+            assert!(Tumour::demo(&a, bad).is_err(), "{bad}");
+        }
+        assert!(Tumour::new(&a, 0.7, 1.0, 0.05, f64::NAN).is_err());
+        assert!(Tumour::new(&a, 1.2, 1.0, 0.05, 1.0).is_err());
+    }
+
+    /// A network with every weight non-zero (the last layer too).
+    fn random_net(seed: u64) -> KernelNet {
+        let mut rng = Rng::new(seed);
+        let mut net = KernelNet::new(Arc::new(Dft1d::demo()), 12, &mut rng).unwrap();
+        for sl in net.net.param_slices_mut() {
+            for v in sl.iter_mut() {
+                *v += 0.1 * rng.normal();
+            }
+        }
+        net
+    }
+
+    /// The network's VJP against central differences (check_vjp): smooth (tanh), so with
+    /// h = 1e-5 the truncation is about 1e-10 relative and the round-off 1e-11; measured
+    /// agreement about 1e-10, bound 1e-7. Complex directions d exercise the Re(A* .) input.
+    #[test]
+    fn the_network_vjp_matches_central_differences() {
+        let net = Arc::new(random_net(4));
+        let map = NetMap {
+            net: net.clone(),
+            name: "net".into(),
+        };
+        let a = net.a.clone();
+        let mut rng = Rng::new(5);
+        for _ in 0..3 {
+            let x = signal(N, &mut rng);
+            let y = a.apply(complex(x.view()).view());
+            let d = complex_gaussian(a.dim_out(), &mut rng);
+            let g = complex_gaussian(N, &mut rng);
+            assert_eq!(map.apply_vjp(y.view()).0, map.apply(y.view()));
+            let c = check_vjp(&map, y.view(), d.view(), g.view(), 1e-5);
+            eprintln!("net VJP: relative error {:.1e}", c.relative_error());
+            assert!(c.relative_error() < 1e-7, "{c:?}");
+        }
+    }
+
+    /// The training loss's weight gradient against central differences, for entries of every
+    /// layer's W and b: the loss is smooth, h = 1e-6, measured about 1e-9, bound 1e-6.
+    #[test]
+    fn the_loss_gradient_matches_central_differences() {
+        let mut net = random_net(6);
+        let a = net.a.clone();
+        let xs = signals(N, 5, 9);
+        let mut s = Array2::zeros(xs.raw_dim());
+        for (mut row, x) in s.rows_mut().into_iter().zip(xs.rows()) {
+            row.assign(&project(&a, x));
+        }
+        let (_, grad) = net.loss_and_grad(s.view(), xs.view());
+        let grads: Vec<Vec<f64>> = grad.slices().iter().map(|g| g.to_vec()).collect();
+        let mut rng = Rng::new(10);
+        let h = 1e-6;
+        for (k, g) in grads.iter().enumerate() {
+            for _ in 0..3 {
+                let i = rng.below(g.len());
+                let orig = net.net.param_slices()[k][i];
+                net.net.param_slices_mut()[k][i] = orig + h;
+                let (lp, _) = net.loss_and_grad(s.view(), xs.view());
+                net.net.param_slices_mut()[k][i] = orig - h;
+                let (lm, _) = net.loss_and_grad(s.view(), xs.view());
+                net.net.param_slices_mut()[k][i] = orig;
+                let fd = (lp - lm) / (2.0 * h);
+                let err = (fd - g[i]).abs() / fd.abs().max(g[i].abs()).max(1e-8);
+                assert!(err < 1e-6, "slice {k} entry {i}: {fd} vs {}", g[i]);
+            }
+        }
+        // And the loss is what it says: the mean of ||Psi - x||^2 / n.
+        let out = net.apply_zero_filled(s.view());
+        let want = (&out - &xs).iter().map(|v| v * v).sum::<f64>() / (5 * N) as f64;
+        let (loss, _) = net.loss_and_grad(s.view(), xs.view());
+        assert!((loss - want).abs() < 1e-14 * want);
+    }
+
+    /// The TV map's VJP (the lab's Chambolle-Pock reverse steps on the 1-D problem) against
+    /// central differences: h = 1e-6, bound 1e-6 as for the lab's 2-D maps (piecewise
+    /// smooth; generic data keep the kinks away). And the map solves its problem: the
+    /// objective at its output is below that at the truth (a feasible point).
+    #[test]
+    fn the_tv_map_vjp_matches_central_differences_and_it_solves_tv() {
+        let a = Arc::new(Dft1d::demo());
+        let map = tv_map(a.clone(), TV_LAMBDA, 60);
+        let mut rng = Rng::new(11);
+        for _ in 0..2 {
+            let x = signal(N, &mut rng);
+            let y = a.apply(complex(x.view()).view());
+            let mut d = complex_gaussian(a.dim_out(), &mut rng);
+            d *= C64::new(
+                crate::operators::norm2(y.view()) / crate::operators::norm2(d.view()),
+                0.0,
+            );
+            let g = complex_gaussian(N, &mut rng);
+            let c = check_vjp(&map, y.view(), d.view(), g.view(), 1e-6);
+            eprintln!("TV VJP: relative error {:.1e}", c.relative_error());
+            assert!(c.relative_error() < 1e-6, "{c:?}");
+        }
+        let full = tv_map(a.clone(), TV_LAMBDA, TV_ITERATIONS);
+        let problem = SqrtLasso {
+            b: a.clone(),
+            y: Array1::zeros(0),
+            reg: Regulariser::Tv {
+                lambda: TV_LAMBDA,
+                grad: Arc::new(Difference1d { n: N }),
+            },
+        };
+        for x in signals(N, 4, 12).rows() {
+            let y = a.apply(complex(x).view());
+            let out = full.apply(y.view());
+            let pb = SqrtLasso {
+                y: y.clone(),
+                ..problem.clone()
+            };
+            let (fo, fx) = (pb.objective(out.view()), pb.objective(complex(x).view()));
+            assert!(fo <= fx, "objective {fo} at the output, {fx} at the truth");
+        }
+    }
 
     /// The TV map's lambda, tuned on training signals only (the first 32 of seed 1's training
     /// set; never the held-out ones): the best mean PSNR over a grid.

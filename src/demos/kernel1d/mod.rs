@@ -356,6 +356,9 @@ pub struct EvalJob {
     pub perturbed: Option<(Array1<f64>, Array1<f64>, Array1<f64>)>,
     /// TV gradient steps per job step.
     chunk: usize,
+    /// Held-out signals attacked, and the test's gradient steps.
+    count: usize,
+    iterations: usize,
 }
 
 /// The evaluation, as far as it has run.
@@ -407,7 +410,17 @@ impl EvalJob {
             current: None,
             perturbed: None,
             chunk: 4,
+            count: ATTACKED,
+            iterations: ATTACK_ITERATIONS,
         })
+    }
+
+    /// Attack the first `count` held-out signals with `iterations` gradient steps each
+    /// (the defaults: [`ATTACKED`], [`ATTACK_ITERATIONS`]).
+    pub fn with_attacks(mut self, count: usize, iterations: usize) -> Self {
+        self.count = count.clamp(1, self.setup.test.nrows());
+        self.iterations = iterations.max(1);
+        self
     }
 
     /// TV gradient steps per step (4 by default: about 50 ms natively).
@@ -425,7 +438,7 @@ impl EvalJob {
 
     fn total(&self) -> usize {
         // The TV scores count as one unit per held-out signal; each attack as its steps.
-        self.setup.test.nrows() + ATTACKED * (ATTACK_ITERATIONS + 1)
+        self.setup.test.nrows() + self.count * (self.iterations + 1)
     }
 }
 
@@ -454,7 +467,7 @@ impl Job for EvalJob {
                 s.a.clone(),
                 &x,
                 budget,
-                ATTACK_ITERATIONS,
+                self.iterations,
                 1,
             )?;
             let worst = rep.worst.map_or(f64::NAN, |w| w.amplification);
@@ -471,7 +484,7 @@ impl Job for EvalJob {
                 s.a.clone(),
                 x,
                 None,
-                attack_options(budget, ATTACK_ITERATIONS, 1),
+                attack_options(budget, self.iterations, 1),
             )?;
             self.current = Some((i, Some((worst, lip)), Some(Ascent { test })));
             return Ok(());
@@ -507,7 +520,7 @@ impl Job for EvalJob {
     }
 
     fn done(&self) -> bool {
-        self.attacked.len() >= ATTACKED
+        self.attacked.len() >= self.count
     }
 
     fn progress(&self) -> (usize, usize) {
@@ -516,7 +529,7 @@ impl Job for EvalJob {
         } else {
             0
         };
-        done += self.attacked.len() * (ATTACK_ITERATIONS + 1);
+        done += self.attacked.len() * (self.iterations + 1);
         if let Some((_, _, Some(a))) = &self.current {
             done += 1 + a.test.iterations();
         }
@@ -530,13 +543,17 @@ impl Job for EvalJob {
         let (eta, gap) = pair_eta(&s.a, &|y| net.apply(y), x0, &s.tumour.z);
         let az = s.tumour.measured_norm();
         let max = |f: &dyn Fn(&Attacked) -> f64| {
-            (!self.attacked.is_empty())
-                .then(|| Num(self.attacked.iter().map(f).fold(f64::NEG_INFINITY, f64::max)))
+            (!self.attacked.is_empty()).then(|| {
+                Num(self
+                    .attacked
+                    .iter()
+                    .map(f)
+                    .fold(f64::NEG_INFINITY, f64::max))
+            })
         };
         let mean = |f: &dyn Fn(&Attacked) -> f64| {
-            (!self.attacked.is_empty()).then(|| {
-                Num(self.attacked.iter().map(f).sum::<f64>() / self.attacked.len() as f64)
-            })
+            (!self.attacked.is_empty())
+                .then(|| Num(self.attacked.iter().map(f).sum::<f64>() / self.attacked.len() as f64))
         };
         let worst = self
             .attacked
@@ -618,8 +635,8 @@ impl Summary {
 pub fn run(p: &Kernel1dParams) -> Result<(TrainResult, EvalResult), String> {
     let mut train = TrainJob::new(p, p.pairs)?.with_chunk(usize::MAX);
     let tr = crate::job::run_to_end(&mut train, ())?;
-    let mut eval = EvalJob::new(p, p.pairs, train.setup().clone(), train.network())?
-        .with_chunk(usize::MAX);
+    let mut eval =
+        EvalJob::new(p, p.pairs, train.setup().clone(), train.network())?.with_chunk(usize::MAX);
     let ev = crate::job::run_to_end(&mut eval, ())?;
     Ok((tr, ev))
 }
@@ -693,8 +710,7 @@ impl SweepJob {
             worst = worst.max(rep.worst.map_or(f64::NAN, |w| w.amplification));
         }
         let x0 = s.test.row(0).to_owned();
-        let (_, _, along) =
-            cheap_amplification(map, s.a.clone(), &x0, &s.tumour.v, s.budget(0))?;
+        let (_, _, along) = cheap_amplification(map, s.a.clone(), &x0, &s.tumour.v, s.budget(0))?;
         let (eta, _) = pair_eta(&s.a, &|y| net.apply(y), x0.view(), &s.tumour.z);
         let sc = scores(&s.a, &|y| net.apply(y), &s.test, &s.tumour.z);
         Ok(SweepPoint {
