@@ -122,15 +122,15 @@ pub fn sampling_pattern(n: usize, pairs: usize, dense: usize) -> Result<Vec<usiz
 }
 
 /// A = P_Omega F on C^n: the unitary 1-D DFT's rows k in Omega,
-/// (A x)_j = n^{-1/2} sum_t x_t e^{-2 pi i k_j t / n}, computed from a table of the n roots
-/// of unity indexed by (k t mod n) (a direct sum: at n = 128 and 33 rows it costs about as
-/// much as an FFT and has no plan). Rows of a unitary matrix: A A* = I and ||A|| = 1.
+/// (A x)_j = n^{-1/2} sum_t x_t e^{-2 pi i k_j t / n}, a direct sum over a table of the rows
+/// (built from the n roots of unity indexed by k t mod n, so conjugate rows are exactly
+/// conjugate; at n = 128 and 33 rows a product costs about as much as an FFT). Rows of a unitary matrix: A A* = I and ||A|| = 1.
 #[derive(Clone, Debug)]
 pub struct Dft1d {
     n: usize,
     freqs: Vec<usize>,
-    /// e^{-2 pi i j / n}, j = 0..n.
-    roots: Vec<C64>,
+    /// Row j of A, n^{-1/2} e^{-2 pi i k_j t / n} for t = 0..n, rows one after another.
+    rows: Vec<C64>,
 }
 
 impl Dft1d {
@@ -144,13 +144,19 @@ impl Dft1d {
         if sorted.windows(2).any(|w| w[0] == w[1]) || sorted[sorted.len() - 1] >= n {
             return Err(format!("the frequencies must be distinct and below {n}"));
         }
-        let roots = (0..n)
+        let s = 1.0 / (n as f64).sqrt();
+        let roots: Vec<C64> = (0..n)
             .map(|j| {
                 let th = -2.0 * PI * j as f64 / n as f64;
-                C64::new(th.cos(), th.sin())
+                C64::new(s * th.cos(), s * th.sin())
             })
             .collect();
-        Ok(Self { n, freqs, roots })
+        let rows = freqs
+            .iter()
+            .flat_map(|&k| (0..n).map(move |t| (k * t) % n))
+            .map(|j| roots[j])
+            .collect();
+        Ok(Self { n, freqs, rows })
     }
 
     /// The demo's operator: n = [`N`], Omega = [`sampling_pattern`]`(N, PAIRS, DENSE)`.
@@ -235,29 +241,22 @@ impl LinearOperator for Dft1d {
     }
     fn apply(&self, x: ArrayView1<C64>) -> Array1<C64> {
         assert_eq!(x.len(), self.n, "the signal has the wrong length");
-        let s = 1.0 / (self.n as f64).sqrt();
-        self.freqs
-            .iter()
-            .map(|&k| {
-                let sum: C64 = x
-                    .iter()
-                    .enumerate()
-                    .map(|(t, v)| v * self.roots[(k * t) % self.n])
-                    .sum();
-                sum * s
-            })
+        let x = x.as_standard_layout();
+        let x = x.as_slice().expect("contiguous");
+        self.rows
+            .chunks_exact(self.n)
+            .map(|row| row.iter().zip(x).map(|(a, v)| a * v).sum())
             .collect()
     }
     fn adjoint(&self, y: ArrayView1<C64>) -> Array1<C64> {
         assert_eq!(y.len(), self.freqs.len(), "the data have the wrong length");
-        let s = 1.0 / (self.n as f64).sqrt();
-        let mut x = Array1::zeros(self.n);
-        for (&k, v) in self.freqs.iter().zip(y) {
-            for (t, o) in x.iter_mut().enumerate() {
-                *o += v * self.roots[(k * t) % self.n].conj();
+        let mut x = vec![C64::new(0.0, 0.0); self.n];
+        for (row, v) in self.rows.chunks_exact(self.n).zip(y) {
+            for (o, a) in x.iter_mut().zip(row) {
+                *o += a.conj() * v;
             }
         }
-        x * C64::new(s, 0.0)
+        Array1::from(x)
     }
     /// Rows of a unitary matrix: exactly 1.
     fn norm(&self) -> f64 {
@@ -709,11 +708,11 @@ pub const TRAIN_SIGNALS: usize = 1024;
 pub const PAIR_SIGNALS: usize = 256;
 /// Held-out signals: scored with and without z; the first [`ATTACKED`] are attacked.
 pub const TEST_SIGNALS: usize = 32;
-pub const ATTACKED: usize = 4;
+pub const ATTACKED: usize = 8;
 
 /// The seed of the held-out signals' stream (never trained or tuned on) for a state seed.
 pub fn test_seed(seed: u64) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED_0F_7E57
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x005E_ED0F_7E57
 }
 
 /// The training targets: `clean` (one per row), then x_i + z for the first `pairs` of them.
@@ -1150,7 +1149,9 @@ mod tests {
     }
 
     /// The training loss's weight gradient against central differences, for entries of every
-    /// layer's W and b: the loss is smooth, h = 1e-6, measured about 1e-9, bound 1e-6.
+    /// layer's W and b: the loss is smooth; with h = 1e-5 the truncation is about 1e-10
+    /// relative and the round-off eps |L| / h about 1e-12 absolute, against entries of 1e-5
+    /// and more; bound 1e-6.
     #[test]
     fn the_loss_gradient_matches_central_differences() {
         let mut net = random_net(6);
@@ -1163,7 +1164,7 @@ mod tests {
         let (_, grad) = net.loss_and_grad(s.view(), xs.view());
         let grads: Vec<Vec<f64>> = grad.slices().iter().map(|g| g.to_vec()).collect();
         let mut rng = Rng::new(10);
-        let h = 1e-6;
+        let h = 1e-5;
         for (k, g) in grads.iter().enumerate() {
             for _ in 0..3 {
                 let i = rng.below(g.len());

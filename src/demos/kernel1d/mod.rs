@@ -335,8 +335,10 @@ pub struct Attacked {
     pub tv_lipschitz: Num,
 }
 
-/// A method's instability test at one signal, stepped.
+/// The attack at one signal: the network's result (worst amplification, Lipschitz ratio)
+/// and TV's test, stepped.
 struct Ascent {
+    net: (f64, f64),
     test: InstabilityTest,
 }
 
@@ -350,8 +352,8 @@ pub struct EvalJob {
     net_scores: Scores,
     tv_scores: Option<Scores>,
     attacked: Vec<Attacked>,
-    /// The running ascents: (signal, the network's done, TV's running).
-    current: Option<(usize, Option<(f64, f64)>, Option<Ascent>)>,
+    /// The attack of the next signal, once the network's ascent is done.
+    current: Option<Ascent>,
     /// The network's and TV's last perturbed output at signal 0 (for the page's plot).
     pub perturbed: Option<(Array1<f64>, Array1<f64>, Array1<f64>)>,
     /// TV gradient steps per job step.
@@ -359,6 +361,7 @@ pub struct EvalJob {
     /// Held-out signals attacked, and the test's gradient steps.
     count: usize,
     iterations: usize,
+    amplification_v: f64,
 }
 
 /// The evaluation, as far as it has run.
@@ -386,6 +389,11 @@ pub struct EvalResult {
     /// The Lipschitz ratio ||Psi(A(x + r)) - Psi(A x)|| / ||A r|| of the network's attack
     /// with the worst amplification.
     pub lipschitz: Option<Num>,
+    /// Not a search: the network's amplification of the one perturbation
+    /// r = delta ||z|| v (the tumour's visible part) at held-out signal 0, a lower bound on
+    /// its worst case that needs no ascent (the test, a local search, can stall on the flat
+    /// side of a network that switches the tumour on sharply).
+    pub amplification_v: Num,
     pub attacked: Vec<Attacked>,
 }
 
@@ -398,7 +406,13 @@ impl EvalJob {
     ) -> Result<Self, String> {
         params.validated()?;
         let net_scores = scores(&setup.a, &|y| net.apply(y), &setup.test, &setup.tumour.z);
+        let x0 = setup.test.row(0).to_owned();
+        let r = &setup.tumour.v * setup.tumour.measured_norm();
+        let y0 = setup.a.apply(complex(x0.view()).view());
+        let yr = setup.a.apply(complex((&x0 + &r).view()).view());
+        let amplification_v = norm2(&(&net.apply(yr.view()) - &net.apply(y0.view()))) / norm2(&r);
         Ok(Self {
+            amplification_v,
             params: params.clone(),
             pairs,
             tv: Arc::new(tv_map(setup.a.clone(), TV_LAMBDA, TV_ITERATIONS)),
@@ -486,11 +500,13 @@ impl Job for EvalJob {
                 None,
                 attack_options(budget, self.iterations, 1),
             )?;
-            self.current = Some((i, Some((worst, lip)), Some(Ascent { test })));
+            self.current = Some(Ascent {
+                net: (worst, lip),
+                test,
+            });
             return Ok(());
         }
-        let (_, net, ascent) = self.current.as_mut().expect("checked");
-        let ascent = ascent.as_mut().expect("set with the network's");
+        let ascent = self.current.as_mut().expect("checked");
         for _ in 0..self.chunk {
             if ascent.test.done() {
                 break;
@@ -499,7 +515,7 @@ impl Job for EvalJob {
         }
         if ascent.test.done() {
             let rep = ascent.test.report();
-            let (nw, nl) = net.expect("set");
+            let (nw, nl) = ascent.net;
             if i == 0 {
                 if let Some(sn) = rep.snapshots.last() {
                     let p = self.perturbed.get_or_insert_with(Default::default);
@@ -530,7 +546,7 @@ impl Job for EvalJob {
             0
         };
         done += self.attacked.len() * (self.iterations + 1);
-        if let Some((_, _, Some(a))) = &self.current {
+        if let Some(a) = &self.current {
             done += 1 + a.test.iterations();
         }
         (done, self.total())
@@ -574,6 +590,7 @@ impl Job for EvalJob {
             amplification_mean: mean(&|a| a.net.0),
             amplification_tv_mean: mean(&|a| a.tv.0),
             lipschitz: worst.map(|w| w.net_lipschitz),
+            amplification_v: Num(self.amplification_v),
             attacked: self.attacked.clone(),
         }
     }
@@ -597,6 +614,7 @@ pub struct Summary {
     pub amplification_mean: Option<Num>,
     pub amplification_tv_mean: Option<Num>,
     pub lipschitz: Option<Num>,
+    pub amplification_v: Num,
     pub pair_lipschitz: Num,
     pub bound: Option<Num>,
     pub eta: Num,
@@ -622,6 +640,7 @@ impl Summary {
             amplification_mean: e.amplification_mean,
             amplification_tv_mean: e.amplification_tv_mean,
             lipschitz: e.lipschitz,
+            amplification_v: e.amplification_v,
             pair_lipschitz: e.pair_lipschitz,
             bound: e.bound,
             eta: e.eta,
@@ -812,4 +831,193 @@ pub fn signal_plot(setup: &Setup, net: &KernelNet, tv: &dyn ReconMap) -> SignalP
 /// ||x|| of held-out signal i (for the page's readouts).
 pub fn test_norm(setup: &Setup, i: usize) -> f64 {
     norm2(&setup.test.row(i).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::run_to_end;
+    use crate::params::{from_json, from_query};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The issue's claim, seeded, at the defaults (delta = 0.05, 60 epochs, seed 1): with
+    /// pairs on, the network's worst-case amplification on held-out signals (the lab's
+    /// instability test at ||r|| = delta ||z||, the largest over 4 signals) is at least 3
+    /// times that with pairs off and that of TV, while its error on the held-out pairs
+    /// x + z is at most half that with pairs off. Measured natively: see the report below. The pairs-on network is accurate on the
+    /// held-out pair (eta 0.49 < ||z|| / 2 = 1.5), so the bound holds and the network's
+    /// Lipschitz ratio along the pair and the test's exceed it. About 8 s natively.
+    #[test]
+    fn pairs_make_the_network_accurate_on_the_tumour_and_unstable() {
+        let on = Kernel1dParams::default();
+        assert_eq!(on.pairs, Pairs::On);
+        let off = Kernel1dParams {
+            pairs: Pairs::Off,
+            ..on.clone()
+        };
+        let (_, e_on) = run(&on).unwrap();
+        // The off network's evaluation: the same held-out signals and TV (TV's numbers are
+        // the same as in the pairs-on evaluation: compared below).
+        let mut t_off = TrainJob::new(&off, Pairs::Off)
+            .unwrap()
+            .with_chunk(usize::MAX);
+        run_to_end(&mut t_off, ()).unwrap();
+        let mut ev_off = EvalJob::new(&off, Pairs::Off, t_off.setup().clone(), t_off.network())
+            .unwrap()
+            .with_chunk(usize::MAX);
+        let e_off = run_to_end(&mut ev_off, ()).unwrap();
+        let (a_on, a_off) = (
+            e_on.amplification.unwrap().0,
+            e_off.amplification.unwrap().0,
+        );
+        let a_tv = e_on.amplification_tv.unwrap().0;
+        assert_eq!(a_tv, e_off.amplification_tv.unwrap().0);
+        let (p_on, p_off) = (e_on.net.pair_error.0, e_off.net.pair_error.0);
+        eprintln!(
+            "amplification on {a_on:.3}, off {a_off:.3}, TV {a_tv:.3}; pair error on {p_on:.4}, \
+             off {p_off:.4}; pair accuracy {:.2} / {:.2} dB; eta {:.3}, bound {:?}, \
+             Lipschitz along the pair {:.2}, of the test {:?}",
+            e_on.net.pair_accuracy.0,
+            e_off.net.pair_accuracy.0,
+            e_on.eta.0,
+            e_on.bound,
+            e_on.pair_lipschitz.0,
+            e_on.lipschitz
+        );
+        assert!(a_on >= 3.0 * a_off, "{a_on} vs {a_off}");
+        assert!(a_on >= 3.0 * a_tv, "{a_on} vs TV {a_tv}");
+        assert!(p_on <= 0.5 * p_off, "{p_on} vs {p_off}");
+        assert!(e_on.net.pair_accuracy.0 > e_off.net.pair_accuracy.0);
+        // The bound: the pairs-on network is eta-accurate on the held-out pair with
+        // ||z|| > 2 eta, and along the pair it moves by at least ||z|| - 2 eta.
+        let bound = e_on.bound.expect("accurate on both").0;
+        assert!(e_on.pair_lipschitz.0 >= bound * (1.0 - 1e-12));
+        assert!(e_on.lipschitz.unwrap().0 >= bound);
+        // With pairs off it misses the tumour: its error on the pair is at least
+        // ||z|| / 2 and the bound says nothing.
+        assert!(e_off.bound.is_none());
+        assert!(e_off.net.tumour_error.0 > 0.9);
+    }
+
+    fn small() -> Kernel1dParams {
+        Kernel1dParams {
+            epochs: 7,
+            ..Kernel1dParams::default()
+        }
+    }
+
+    /// The training stepped an epoch at a time (as the worker does) gives the command's
+    /// result, byte for byte; so does the evaluation stepped a few TV steps at a time.
+    #[test]
+    fn a_job_stepped_in_chunks_is_the_job_run_to_the_end() {
+        let p = small();
+        let mut a = TrainJob::new(&p, Pairs::On).unwrap();
+        let mut b = TrainJob::new(&p, Pairs::On).unwrap().with_chunk(usize::MAX);
+        let mut steps = 0;
+        while !a.done() {
+            a.step(()).unwrap();
+            steps += 1;
+            assert!(a.progress().0 <= a.progress().1);
+        }
+        assert_eq!(steps, 7);
+        let ra = serde_json::to_string(&a.result()).unwrap();
+        let rb = serde_json::to_string(&run_to_end(&mut b, ()).unwrap()).unwrap();
+        assert_eq!(ra, rb);
+        // Trace points at epochs 5 and 7 (the last).
+        assert_eq!(
+            a.result().trace.iter().map(|t| t.epoch).collect::<Vec<_>>(),
+            [5, 7]
+        );
+        let eval = |chunk| {
+            let mut e = EvalJob::new(&p, Pairs::On, a.setup().clone(), a.network())
+                .unwrap()
+                .with_attacks(2, 6)
+                .with_chunk(chunk);
+            let mut steps = 0;
+            while !e.done() {
+                e.step(()).unwrap();
+                steps += 1;
+                let (d, t) = e.progress();
+                assert!(d <= t);
+            }
+            assert_eq!(e.progress().0, e.progress().1);
+            (serde_json::to_string(&e.result()).unwrap(), steps)
+        };
+        let ((one, n1), (all, n2)) = (eval(1), eval(usize::MAX));
+        assert_eq!(one, all);
+        assert!(n1 > n2, "{n1} {n2}");
+    }
+
+    /// The page steps its jobs and gives the same numbers; a new state makes new jobs.
+    #[test]
+    fn the_page_gives_the_commands_numbers() {
+        let mut page = page::Kernel1dPage::new(small());
+        assert!(page.train_step(page::Which::State).is_err());
+        assert!(page.eval_prepare().is_err(), "no network yet");
+        assert!(page.signals().is_err());
+        page.train_prepare(page::Which::State).unwrap();
+        while page.train_step(page::Which::State).unwrap()[2] == 0 {}
+        page.train_prepare(page::Which::Contrast).unwrap();
+        while page.train_step(page::Which::Contrast).unwrap()[2] == 0 {}
+        let mut cli = TrainJob::new(&small(), Pairs::On).unwrap();
+        let want = serde_json::to_string(&run_to_end(&mut cli, ()).unwrap()).unwrap();
+        let got = page.train_result(page::Which::State).unwrap();
+        assert!(got.current && got.done);
+        assert_eq!(serde_json::to_string(&got.result).unwrap(), want);
+        assert_eq!(
+            page.train_result(page::Which::Contrast)
+                .unwrap()
+                .result
+                .pairs,
+            "off"
+        );
+        let plot = page.signals().unwrap();
+        assert_eq!(plot.x.len(), N);
+        assert!(plot.net.iter().chain(&plot.tv_z).all(|v| v.is_finite()));
+        assert!(!page.eval_prepare().unwrap());
+        page.params.delta = 0.1;
+        assert!(!page.train_result(page::Which::State).unwrap().current);
+        assert!(
+            page.eval_prepare().is_err(),
+            "the new state's network is not trained"
+        );
+    }
+
+    /// Bad values in links, files and code are errors, not panics.
+    #[test]
+    fn bad_states_are_errors() {
+        for q in [
+            "delta=nan",
+            "delta=NaN",
+            "delta=0",
+            "delta=0.6",
+            "delta=inf",
+            "pairs=maybe",
+            "epochs=0",
+            "epochs=1000",
+            "seed=-1",
+            "epochs=2.5",
+        ] {
+            assert!(from_query::<Kernel1dParams>(q).is_err(), "{q}");
+        }
+        assert!(from_json::<Kernel1dParams>(r#"{"delta": null}"#).is_err());
+        assert!(from_json::<Kernel1dParams>(r#"{"pairs": true}"#).is_err());
+        let p = from_query::<Kernel1dParams>("pairs=off&delta=0.2&seed=3").unwrap();
+        assert_eq!((p.pairs, p.delta, p.seed), (Pairs::Off, 0.2, 3));
+        // Built in code: refused by the jobs.
+        for delta in [f64::NAN, -0.1, 0.0, 2.0] {
+            let bad = Kernel1dParams {
+                delta,
+                ..Kernel1dParams::default()
+            };
+            assert!(TrainJob::new(&bad, Pairs::On).is_err(), "{delta}");
+            assert!(SweepJob::new(&bad).is_err());
+        }
+        let bad = Kernel1dParams {
+            epochs: 0,
+            ..Kernel1dParams::default()
+        };
+        assert!(TrainJob::new(&bad, Pairs::Off).is_err());
+    }
 }
