@@ -25,9 +25,9 @@ use crate::operators::{complex, LinearOperator, C64};
 use crate::params::{Field, Kind, ParamError, Params};
 use crate::recon::map::ReconMap;
 use crate::troublesome_kernel::{
-    attack_options, cheap_amplification, lipschitz_bound, norm2, pair_eta, scores, tv_map,
-    KernelNet, NetMap, Scores, Setup, Trainer, ATTACK_ITERATIONS, EPOCHS, N, TV_ITERATIONS,
-    TV_LAMBDA,
+    attack_options, cheap_amplification, lipschitz_bound, norm2, outputs, pair_eta, scores,
+    scores_of, tv_map, KernelNet, NetMap, Scores, Setup, Trainer, ATTACK_ITERATIONS, EPOCHS, N,
+    TV_ITERATIONS, TV_LAMBDA,
 };
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
@@ -350,6 +350,8 @@ pub struct EvalJob {
     net: Arc<KernelNet>,
     tv: Arc<dyn ReconMap>,
     net_scores: Scores,
+    /// TV's outputs on the held-out signals so far (one signal per step), then its scores.
+    tv_outputs: Vec<(Array1<f64>, Array1<f64>)>,
     tv_scores: Option<Scores>,
     attacked: Vec<Attacked>,
     /// The attack of the next signal, once the network's ascent is done.
@@ -419,6 +421,7 @@ impl EvalJob {
             setup,
             net,
             net_scores,
+            tv_outputs: Vec::new(),
             tv_scores: None,
             attacked: Vec::new(),
             current: None,
@@ -466,9 +469,15 @@ impl Job for EvalJob {
         }
         let s = self.setup.clone();
         if self.tv_scores.is_none() {
+            // One held-out signal (two TV solves) per step.
             let tv = self.tv.clone();
             let f = move |y: ArrayView1<C64>| tv.apply(y).mapv(|z| z.re);
-            self.tv_scores = Some(scores(&s.a, &f, &s.test, &s.tumour.z));
+            let k = self.tv_outputs.len();
+            let o = outputs(&s.a, &f, s.test.row(k), &s.tumour.z);
+            self.tv_outputs.push(o);
+            if self.tv_outputs.len() == s.test.nrows() {
+                self.tv_scores = Some(scores_of(&s.test, &s.tumour.z, &self.tv_outputs));
+            }
             return Ok(());
         }
         let i = self.attacked.len();
@@ -540,11 +549,7 @@ impl Job for EvalJob {
     }
 
     fn progress(&self) -> (usize, usize) {
-        let mut done = if self.tv_scores.is_some() {
-            self.setup.test.nrows()
-        } else {
-            0
-        };
+        let mut done = self.tv_outputs.len();
         done += self.attacked.len() * (self.iterations + 1);
         if let Some(a) = &self.current {
             done += 1 + a.test.iterations();
