@@ -37,7 +37,8 @@ pub mod page;
 
 pub use crate::troublesome_kernel::ATTACKED;
 
-/// Epochs between two points of the training trace.
+/// Epochs between two points of the training trace (after a point per epoch for the first
+/// [`TRACE_EVERY`]: with pairs the network learns the tumour within a few epochs).
 pub const TRACE_EVERY: usize = 5;
 /// The deltas of the sweep.
 pub const SWEEP_DELTAS: [f64; 5] = [0.02, 0.05, 0.1, 0.2, 0.4];
@@ -294,7 +295,7 @@ impl Job for TrainJob {
             }
             self.trainer.epoch();
             let e = self.trainer.epochs();
-            if e % TRACE_EVERY == 0 || e == self.params.epochs {
+            if e <= TRACE_EVERY || e % TRACE_EVERY == 0 || e == self.params.epochs {
                 let p = self.trace_point()?;
                 self.trace.push(p);
             }
@@ -856,9 +857,12 @@ mod tests {
     /// pairs on, the network's worst-case amplification on held-out signals (the lab's
     /// instability test at ||r|| = delta ||z||, the largest over 4 signals) is at least 3
     /// times that with pairs off and that of TV, while its error on the held-out pairs
-    /// x + z is at most half that with pairs off. Measured natively: see the report below. The pairs-on network is accurate on the
+    /// x + z is at most half that with pairs off. Measured natively (release): 22.3 (on),
+    /// 3.76 (off), 4.03 (TV); pair errors 0.098 and 0.458. (Seed 2: 22.0, 4.00, 4.08. At seed
+    /// 3 the test, a local ascent, stalls at 3.6 on all eight signals though the network is
+    /// accurate on the held-out pair, eta 0.30, so the bound is 16.0: see `amplification_v`.) The pairs-on network is accurate on the
     /// held-out pair (eta 0.49 < ||z|| / 2 = 1.5), so the bound holds and the network's
-    /// Lipschitz ratio along the pair and the test's exceed it. About 8 s natively.
+    /// Lipschitz ratio along the pair and the test's exceed it. About 6 s natively.
     #[test]
     fn pairs_make_the_network_accurate_on_the_tumour_and_unstable() {
         let on = Kernel1dParams::default();
