@@ -939,10 +939,10 @@ mod tests {
         let ra = serde_json::to_string(&a.result()).unwrap();
         let rb = serde_json::to_string(&run_to_end(&mut b, ()).unwrap()).unwrap();
         assert_eq!(ra, rb);
-        // Trace points at epochs 5 and 7 (the last).
+        // Trace points at epochs 1 to 5, then 7 (the last).
         assert_eq!(
             a.result().trace.iter().map(|t| t.epoch).collect::<Vec<_>>(),
-            [5, 7]
+            [1, 2, 3, 4, 5, 7]
         );
         let eval = |chunk| {
             let mut e = EvalJob::new(&p, Pairs::On, a.setup().clone(), a.network())
