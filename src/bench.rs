@@ -157,7 +157,26 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     kernels.extend(instability_kernels(assets)?);
     kernels.extend(network_kernels(assets)?);
     kernels.extend(inexact_kernels()?);
+    kernels.extend(kernel1d_kernels()?);
     Ok(kernels)
+}
+
+/// The 1-D troublesome-kernel page's training: the default state (pairs on, delta 0.05, 60
+/// epochs of Adam over 1,024 signals and 256 pairs, with the trace every 5 epochs), from
+/// drawing the signals to the last trace point. The page must finish it in under 10 s.
+fn kernel1d_kernels() -> Result<Vec<Kernel>, String> {
+    use crate::demos::kernel1d::{Kernel1dParams, TrainJob};
+    use crate::job::run_to_end;
+    let p = Kernel1dParams::default();
+    TrainJob::new(&p, p.pairs)?;
+    Ok(vec![Kernel {
+        name: "kernel1d_train_default",
+        description: "the 1-D troublesome kernel's default training: pairs on, 60 epochs of Adam over 1,280 signals (N = 128, MLP 33-64-64-128), with its trace",
+        run: Box::new(move || {
+            let mut job = TrainJob::new(&p, p.pairs).expect("checked above");
+            black_box(run_to_end(&mut job, ()).map(|t| t.trace.len()).ok());
+        }),
+    }])
 }
 
 /// The barrier page's work: the nine-cell table with FIRENET (30 x 50 layers) and the long

@@ -48,7 +48,9 @@ use crate::operators::sampling::SubsampledFourier;
 use crate::operators::wavelet::Wavelet2d;
 use crate::operators::{norm2, LinearOperator, C64};
 use crate::solvers::firenet::{Restart, Reverse, Schedule};
-use crate::solvers::primal_dual::{ergodic_average, Back, ChambollePock, State, Steps, Tape};
+use crate::solvers::primal_dual::{
+    ergodic_average, Back, ChambollePock, SqrtLasso, State, Steps, Tape,
+};
 use ndarray::{Array1, ArrayView1};
 use std::cell::RefCell;
 use std::ops::Deref;
@@ -179,16 +181,21 @@ impl Core {
     ) -> Result<Self, String> {
         let m = a.dim_out();
         let (pb, wavelet) = problem(objective, a, &Array1::zeros(m), settings)?;
-        let cp = ChambollePock::new(&pb, steps);
+        Ok(Self::from_problem(&pb, wavelet, steps))
+    }
+
+    /// The step of any square-root LASSO (its data unused), with W* after it if given.
+    fn from_problem(pb: &SqrtLasso, wavelet: Option<Arc<Wavelet2d>>, steps: Steps) -> Self {
+        let cp = ChambollePock::new(pb, steps);
         let (dim, m) = cp.dims();
-        Ok(Self {
+        Self {
             cp,
             wavelet,
             dim,
             m,
             tape_budget: DEFAULT_TAPE_BUDGET,
             pool: Arc::default(),
-        })
+        }
     }
 
     /// Bytes of one step's record, and of one stored state.
@@ -360,9 +367,13 @@ const ALL_TERMS: Terms = Terms {
 /// Chambolle-Pock as [`super::Recon`] runs it for `cs-wavelet` and `tv`:
 /// Psi(y) = W* x_K(alpha y) / alpha with alpha = 1 / ||y|| (1 at y = 0), x_K the last of
 /// K = `settings.iterations` steps from x = 0, q = 0 (p = 0), steps tau = sigma = 1 / ||K||.
+/// [`ChambollePockMap::from_problem`] runs the same on any square-root LASSO (another data
+/// operator B, another gradient D for TV), such as the 1-D TV of
+/// [`crate::troublesome_kernel`].
 pub struct ChambollePockMap {
-    objective: Objective,
-    settings: Settings,
+    name: String,
+    /// K, the steps of a run.
+    iterations: usize,
     core: Core,
 }
 
@@ -381,11 +392,25 @@ impl ChambollePockMap {
         objective: Objective,
         settings: &Settings,
     ) -> Result<Self, String> {
+        let name = match objective {
+            Objective::Wavelet => Method::CS_WAVELET.name(),
+            Objective::Tv => Method::TV.name(),
+        };
         Ok(Self {
-            objective,
-            settings: settings.clone(),
+            name: name.into(),
+            iterations: settings.iterations,
             core: Core::new(a, objective, settings, Steps::default())?,
         })
+    }
+
+    /// The map Psi(y) = x_K(alpha y) / alpha of `iterations` steps on `problem` (its data y
+    /// unused; the image is the problem's own variable), with tau = sigma = 1 / ||K||.
+    pub fn from_problem(name: &str, problem: &SqrtLasso, iterations: usize) -> Self {
+        Self {
+            name: name.into(),
+            iterations,
+            core: Core::from_problem(problem, None, Steps::default()),
+        }
     }
 
     /// The tape memory kept before recomputing (bytes; see the module notes).
@@ -414,7 +439,7 @@ impl ChambollePockMap {
     fn forward_traced(&self, y: ArrayView1<C64>) -> CpTrace {
         let core = &self.core;
         let (alpha, ny, ys) = Self::scaling(y);
-        let k = self.settings.iterations;
+        let k = self.iterations;
         let plan = core.plan(k, k);
         let mut st = core.cp.state(Array1::zeros(core.dim));
         let segments = core.run_traced(&mut st, None, &ys, k, plan, 0);
@@ -468,10 +493,7 @@ impl ChambollePockMap {
 
 impl ReconMap for ChambollePockMap {
     fn name(&self) -> String {
-        match self.objective {
-            Objective::Wavelet => Method::CS_WAVELET.name().into(),
-            Objective::Tv => Method::TV.name().into(),
-        }
+        self.name.clone()
     }
     fn dim_in(&self) -> usize {
         self.core.m
@@ -483,7 +505,7 @@ impl ReconMap for ChambollePockMap {
         let core = &self.core;
         let (alpha, _, ys) = Self::scaling(y);
         let mut st = core.cp.state(Array1::zeros(core.dim));
-        core.run(&mut st, None, &ys, self.settings.iterations);
+        core.run(&mut st, None, &ys, self.iterations);
         self.output(st.x.as_slice().expect("contiguous"), alpha)
     }
     fn apply_vjp(&self, y: ArrayView1<C64>) -> (Array1<C64>, Vjp<'_>) {

@@ -9,6 +9,7 @@ mod attack;
 mod figures;
 mod inexact;
 mod instability;
+mod kernel1d;
 mod output;
 mod recon;
 mod toy;
@@ -35,6 +36,7 @@ USAGE:
     barriers-lab samples [--rates 0.05,0.1,..] [--images N] [--json]
     barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
     barriers-lab inexact [--k 3] [--n 20] [--KEY VALUE]... [--table] [--json] [--out DIR]
+    barriers-lab kernel1d --pairs on|off --delta 0.05 --seed 1 [--epochs 60] [--trace] [--sweep] [--json]
     barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
     barriers-lab help [COMMAND]
 
@@ -89,6 +91,14 @@ inexact: the barrier of inexact input (Colbrook, Antun, Hansen, PNAS 2022, Theor
     LISTA are given one and scored against the other. Prints a_dist, y_dist, minimiser_gap,
     each method's error and digits; --table: the nine cells K = 1, 3, 6 by n = 10, 20, 30.
 
+kernel1d: the troublesome kernel in 1-D (Gottschling, Antun, Adcock, Hansen, SIAM Review
+    2025): a network reconstructs piecewise cubic signals (N = 128) from 33 Fourier samples,
+    trained with kernel-aware pairs (x and x + z, ||A z|| = delta ||z||) or without; the TV
+    square-root LASSO beside it. Prints pair_accuracy (PSNR on held-out x + z), pair_error,
+    psnr_test, amplification and amplification_tv (the instability test's worst case on 4
+    held-out signals at ||r|| = delta ||z||), eta, bound = (||z|| - 2 eta) / (delta ||z||) and
+    the Lipschitz ratios; --sweep: the amplification against delta.
+
 figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
     its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the
     pages compute them; --link NAME=QUERY draws a demo at a page link's state. Demos: toy,
@@ -121,6 +131,7 @@ fn main() -> ExitCode {
             "tradeoff" => Some(instability::tradeoff_help()),
             "figures" => Some(figures::help()),
             "inexact" => Some(inexact::help()),
+            "kernel1d" => Some(kernel1d::help()),
             _ => None,
         }
     };
@@ -142,6 +153,7 @@ fn main() -> ExitCode {
         Some("tradeoff") => instability::run_tradeoff(rest),
         Some("figures") => figures::run(rest),
         Some("inexact") => inexact::run(rest),
+        Some("kernel1d") => kernel1d::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
