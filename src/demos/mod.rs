@@ -12,12 +12,16 @@
 //!   more samples, the trade-off; and the page that holds their jobs.
 //! - [`inexact`]: the barrier of inexact input (K digits impossible, K - 1 reached by FIRENET)
 //!   on one cell and on the paper's nine-cell table, with the page that holds both.
+//! - [`stripes`]: false structures (Thesing, Antun, Hansen): a CNN trained on stripes whose
+//!   faint background sign goes with the label, scored on fresh and on swapped backgrounds,
+//!   and attacked by DeepFool; the control with random backgrounds.
 
 pub mod attacks;
 pub mod dimension;
 pub mod images;
 pub mod inexact;
 pub mod mri;
+pub mod stripes;
 pub mod toy;
 pub mod universal;
 pub mod unstable;

@@ -11,6 +11,7 @@ mod inexact;
 mod instability;
 mod output;
 mod recon;
+mod stripes;
 mod toy;
 mod train;
 mod train_recon;
@@ -35,6 +36,7 @@ USAGE:
     barriers-lab samples [--rates 0.05,0.1,..] [--images N] [--json]
     barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
     barriers-lab inexact [--k 3] [--n 20] [--KEY VALUE]... [--table] [--json] [--out DIR]
+    barriers-lab stripes --background label|random [--a 0.01] [--seed N] [--epochs N] [--curve] [--json]
     barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
     barriers-lab help [COMMAND]
 
@@ -89,6 +91,13 @@ inexact: the barrier of inexact input (Colbrook, Antun, Hansen, PNAS 2022, Theor
     LISTA are given one and scored against the other. Prints a_dist, y_dist, minimiser_gap,
     each method's error and digits; --table: the nine cells K = 1, 3, 6 by n = 10, 20, 30.
 
+stripes: false structures (Thesing, Antun, Hansen, arXiv:1906.01478): a CNN trained on 60
+    32 x 32 images of one 3-pixel stripe, horizontal on a background of -a, vertical on +a
+    (--background label, the paper's) or on a background sign independent of the label
+    (--background random); prints train_accuracy, test_accuracy (fresh images, a drawn from
+    [a/10, a]), false_set_accuracy (the same images with the background signs swapped) and
+    deepfool_r_over_x (mean ||r||/||x|| over the first 20 correctly classified test images).
+
 figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
     its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the
     pages compute them; --link NAME=QUERY draws a demo at a page link's state. Demos: toy,
@@ -121,6 +130,7 @@ fn main() -> ExitCode {
             "tradeoff" => Some(instability::tradeoff_help()),
             "figures" => Some(figures::help()),
             "inexact" => Some(inexact::help()),
+            "stripes" => Some(stripes::help()),
             _ => None,
         }
     };
@@ -142,6 +152,7 @@ fn main() -> ExitCode {
         Some("tradeoff") => instability::run_tradeoff(rest),
         Some("figures") => figures::run(rest),
         Some("inexact") => inexact::run(rest),
+        Some("stripes") => stripes::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",

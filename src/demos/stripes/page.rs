@@ -1,0 +1,233 @@
+//! The stripes page as its worker holds it: the state, the training job with the key of the
+//! state it was made for, and what the pictures need (a training image, a test image and its
+//! false twin, DeepFool's perturbation with its scale), all as plain arrays of n^2 pixels,
+//! row-major. A drawn image is classified, and attacked, by the trained network.
+
+use super::{StripesParams, TrainJob, TrainResult};
+use crate::attacks::PerturbationSize;
+use crate::false_structures::{self, check_image, Classification, Orientation, SIZE};
+use crate::job::Job;
+use crate::params;
+use ndarray::ArrayView1;
+use serde::Serialize;
+
+/// A job with the key of the state it was made for.
+struct Keyed<J> {
+    key: String,
+    job: J,
+}
+
+/// The job's result, whether it was made for the current state, and the class names.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageResult {
+    pub current: bool,
+    pub done: bool,
+    pub classes: [&'static str; 2],
+    #[serde(flatten)]
+    pub result: TrainResult,
+}
+
+/// [done, total, finished (1 or 0)] of the job, and whether training is finished.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub finished: bool,
+    pub trained: bool,
+    pub epochs_done: usize,
+}
+
+/// One image for a picture: n^2 values, row-major, with its class and the network's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Picture {
+    pub pixels: Vec<f64>,
+    /// Its true class (0 horizontal, 1 vertical) and the background's value s a.
+    pub class: usize,
+    pub background: f64,
+    /// The trained network's class and probabilities.
+    pub predicted: Classification,
+}
+
+/// DeepFool's perturbation r of one image, for display: r itself, r / max|r| in [-1, 1]
+/// (the picture, with its scale), x + r, and the sizes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Perturbation {
+    pub r: Vec<f64>,
+    pub scaled: Vec<f64>,
+    /// max |r_i| (the scaled picture times this is r; 0 for r = 0).
+    pub scale: f64,
+    pub perturbed: Vec<f64>,
+    pub r_l2: f64,
+    pub r_linf: f64,
+    pub r_over_x: f64,
+    /// The label before and after, and whether it flipped.
+    pub label: usize,
+    pub adv_label: usize,
+    pub flipped: bool,
+    pub iterations: usize,
+    /// The mean of r and the spread of r about it, max |r_i - mean|: a constant shift of the
+    /// background has a spread near 0 next to its mean.
+    pub mean: f64,
+    pub spread: f64,
+}
+
+impl Perturbation {
+    fn new(x: &[f64], res: &crate::attacks::deepfool::DeepFoolResult) -> Self {
+        let r = res.perturbation.clone();
+        let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mean = r.iter().sum::<f64>() / r.len().max(1) as f64;
+        let spread = r.iter().fold(0.0f64, |m, v| m.max((v - mean).abs()));
+        let size = PerturbationSize::of(ArrayView1::from(x), ArrayView1::from(&r));
+        Self {
+            scaled: r
+                .iter()
+                .map(|v| if scale > 0.0 { v / scale } else { 0.0 })
+                .collect(),
+            perturbed: x.iter().zip(&r).map(|(a, b)| a + b).collect(),
+            scale,
+            r_l2: size.r_l2,
+            r_linf: size.r_linf,
+            r_over_x: size.r_over_x,
+            label: res.label,
+            adv_label: res.adv_label,
+            flipped: res.success(),
+            iterations: res.iterations,
+            mean,
+            spread,
+            r,
+        }
+    }
+}
+
+/// The page's pictures: the side n, a training image, the first attacked test image, its
+/// false twin (the background's sign swapped), and DeepFool's perturbation of the test image.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pictures {
+    pub size: usize,
+    pub train: Picture,
+    pub test: Picture,
+    pub false_twin: Picture,
+    pub perturbation: Option<Perturbation>,
+}
+
+/// The stripes page: its state and its job.
+#[derive(Default)]
+pub struct StripesPage {
+    /// The state (links, files and controls replace it whole; see [`crate::params`]).
+    pub params: StripesParams,
+    train: Option<Keyed<TrainJob>>,
+}
+
+impl StripesPage {
+    pub fn new(params: StripesParams) -> Self {
+        Self {
+            params,
+            train: None,
+        }
+    }
+
+    /// Makes the job for the current state unless the one held is for it; whether it is
+    /// finished.
+    pub fn prepare(&mut self) -> Result<bool, String> {
+        let key = params::to_query(&self.params);
+        if self.train.as_ref().is_none_or(|t| t.key != key) {
+            self.train = None;
+            let job = TrainJob::new(&self.params)?;
+            self.train = Some(Keyed { key, job });
+        }
+        Ok(self.train.as_ref().is_some_and(|t| t.job.done()))
+    }
+
+    /// A little more of the job: an epoch, the scores or one attack.
+    pub fn step(&mut self) -> Result<Progress, String> {
+        let t = self.train.as_mut().ok_or("nothing is being computed")?;
+        t.job.step(())?;
+        let (done, total) = t.job.progress();
+        Ok(Progress {
+            done,
+            total,
+            finished: t.job.done(),
+            trained: t.job.trained(),
+            epochs_done: t.job.trainer.epochs_done(),
+        })
+    }
+
+    /// The job as far as it has run.
+    pub fn result(&self) -> Result<PageResult, String> {
+        let t = self.train.as_ref().ok_or("nothing has been computed yet")?;
+        Ok(PageResult {
+            current: t.key == params::to_query(&self.params),
+            done: t.job.done(),
+            classes: Orientation::NAMES,
+            result: t.job.result(),
+        })
+    }
+
+    /// The job of the current state, trained.
+    fn trained(&self) -> Result<&TrainJob, String> {
+        let t = self
+            .train
+            .as_ref()
+            .filter(|t| t.key == params::to_query(&self.params))
+            .ok_or("the network for this state has not been made yet")?;
+        if !t.job.trained() {
+            return Err("the network is still training".into());
+        }
+        Ok(&t.job)
+    }
+
+    /// The pictures, once trained: training image `train_index` (0..60: 30 horizontal, then
+    /// 30 vertical), the first test image DeepFool attacked (or test image 0 before the
+    /// attacks) and its false twin; the perturbation once that attack is done.
+    pub fn pictures(&self, train_index: usize) -> Result<Pictures, String> {
+        let job = self.trained()?;
+        let net = &job.trainer.net;
+        let set = &job.trainer.set;
+        if train_index >= set.len() {
+            return Err(format!(
+                "the training set has {} images (0 to {}), got {train_index}",
+                set.len(),
+                set.len() - 1
+            ));
+        }
+        let picture = |s: &false_structures::Stripe| -> Result<Picture, String> {
+            let pixels = s.pixels();
+            Ok(Picture {
+                predicted: false_structures::classify(net, &pixels)?,
+                class: s.orientation.class(),
+                background: s.background(),
+                pixels,
+            })
+        };
+        let res = job.result();
+        let first = res
+            .deepfool
+            .as_ref()
+            .and_then(|f| f.attacked.first().copied());
+        let t = first.unwrap_or(0);
+        let test = picture(&job.test.stripes[t])?;
+        let perturbation = first
+            .and_then(|_| job.fooled().first())
+            .map(|r| Perturbation::new(&test.pixels, r));
+        Ok(Pictures {
+            size: SIZE,
+            train: picture(&set.stripes[train_index])?,
+            false_twin: picture(&job.false_set.stripes[t])?,
+            test,
+            perturbation,
+        })
+    }
+
+    /// Classifies a drawn image (n^2 finite values, row-major) with the trained network.
+    pub fn classify(&self, x: &[f64]) -> Result<Classification, String> {
+        false_structures::classify(&self.trained()?.trainer.net, x)
+    }
+
+    /// DeepFool on a drawn image, with the state's overshoot and iteration limit.
+    pub fn fool(&self, x: &[f64]) -> Result<Perturbation, String> {
+        check_image(x)?;
+        let job = self.trained()?;
+        let res = false_structures::fool(&job.trainer.net, x, &self.params.deepfool_options())?;
+        Ok(Perturbation::new(x, &res))
+    }
+}
