@@ -540,3 +540,133 @@ pub fn summarise(attacked: Vec<usize>, results: &[DeepFoolResult]) -> FoolSummar
         flipped,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The pixel values as documented: s a off the stripe, s a + 1 on its three rows (or
+    /// columns), checked pixel by pixel against the paper's four values -a, 1 - a, a, 1 + a.
+    #[test]
+    fn pixels_are_the_papers_values() {
+        let a = 0.01;
+        let h = Stripe::on_label_background(Orientation::Horizontal, 5, a).pixels();
+        let v = Stripe::on_label_background(Orientation::Vertical, 29, a).pixels();
+        for i in 0..SIZE {
+            for j in 0..SIZE {
+                let on_h = (5..8).contains(&i);
+                assert_eq!(
+                    h[i * SIZE + j],
+                    if on_h { 1.0 - a } else { -a },
+                    "({i}, {j})"
+                );
+                let on_v = (29..32).contains(&j);
+                assert_eq!(
+                    v[i * SIZE + j],
+                    if on_v { 1.0 + a } else { a },
+                    "({i}, {j})"
+                );
+            }
+        }
+        // The sums the false structure reads: w n -+ a n^2, to the rounding of 1,024
+        // additions of partial sums below 130 (1024 * 130 * 2^-53 < 1.5e-11).
+        let sum = |x: &[f64]| x.iter().sum::<f64>();
+        assert!((sum(&h) - (96.0 - 1024.0 * a)).abs() < 1.5e-11);
+        assert!((sum(&v) - (96.0 + 1024.0 * a)).abs() < 1.5e-11);
+    }
+
+    /// 60 distinct images, each orientation at each of the 30 positions once, with the label
+    /// of its orientation; label backgrounds follow the label; random ones put 15 of each
+    /// class on each sign, and differ between seeds.
+    #[test]
+    fn the_training_set_covers_every_position_once() {
+        let a = 0.01;
+        for bg in [Background::Label, Background::Random] {
+            let set = training_set(a, bg, 7);
+            assert_eq!(set.len(), 2 * POSITIONS);
+            assert_eq!(set.images.dim(), (60, PIXELS));
+            let cells: HashSet<(usize, usize)> = set
+                .stripes
+                .iter()
+                .map(|s| (s.orientation.class(), s.position))
+                .collect();
+            assert_eq!(cells.len(), 60);
+            let distinct: HashSet<Vec<u64>> = set
+                .images
+                .rows()
+                .into_iter()
+                .map(|r| r.iter().map(|v| v.to_bits()).collect())
+                .collect();
+            assert_eq!(distinct.len(), 60);
+            for (k, s) in set.stripes.iter().enumerate() {
+                assert_eq!(set.labels[k], s.orientation.class());
+                assert_eq!(s.a, a);
+                assert_eq!(set.images.row(k).to_vec(), s.pixels());
+                if bg == Background::Label {
+                    assert_eq!(s.sign, s.orientation.label_sign());
+                }
+            }
+            if bg == Background::Random {
+                for o in Orientation::ALL {
+                    let plus = set
+                        .stripes
+                        .iter()
+                        .filter(|s| s.orientation == o && s.sign > 0.0)
+                        .count();
+                    assert_eq!(plus, POSITIONS / 2, "{o:?}");
+                }
+                assert_ne!(set, training_set(a, bg, 8));
+                assert_eq!(set, training_set(a, bg, 7));
+            }
+        }
+    }
+
+    /// The test set: labels from the stripes, a within [a / 10, a], backgrounds tied to the
+    /// label; the false set is the same images with the background's sign swapped: the
+    /// difference is -2 s a on every pixel.
+    #[test]
+    fn the_false_set_swaps_the_backgrounds() {
+        let a = 0.02;
+        let test = test_set(a, 100, 3);
+        let false_set = test.swapped();
+        assert_eq!(test, test_set(a, 100, 3));
+        assert_eq!(test.labels, false_set.labels);
+        let horizontal = test.labels.iter().filter(|&&c| c == 0).count();
+        assert!((30..=70).contains(&horizontal), "{horizontal}");
+        for (k, (s, f)) in test.stripes.iter().zip(&false_set.stripes).enumerate() {
+            assert!((0.1 * a..a).contains(&s.a), "{s:?}");
+            assert_eq!(s.sign, s.orientation.label_sign());
+            assert_eq!(
+                (f.orientation, f.position, f.a),
+                (s.orientation, s.position, s.a)
+            );
+            assert_eq!(f.sign, -s.sign);
+            for (x, y) in test.images.row(k).iter().zip(false_set.images.row(k)) {
+                assert!((y - x + 2.0 * s.sign * s.a).abs() < 1e-15);
+            }
+        }
+    }
+
+    /// Drawn images are checked: 1,024 finite values, or an error naming the problem.
+    #[test]
+    fn drawn_images_are_checked() {
+        let net = NetShape {
+            c1: 2,
+            c2: 2,
+            hidden: 3,
+        }
+        .network(&mut Rng::new(1));
+        assert!(classify(&net, &[0.0; 10]).unwrap_err().contains("1024"));
+        let mut x = Stripe::on_label_background(Orientation::Vertical, 3, 0.01).pixels();
+        let c = classify(&net, &x).unwrap();
+        assert!((c.probabilities[0] + c.probabilities[1] - 1.0).abs() < 1e-12);
+        assert_eq!(c.class, usize::from(c.logits[1] > c.logits[0]));
+        x[40] = f64::NAN;
+        assert!(classify(&net, &x).unwrap_err().contains("pixel 40"));
+        x[40] = f64::INFINITY;
+        assert!(fool(&net, &x, &DeepFoolOptions::default()).is_err());
+    }
+}
