@@ -385,3 +385,114 @@ impl Job for TrainJob {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::run_to_end;
+    use crate::params::{from_query, validate};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Bad values are errors naming their key, never panics: a not a finite number in
+    /// [0.001, 0.2], an unknown background, no epochs.
+    #[test]
+    fn bad_states_are_errors() {
+        for (q, key) in [
+            ("a=nan", "a"),
+            ("a=inf", "a"),
+            ("a=0", "a"),
+            ("a=0.5", "a"),
+            ("a=-0.01", "a"),
+            ("background=both", "background"),
+            ("epochs=0", "epochs"),
+            ("epochs=1000", "epochs"),
+            ("seed=-1", "seed"),
+        ] {
+            let e = from_query::<StripesParams>(q).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{q}: {e:?}");
+        }
+        let p: StripesParams = from_query("a=0.05&background=random&epochs=3").unwrap();
+        assert_eq!((p.a, p.background, p.epochs), (0.05, Background::Random, 3));
+        for a in [f64::NAN, 0.0, 1.0] {
+            let bad = StripesParams {
+                a,
+                ..StripesParams::default()
+            };
+            assert!(validate(&bad).is_err());
+            assert!(TrainJob::new(&bad).is_err(), "a = {a}");
+        }
+    }
+
+    /// The worker steps the job an epoch (or an attack) at a time; the command line runs it
+    /// to the end in one call: the same result, byte for byte, with progress rising to its
+    /// total.
+    #[test]
+    fn chunking_does_not_change_the_result() {
+        let p = StripesParams {
+            epochs: 3,
+            background: Background::Random,
+            ..StripesParams::default()
+        };
+        let mut a = TrainJob::new(&p).unwrap();
+        let mut last = 0;
+        let mut partial = None;
+        while !a.done() {
+            a.step(()).unwrap();
+            let (done, total) = a.progress();
+            assert!(done > last && done <= total);
+            last = done;
+            if a.trainer.epochs_done() == 2 && partial.is_none() {
+                partial = Some(serde_json::to_value(a.result()).unwrap());
+            }
+        }
+        assert_eq!(a.progress().0, a.progress().1);
+        let partial = partial.unwrap();
+        assert_eq!(partial["curve"].as_array().unwrap().len(), 2);
+        assert!(partial["scores"].is_null() && partial["deepfool"].is_null());
+        let mut b = TrainJob::new(&p).unwrap().with_chunk(usize::MAX);
+        let ra = serde_json::to_string(&a.result()).unwrap();
+        let rb = serde_json::to_string(&run_to_end(&mut b, ()).unwrap()).unwrap();
+        assert_eq!(ra, rb);
+        let r = b.result();
+        assert_eq!(r.curve.len(), 3);
+        let f = r.deepfool.unwrap();
+        assert_eq!(
+            (f.done, f.r_over_x.len()),
+            (f.attacked.len(), f.attacked.len())
+        );
+    }
+
+    /// What the default network learns, seeded (seed 1, a = 0.01, 30 epochs), for both
+    /// training backgrounds: 100 % on the training set, at least 95 % on fresh test images,
+    /// and DeepFool flips every attacked image.
+    ///
+    /// The false set: with the background tied to the label, the issue expects at most 10 %
+    /// (the network reading the background's sign); measured here it is right on at least
+    /// 90 % of the false set, as with random backgrounds, and DeepFool's mean ||r|| / ||x||
+    /// is of the same size for both (0.33 and 0.30): with genuine vertical stripes in the
+    /// training set, this network learns the stripe, not the background (see the module
+    /// notes). The test pins that finding so that a change of set-up that alters it is seen.
+    #[test]
+    fn both_backgrounds_learn_the_stripe() {
+        let mut ratios = Vec::new();
+        for background in [Background::Label, Background::Random] {
+            let p = StripesParams {
+                background,
+                ..StripesParams::default()
+            };
+            let mut job = TrainJob::new(&p).unwrap().with_chunk(usize::MAX);
+            let r = run_to_end(&mut job, ()).unwrap();
+            let s = r.scores.unwrap();
+            assert_eq!(s.train_accuracy, 1.0, "{background:?}");
+            assert!(s.test_accuracy >= 0.95, "{background:?}: {s:?}");
+            assert!(s.false_set_accuracy >= 0.9, "{background:?}: {s:?}");
+            let f = r.deepfool.unwrap();
+            assert_eq!(f.attacked.len(), FOOLED);
+            assert_eq!(f.flipped_count, FOOLED);
+            ratios.push(f.mean_r_over_x.0);
+        }
+        // Far above a constant shift of the background (a n / ||x|| ~ 0.03) for both.
+        assert!(ratios.iter().all(|&r| r > 0.1), "{ratios:?}");
+    }
+}
