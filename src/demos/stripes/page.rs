@@ -231,3 +231,75 @@ impl StripesPage {
         Ok(Perturbation::new(x, &res))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::false_structures::{Stripe, PIXELS};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Before training, pictures and drawings are refused; stepped to the end, the page gives
+    /// the pictures as arrays of n^2 pixels (the perturbation flips the test image and its
+    /// scaled picture peaks at 1), classifies a drawn stripe as the network does and refuses
+    /// a drawing of the wrong length or with a NaN; a new state is a new job.
+    #[test]
+    fn the_page_trains_draws_and_classifies() {
+        let mut page = StripesPage::new(StripesParams::default());
+        assert!(page.step().is_err());
+        assert!(page.result().is_err());
+        let drawn = Stripe::on_label_background(Orientation::Vertical, 12, 0.01).pixels();
+        assert!(page.classify(&drawn).is_err());
+        assert!(!page.prepare().unwrap());
+        assert!(page.pictures(0).is_err(), "not trained yet");
+        let mut epochs = 0;
+        loop {
+            let s = page.step().unwrap();
+            assert!(s.epochs_done >= epochs && s.done <= s.total);
+            epochs = s.epochs_done;
+            if s.finished {
+                assert!(s.trained);
+                break;
+            }
+        }
+        assert_eq!(epochs, 30);
+        let r = page.result().unwrap();
+        assert!(r.current && r.done);
+        assert_eq!(r.classes, ["horizontal", "vertical"]);
+
+        let p = page.pictures(45).unwrap();
+        assert_eq!(p.size, 32);
+        assert_eq!((p.train.class, p.train.background), (1, 0.01));
+        assert_eq!(p.train.pixels.len(), PIXELS);
+        assert_eq!(p.test.class, p.false_twin.class);
+        assert_eq!(p.test.background, -p.false_twin.background);
+        let d = p.perturbation.unwrap();
+        assert!(d.flipped && d.label == p.test.predicted.class);
+        assert_eq!(d.r.len(), PIXELS);
+        let peak = d.scaled.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert_eq!(peak, 1.0);
+        for k in 0..PIXELS {
+            assert_eq!(d.perturbed[k], p.test.pixels[k] + d.r[k]);
+        }
+        assert!(page.pictures(60).is_err());
+
+        // The drawing is training image 30 + 12, which the trained network gets right.
+        let c = page.classify(&drawn).unwrap();
+        assert_eq!(c, page.pictures(42).unwrap().train.predicted);
+        assert_eq!(c.class, 1);
+        let fooled = page.fool(&drawn).unwrap();
+        assert_eq!(fooled.label, c.class);
+        assert!(page.classify(&drawn[..100]).is_err());
+        let mut bad = drawn.clone();
+        bad[7] = f64::NAN;
+        assert!(page.classify(&bad).is_err() && page.fool(&bad).is_err());
+
+        page.params.background = crate::false_structures::Background::Random;
+        assert!(!page.result().unwrap().current);
+        assert!(
+            page.classify(&drawn).is_err(),
+            "the network is for another state"
+        );
+        assert!(!page.prepare().unwrap());
+    }
+}
