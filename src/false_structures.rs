@@ -32,8 +32,11 @@
 //! learned the sign of the background (the false structure: the mean of the pixels, above or
 //! below w / n) gets the false set wrong.
 //!
-//! (In the authors' repository the training loader adds 1 to rows for both classes; the
-//! paper's description and its figures have vertical stripes, which is what is built here.)
+//! (In the authors' repository, `stripe/Data_loader.py`, the training loader adds 1 to rows
+//! for both classes, so that its "vertical" training images are horizontal stripes on +a,
+//! while its test loader draws genuine vertical stripes; the paper's description has
+//! vertical stripes in training too, which is what is built here. What this changes is
+//! measured in `demos::stripes`.)
 //!
 //! ### The network
 //!
