@@ -27,8 +27,8 @@
 //! set *and the false set*, with label backgrounds as with random ones, and DeepFool's mean
 //! ||r|| / ||x|| is of the same size (0.33, 0.36, 0.19 with label backgrounds; 0.30, 0.48,
 //! 0.21 with random ones). The same held for the paper's width (24/48) and for 12/24, and at
-//! every epoch of training (the test and false-set accuracies rose together), and for a dense
-//! network 1024-64-2. The false structure appears as a grows: at a = 0.1 the label-trained
+//! every epoch of training (seed 1: the test and false-set accuracies rose together), and for
+//! a dense network 1024-64-2 (seed 1). The false structure appears as a grows: at a = 0.1 the label-trained
 //! network is right on 40 % and 42 % of the false set (seeds 1, 2), at a = 0.2 on 7 % and
 //! 13.5 %, while the random-trained one stays at 100 %; DeepFool's ratio still does not
 //! separate them (0.29 and 0.28 at a = 0.2, seed 1). (The authors' repository's training
