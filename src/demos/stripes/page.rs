@@ -104,10 +104,89 @@ impl Perturbation {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Pictures {
     pub size: usize,
+    /// The colour scale (+-3a) at which the page and the poster show the images a second time,
+    /// so that the background's sign shows.
+    pub magnify: f64,
     pub train: Picture,
     pub test: Picture,
     pub false_twin: Picture,
     pub perturbation: Option<Perturbation>,
+}
+
+/// The colour scale of the magnified pictures: +-3a, so that a background of +-a is a third
+/// of full colour and the stripe (1 above it) is off the scale.
+pub fn magnify(a: f64) -> f64 {
+    3.0 * a
+}
+
+impl Pictures {
+    /// The pictures of a trained job: training image `train_index` (0..60: 30 horizontal, then
+    /// 30 vertical), the first test image DeepFool attacked (or test image 0 before the
+    /// attacks) and its false twin; the perturbation once that attack is done.
+    pub fn of(job: &TrainJob, train_index: usize) -> Result<Self, String> {
+        if !job.trained() {
+            return Err("the network is still training".into());
+        }
+        let net = &job.trainer.net;
+        let set = &job.trainer.set;
+        if train_index >= set.len() {
+            return Err(format!(
+                "the training set has {} images (0 to {}), got {train_index}",
+                set.len(),
+                set.len() - 1
+            ));
+        }
+        let picture = |s: &false_structures::Stripe| -> Result<Picture, String> {
+            let pixels = s.pixels();
+            Ok(Picture {
+                predicted: false_structures::classify(net, &pixels)?,
+                class: s.orientation.class(),
+                background: s.background(),
+                pixels,
+            })
+        };
+        let res = job.result();
+        let first = res
+            .deepfool
+            .as_ref()
+            .and_then(|f| f.attacked.first().copied());
+        let t = first.unwrap_or(0);
+        let test = picture(&job.test.stripes[t])?;
+        let perturbation = first
+            .and_then(|_| job.fooled().first())
+            .map(|r| Perturbation::new(&test.pixels, r));
+        Ok(Pictures {
+            size: SIZE,
+            magnify: magnify(job.params.a),
+            train: picture(&set.stripes[train_index])?,
+            false_twin: picture(&job.false_set.stripes[t])?,
+            test,
+            perturbation,
+        })
+    }
+}
+
+/// Training image shown by the poster and the page: the horizontal stripe in the middle.
+pub const SHOWN_TRAIN_IMAGE: usize = false_structures::POSITIONS / 2;
+
+/// A finished job's figure: its result and its pictures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    pub result: TrainResult,
+    pub pictures: Pictures,
+}
+
+impl Figure {
+    /// The figure of a finished job (Err before it is done).
+    pub fn of(job: &TrainJob) -> Result<Self, String> {
+        if !job.done() {
+            return Err("the figure is still being computed".into());
+        }
+        Ok(Self {
+            result: job.result(),
+            pictures: Pictures::of(job, SHOWN_TRAIN_IMAGE)?,
+        })
+    }
 }
 
 /// The stripes page: its state and its job.
@@ -176,46 +255,14 @@ impl StripesPage {
         Ok(&t.job)
     }
 
-    /// The pictures, once trained: training image `train_index` (0..60: 30 horizontal, then
-    /// 30 vertical), the first test image DeepFool attacked (or test image 0 before the
-    /// attacks) and its false twin; the perturbation once that attack is done.
+    /// The pictures, once trained (see [`Pictures::of`]).
     pub fn pictures(&self, train_index: usize) -> Result<Pictures, String> {
-        let job = self.trained()?;
-        let net = &job.trainer.net;
-        let set = &job.trainer.set;
-        if train_index >= set.len() {
-            return Err(format!(
-                "the training set has {} images (0 to {}), got {train_index}",
-                set.len(),
-                set.len() - 1
-            ));
-        }
-        let picture = |s: &false_structures::Stripe| -> Result<Picture, String> {
-            let pixels = s.pixels();
-            Ok(Picture {
-                predicted: false_structures::classify(net, &pixels)?,
-                class: s.orientation.class(),
-                background: s.background(),
-                pixels,
-            })
-        };
-        let res = job.result();
-        let first = res
-            .deepfool
-            .as_ref()
-            .and_then(|f| f.attacked.first().copied());
-        let t = first.unwrap_or(0);
-        let test = picture(&job.test.stripes[t])?;
-        let perturbation = first
-            .and_then(|_| job.fooled().first())
-            .map(|r| Perturbation::new(&test.pixels, r));
-        Ok(Pictures {
-            size: SIZE,
-            train: picture(&set.stripes[train_index])?,
-            false_twin: picture(&job.false_set.stripes[t])?,
-            test,
-            perturbation,
-        })
+        Pictures::of(self.trained()?, train_index)
+    }
+
+    /// The finished figure of the current state (for the exports).
+    pub fn figure(&self) -> Result<Figure, String> {
+        Figure::of(self.trained()?)
     }
 
     /// Classifies a drawn image (n^2 finite values, row-major) with the trained network.
@@ -248,7 +295,7 @@ mod tests {
         let mut page = StripesPage::new(StripesParams::default());
         assert!(page.step().is_err());
         assert!(page.result().is_err());
-        let drawn = Stripe::on_label_background(Orientation::Vertical, 12, 0.01).pixels();
+        let drawn = Stripe::on_label_background(Orientation::Vertical, 12, page.params.a).pixels();
         assert!(page.classify(&drawn).is_err());
         assert!(!page.prepare().unwrap());
         assert!(page.pictures(0).is_err(), "not trained yet");
@@ -269,7 +316,8 @@ mod tests {
 
         let p = page.pictures(45).unwrap();
         assert_eq!(p.size, 32);
-        assert_eq!((p.train.class, p.train.background), (1, 0.01));
+        assert_eq!((p.train.class, p.train.background), (1, page.params.a));
+        assert_eq!(p.magnify, 3.0 * page.params.a);
         assert_eq!(p.train.pixels.len(), PIXELS);
         assert_eq!(p.test.class, p.false_twin.class);
         assert_eq!(p.test.background, -p.false_twin.background);
