@@ -23,6 +23,7 @@ export const MAIN_CONTROLS = {
   mri: { id: 'ctl-rate', set: '0.3', limit: 200, what: 'samples 25 % → 30 %' },
   unstable: { id: 'ctl-budget', step: -1, limit: 200, what: 'budget 5 % → 4 % (a new instability test)' },
   inexact: { id: 'ctl-k', set: '6', limit: null, what: 'K 3 → 6 (a new cell, with progress)' },
+  stripes: { id: 'ctl-a', set: '0.01', limit: null, what: 'a 0.2 → 0.01 (a new network, with progress)' },
 };
 
 /** Waits in the page for a condition on #demo's data, checked every frame; resolves to the

@@ -158,6 +158,7 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     kernels.extend(network_kernels(assets)?);
     kernels.extend(inexact_kernels()?);
     kernels.extend(kernel1d_kernels()?);
+    kernels.extend(stripes_kernels()?);
     Ok(kernels)
 }
 
@@ -215,6 +216,39 @@ fn inexact_kernels() -> Result<Vec<Kernel>, String> {
                 let mut job = CellJob::new(&lista).expect("checked above");
                 black_box(run_to_end(&mut job, ()).map(|c| c.lista.is_some()).ok());
                 black_box(job.done());
+            }),
+        },
+    ])
+}
+
+/// The stripes page's work at its default state (a = 0.01, label backgrounds, seed 1): the
+/// network's full training (30 full-batch Adam epochs on the 60 images, 8 and 16 channels),
+/// and the whole job the page waits for (the training, the scores on the training, test and
+/// false sets of 60, 200 and 200 images, and DeepFool on 20 test images).
+fn stripes_kernels() -> Result<Vec<Kernel>, String> {
+    use crate::demos::stripes::{StripesParams, TrainJob};
+    use crate::false_structures::{training_set, Trainer};
+    use crate::job::run_to_end;
+    let p = StripesParams::default();
+    TrainJob::new(&p)?;
+    let q = p.clone();
+    Ok(vec![
+        Kernel {
+            name: "stripes_train",
+            description: "the stripe network's full training: 30 Adam epochs on the full batch of 60 images (conv 5x5x8, pool, conv 5x5x16, pool, dense 1024-10-2)",
+            run: Box::new(move || {
+                let set = training_set(p.a, p.background, u64::from(p.seed));
+                let mut t = Trainer::new(set, p.train_settings());
+                t.run();
+                black_box(t.curve.len());
+            }),
+        },
+        Kernel {
+            name: "stripes_job",
+            description: "the stripes page's whole job: the training, the scores on 60 + 200 + 200 images, DeepFool on 20 test images",
+            run: Box::new(move || {
+                let mut job = TrainJob::new(&q).expect("checked above").with_chunk(usize::MAX);
+                black_box(run_to_end(&mut job, ()).map(|r| r.epochs_done).ok());
             }),
         },
     ])

@@ -19,6 +19,8 @@
 //!   family whose K-th digit no method can compute from input known to 2^-n.
 //! - [`attacks`]: the lecture's attacks: random noise, the fast gradient, DeepFool, FGSM and
 //!   universal perturbations, with their shared line search.
+//! - [`false_structures`]: Thesing, Antun and Hansen's stripes (arXiv:1906.01478): a CNN that
+//!   learns the background's faint sign instead of the stripe, and the control that does not.
 //! - [`data`]: the data sets (MNIST and co., Colin27 MRI slices, Shepp-Logan).
 //! - [`models`]: the image classifiers (linear, MLP, CNN) and how they are trained.
 //! - [`params`]: one validated state type per demo, through URL, JSON and command line.
@@ -63,6 +65,7 @@ pub mod bench;
 pub mod classifier;
 pub mod data;
 pub mod demos;
+pub mod false_structures;
 pub mod instability;
 pub mod job;
 pub mod kernel_awareness;

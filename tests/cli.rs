@@ -196,6 +196,7 @@ fn every_subcommand_answers_help() {
         "tradeoff",
         "figures",
         "inexact",
+        "stripes",
     ] {
         let out = run(&[cmd, "--help"]);
         assert!(out.status.success(), "{cmd} --help");
@@ -1198,4 +1199,42 @@ fn inexact_reports_the_cell_and_the_table() {
     refuses(&["inexact", "--k", "9"]);
     refuses(&["inexact", "--n", "abc"]);
     refuses(&["inexact", "--bogus", "1"]);
+}
+
+/// `stripes --json` prints the keys (accuracies in [0, 1], DeepFool's mean ratio) and
+/// the state; `--curve` adds one point per epoch; bad values are usage errors.
+#[test]
+fn stripes_reports_the_accuracies_and_deepfool() {
+    let v = json(&[
+        "stripes",
+        "--background",
+        "random",
+        "--seed",
+        "2",
+        "--epochs",
+        "4",
+        "--curve",
+        "--json",
+    ]);
+    for key in [
+        "train_accuracy",
+        "test_accuracy",
+        "false_set_accuracy",
+        "deepfool_r_over_x",
+    ] {
+        assert!(v[key].is_number(), "{key} in {v}");
+    }
+    for key in ["train_accuracy", "test_accuracy", "false_set_accuracy"] {
+        assert!((0.0..=1.0).contains(&v[key].as_f64().unwrap()), "{v}");
+    }
+    assert_eq!(v["demo"], "stripes");
+    assert_eq!(
+        v["state"],
+        "a=0.01&background=random&seed=2&epochs=4&overshoot=0.02&max_iter=50"
+    );
+    assert_eq!(v["curve"].as_array().unwrap().len(), 4);
+    refuses(&["stripes", "--a", "nan"]);
+    refuses(&["stripes", "--a", "0.5"]);
+    refuses(&["stripes", "--background", "both"]);
+    refuses(&["stripes", "--epochs", "0"]);
 }

@@ -14,6 +14,9 @@
 //!   on one cell and on the paper's nine-cell table, with the page that holds both.
 //! - [`kernel1d`]: the troublesome kernel in 1-D: a network trained with or without
 //!   kernel-aware pairs, its accuracy on the tumour and its instability, against 1-D TV.
+//! - [`stripes`]: false structures (Thesing, Antun, Hansen): a CNN trained on stripes whose
+//!   background sign goes with the label, scored on fresh and on swapped backgrounds,
+//!   and attacked by DeepFool; the control with random backgrounds.
 
 pub mod attacks;
 pub mod dimension;
@@ -21,6 +24,7 @@ pub mod images;
 pub mod inexact;
 pub mod kernel1d;
 pub mod mri;
+pub mod stripes;
 pub mod toy;
 pub mod universal;
 pub mod unstable;

@@ -20,6 +20,9 @@
 //!   perturbed inputs and reconstructions and the amplification found; Antun et al. 2020),
 //!   kernel awareness (Gottschling, Antun, Adcock, Hansen, arXiv:2001.01258), the structural
 //!   change, more samples, or the trade-off plot (Antun, Colbrook, Hansen 2022).
+//! - [`inexact`]: the barrier of inexact input (Colbrook, Antun, Hansen 2022, Theorem 2).
+//! - [`stripes`]: false structures: the stripe images, their false twins, DeepFool's
+//!   perturbation and the accuracies (Thesing, Antun, Hansen, arXiv:1906.01478).
 //!
 //! - [`figures`]: the toy command's `--out` figures (the decision map, the training curves).
 //!
@@ -34,6 +37,7 @@ pub mod dimension;
 pub mod figures;
 pub mod inexact;
 pub mod mri;
+pub mod stripes;
 pub mod toy;
 pub mod universal;
 pub mod unstable;

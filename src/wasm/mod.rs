@@ -13,11 +13,14 @@
 //! - [`unstable`]: the unstable-network page (the instability test, kernel awareness, a
 //!   structural change, more samples, the trade-off plot).
 //! - [`inexact`]: the inexact-input page (one cell of the barrier, the nine-cell table).
+//! - [`stripes`]: the false-structures page (the stripes network's training, scores,
+//!   DeepFool, and a drawn stripe).
 
 pub mod bench;
 pub mod images;
 pub mod inexact;
 pub mod mri;
+pub mod stripes;
 pub mod toy;
 pub mod unstable;
 
@@ -25,6 +28,7 @@ pub use bench::bench_run;
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
 pub use inexact::InexactDemo;
 pub use mri::MriDemo;
+pub use stripes::StripesDemo;
 pub use toy::{DecisionFrame, ToyDemo};
 pub use unstable::UnstableDemo;
 

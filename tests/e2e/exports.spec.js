@@ -22,6 +22,10 @@ const READOUTS = {
     { testid: 'm-firenet-error', attr: 'data-value', metric: 'firenet_error' },
     { testid: 'm-lista-error', attr: 'data-value', metric: 'lista_error' },
   ],
+  stripes: [
+    { testid: 'false-accuracy', attr: 'data-value', metric: 'false_set_accuracy' },
+    { testid: 'deepfool', attr: 'data-value', metric: 'deepfool_r_over_x' },
+  ],
 };
 
 /**

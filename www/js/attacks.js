@@ -2,7 +2,7 @@
 // drawing pad to the worker, and shows what the worker computed. No math here.
 
 import { buildControls, formatValue, labelsOf } from './controls.js';
-import { $, connect, shown, showError, hideError, saveBytes, readChosenFile, blit } from './page.js';
+import { $, connect, shown, showError, hideError, saveBytes, readChosenFile, blit, drawingPad } from './page.js';
 
 const GROUPS = {
   'controls-main': ['attack', 'eps'],
@@ -128,58 +128,17 @@ function showRatios(msg) {
 
 // The drawing pad: dark ink on white; the worker turns it into a data-set image.
 function setUpPad() {
-  const pad = /** @type {HTMLCanvasElement} */ ($('pad'));
-  const ctx = pad.getContext('2d', { willReadFrequently: true });
-  /** Whether the pad holds ink (until then it shows a hint, which is not part of a drawing). */
-  let inked = false;
-  const clear = () => {
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    ctx.fillStyle = '#999';
-    ctx.font = '28px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    ctx.fillText('draw here', pad.width / 2, pad.height / 2 + 10);
-    inked = false;
-  };
-  clear();
-  let drawing = false;
-  /** @returns {[number, number]} */
-  const at = (ev) => {
-    const r = pad.getBoundingClientRect();
-    return [((ev.clientX - r.left) / r.width) * pad.width, ((ev.clientY - r.top) / r.height) * pad.height];
-  };
-  pad.addEventListener('pointerdown', (ev) => {
-    if (!inked) {
-      ctx.fillStyle = '#fff';
-      ctx.fillRect(0, 0, pad.width, pad.height);
-      inked = true;
-    }
-    drawing = true;
-    pad.setPointerCapture(ev.pointerId);
-    ctx.beginPath();
-    ctx.moveTo(...at(ev));
-  });
-  pad.addEventListener('pointermove', (ev) => {
-    if (!drawing) return;
-    ctx.lineWidth = 30;
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    ctx.strokeStyle = '#111';
-    ctx.lineTo(...at(ev));
-    ctx.stroke();
-  });
-  pad.addEventListener('pointerup', () => (drawing = false));
-  $('pad-clear').addEventListener('click', clear);
+  const pad = drawingPad(/** @type {HTMLCanvasElement} */ ($('pad')), 30);
+  $('pad-clear').addEventListener('click', pad.clear);
   $('pad-back').addEventListener('click', () => change({ drawing: '' }));
   $('pad-use').addEventListener('click', () => {
-    if (!inked) {
+    if (!pad.inked()) {
       showError('drawing', 'the pad is empty: draw a digit on it first.');
       return;
     }
-    const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
     link.keep = false;
     hideError();
-    send({ type: 'draw', rgba: new Uint8Array(data.buffer), width: pad.width, height: pad.height });
+    send({ type: 'draw', ...pad.pixels() });
   });
 }
 

@@ -20,6 +20,7 @@ export const DEMOS = [
   { page: 'mri', title: 'MRI: Fourier sampling and stable reconstruction', short: 'MRI reconstruction' },
   { page: 'unstable', title: 'The unstable network: accuracy against stability', short: 'The unstable network' },
   { page: 'inexact', title: 'The barrier: K digits from inexact input', short: 'The barrier' },
+  { page: 'stripes', title: 'False structures: what the network learned', short: 'False structures' },
 ];
 
 /** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`, and
@@ -339,6 +340,60 @@ export function blit(canvas, rgba, side) {
   const ctx = c.getContext('2d');
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(src, 0, 0, c.width, c.height);
+}
+
+/**
+ * A drawing pad: dark ink on white, drawn with the pointer in strokes `brush` canvas pixels
+ * wide; it shows a hint until the first stroke, which is not part of the drawing. Returns
+ * `clear()`, `inked()` (whether anything is drawn) and `pixels()` (its RGBA pixels and size,
+ * for the worker, which makes them into an image).
+ * @param {HTMLCanvasElement} pad @param {number} brush
+ */
+export function drawingPad(pad, brush) {
+  const ctx = pad.getContext('2d', { willReadFrequently: true });
+  let inked = false;
+  const clear = () => {
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, pad.width, pad.height);
+    ctx.fillStyle = '#999';
+    ctx.font = '28px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.fillText('draw here', pad.width / 2, pad.height / 2 + 10);
+    inked = false;
+  };
+  clear();
+  let drawing = false;
+  /** @returns {[number, number]} */
+  const at = (ev) => {
+    const r = pad.getBoundingClientRect();
+    return [((ev.clientX - r.left) / r.width) * pad.width, ((ev.clientY - r.top) / r.height) * pad.height];
+  };
+  pad.addEventListener('pointerdown', (ev) => {
+    if (!inked) {
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, pad.width, pad.height);
+      inked = true;
+    }
+    drawing = true;
+    pad.setPointerCapture(ev.pointerId);
+    ctx.beginPath();
+    ctx.moveTo(...at(ev));
+  });
+  pad.addEventListener('pointermove', (ev) => {
+    if (!drawing) return;
+    ctx.lineWidth = brush;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = '#111';
+    ctx.lineTo(...at(ev));
+    ctx.stroke();
+  });
+  pad.addEventListener('pointerup', () => (drawing = false));
+  const pixels = () => {
+    const { data } = ctx.getImageData(0, 0, pad.width, pad.height);
+    return { rgba: new Uint8Array(data.buffer), width: pad.width, height: pad.height };
+  };
+  return { clear, inked: () => inked, pixels };
 }
 
 // ------------------------------------------------------------------------- the worker

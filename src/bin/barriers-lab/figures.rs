@@ -10,6 +10,8 @@ use barriers_lab::demos::attacks::{AttackParams, AttackRun};
 use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
 use barriers_lab::demos::inexact::{CellJob, InexactParams, TableJob};
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
+use barriers_lab::demos::stripes::page::Figure as StripesFigure;
+use barriers_lab::demos::stripes::{StripesParams, TrainJob as StripesJob};
 use barriers_lab::demos::toy::{ToyLab, ToyParams};
 use barriers_lab::demos::universal::{ShippedPerturbation, UniversalJob, UniversalParams};
 use barriers_lab::demos::unstable::{
@@ -20,7 +22,9 @@ use barriers_lab::models::{model_file_name, ImageModel};
 use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
 use barriers_lab::params::{self, Params};
-use barriers_lab::posters::{self as poster, attacks, dimension, inexact, mri, toy, universal};
+use barriers_lab::posters::{
+    self as poster, attacks, dimension, inexact, mri, stripes, toy, universal,
+};
 use barriers_lab::render::numbers::Numbers;
 use barriers_lab::render::raster::Canvas;
 use std::path::{Path, PathBuf};
@@ -29,7 +33,7 @@ use std::time::Instant;
 /// The font the posters are drawn in (the pages fetch the same file).
 pub const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
 
-pub const DEMOS: [&str; 7] = [
+pub const DEMOS: [&str; 8] = [
     "toy",
     "attacks",
     "universal",
@@ -37,6 +41,7 @@ pub const DEMOS: [&str; 7] = [
     "mri",
     "unstable",
     "inexact",
+    "stripes",
 ];
 
 pub fn help() -> String {
@@ -281,6 +286,16 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
             Ok((
                 inexact::poster(&p, &cell, Some(&nine), FONT, scale)?,
                 inexact::numbers(&p, &cell, Some(&nine)),
+            ))
+        }
+        "stripes" => {
+            let p = state::<StripesParams>(demo, query);
+            let mut job = StripesJob::new(&p)?;
+            run_to_end(&mut job, ())?;
+            let fig = StripesFigure::of(&job)?;
+            Ok((
+                stripes::poster(&p, &fig, FONT, scale)?,
+                stripes::numbers(&p, &fig),
             ))
         }
         other => Err(format!("unknown demo '{other}'")),

@@ -12,6 +12,7 @@ mod instability;
 mod kernel1d;
 mod output;
 mod recon;
+mod stripes;
 mod toy;
 mod train;
 mod train_recon;
@@ -37,6 +38,7 @@ USAGE:
     barriers-lab tradeoff [--images N] [--attacked M] [--checkpoint FILE] [--json]
     barriers-lab inexact [--k 3] [--n 20] [--KEY VALUE]... [--table] [--json] [--out DIR]
     barriers-lab kernel1d --pairs on|off --delta 0.05 --seed 1 [--epochs 60] [--trace] [--sweep] [--json]
+    barriers-lab stripes --background label|random [--a 0.2] [--seed N] [--epochs N] [--curve] [--json]
     barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
     barriers-lab help [COMMAND]
 
@@ -95,9 +97,15 @@ kernel1d: the troublesome kernel in 1-D (Gottschling, Antun, Adcock, Hansen, SIA
     2025): a network reconstructs piecewise cubic signals (N = 128) from 33 Fourier samples,
     trained with kernel-aware pairs (x and x + z, ||A z|| = delta ||z||) or without; the TV
     square-root LASSO beside it. Prints pair_accuracy (PSNR on held-out x + z), pair_error,
-    psnr_test, amplification and amplification_tv (the instability test's worst case on 4
+    psnr_test, amplification and amplification_tv (the instability test's worst case on 8
     held-out signals at ||r|| = delta ||z||), eta, bound = (||z|| - 2 eta) / (delta ||z||) and
     the Lipschitz ratios; --sweep: the amplification against delta.
+stripes: false structures (Thesing, Antun, Hansen, arXiv:1906.01478): a CNN trained on 60
+    32 x 32 images of one 3-pixel stripe, horizontal on a background of -a, vertical on +a
+    (--background label, the paper's) or on a background sign independent of the label
+    (--background random); prints train_accuracy, test_accuracy (fresh images, a drawn from
+    [a/10, a]), false_set_accuracy (the same images with the background signs swapped) and
+    deepfool_r_over_x (mean ||r||/||x|| over the first 20 correctly classified test images).
 
 figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
     its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the
@@ -132,6 +140,7 @@ fn main() -> ExitCode {
             "figures" => Some(figures::help()),
             "inexact" => Some(inexact::help()),
             "kernel1d" => Some(kernel1d::help()),
+            "stripes" => Some(stripes::help()),
             _ => None,
         }
     };
@@ -154,6 +163,7 @@ fn main() -> ExitCode {
         Some("figures") => figures::run(rest),
         Some("inexact") => inexact::run(rest),
         Some("kernel1d") => kernel1d::run(rest),
+        Some("stripes") => stripes::run(rest),
         Some("help") | Some("--help") | Some("-h") => {
             print!(
                 "{}",
