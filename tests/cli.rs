@@ -1230,7 +1230,7 @@ fn stripes_reports_the_accuracies_and_deepfool() {
     assert_eq!(v["demo"], "stripes");
     assert_eq!(
         v["state"],
-        "a=0.01&background=random&seed=2&epochs=4&overshoot=0.02&max_iter=50"
+        "a=0.2&background=random&seed=2&epochs=4&overshoot=0.02&max_iter=50"
     );
     assert_eq!(v["curve"].as_array().unwrap().len(), 4);
     refuses(&["stripes", "--a", "nan"]);
