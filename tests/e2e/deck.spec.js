@@ -51,7 +51,9 @@ function drawnCanvases(frame) {
       const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       const colours = new Set();
       for (let i = 0; i < px.length && colours.size < 8; i += 4 * 7) colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
-      if (colours.size >= 3) drawn++;
+      // Two colours at least: a blank canvas has one; an image of two values (a stripe on
+      // its background) has two.
+      if (colours.size >= 2) drawn++;
     }
     return { drawn, visible };
   });
