@@ -6,7 +6,7 @@
 //! the nine-cell table.
 
 use super::{table, Poster};
-use crate::demos::inexact::{CellResult, CurvePoint, InexactParams, Score, TableResult};
+use crate::demos::inexact::{CellResult, CurvePoint, InexactParams, Score, TableResult, View};
 use crate::job::Num;
 use crate::params;
 use crate::render::numbers::Numbers;
@@ -37,32 +37,10 @@ pub const STATEMENTS: [&str; 3] = [
     "3. K − 2 digits are computable, efficiently, by FIRENET.",
 ];
 
-/// The picture's window [x0, x1, y0, y1] in its units: square, holding both circles and every
-/// mark, with a margin.
+/// The picture's window [x0, x1, y0, y1] in its units (the page's window, made by the demo).
 pub fn picture_view(cell: &CellResult) -> [f64; 4] {
-    let p = &cell.picture;
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    let mut grow = |x: f64, y: f64, r: f64| {
-        if x.is_finite() && y.is_finite() {
-            x0 = x0.min(x - r);
-            x1 = x1.max(x + r);
-            y0 = y0.min(y - r);
-            y1 = y1.max(y + r);
-        }
-    };
-    grow(p.exact[0], p.exact[1], p.radius);
-    grow(p.given[0], p.given[1], p.radius);
-    for m in &p.marks {
-        grow(m.at[0], m.at[1], 0.0);
-    }
-    let side = (x1 - x0).max(y1 - y0) * 1.12;
-    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    [
-        cx - side / 2.0,
-        cx + side / 2.0,
-        cy - side / 2.0,
-        cy + side / 2.0,
-    ]
+    let View { centre: c, half } = cell.picture.view;
+    [c[0] - half, c[0] + half, c[1] - half, c[1] + half]
 }
 
 /// `base`^-`e` with the exponent in superscript ("10⁻³", "2⁻²⁰").
@@ -180,17 +158,17 @@ pub fn poster(
     scale: f64,
 ) -> Result<Canvas, String> {
     let mut p = Poster::new(font, scale, 1000.0, 2000.0)?;
-    let k = cell.k;
+    let k = cell.about.k;
     let unit = power(10, k);
     let y0 = p.header(
         "The barrier: K digits from inexact input",
         "Colbrook, Antun, Hansen, PNAS 2022",
         &format!(
             "K = {k}, n = {}: the input is known to {}, and it fits two exact square-root LASSO problems (‖A₁ − A₂‖ = {}, y equal) whose minimisers are {} apart. Every method is given the second and scored against the first.",
-            cell.n,
-            power(2, cell.n),
-            format_sig(cell.a_dist, 3),
-            format_sig(cell.minimiser_gap, 3)
+            cell.about.n,
+            power(2, cell.about.n),
+            format_sig(cell.about.a_dist, 3),
+            format_sig(cell.about.minimiser_gap, 3)
         ),
     );
     let th = p.th;
@@ -217,8 +195,13 @@ pub fn poster(
         p.c.disc(c, th.u(6.0), col, 1.0);
     }
     // FIRENET as a wide ring, so that a method landing on the same point shows inside it.
+    // A mark off the window (`far`) is drawn at its edge.
+    let inside = |v: f64, lo: f64, hi: f64| v.clamp(lo + 0.02 * (hi - lo), hi - 0.02 * (hi - lo));
     for m in &pic.marks {
-        let c = axes.px(m.at[0], m.at[1]);
+        let c = axes.px(
+            inside(m.at[0], view[0], view[1]),
+            inside(m.at[1], view[2], view[3]),
+        );
         if m.method == "firenet" {
             p.c.ring(c, th.u(11.0), th.u(3.5), colour(m.method));
         } else {
@@ -294,7 +277,7 @@ pub fn poster(
             ),
             (&cell.cp_curve, BLUE, "Chambolle-Pock, the same"),
         ],
-        cell.barrier,
+        cell.about.barrier,
         cell.firenet_layers.max(cell.cp_iters) as f64,
         "layers n·p, or steps (log scale)",
         None,
@@ -303,7 +286,7 @@ pub fn poster(
         &mut p,
         [mid + th.u(16.0), y, r, y + h],
         &[(&cell.lista_curve, PURPLE, "LISTA against the exact problem")],
-        cell.barrier,
+        cell.about.barrier,
         cell.lista_steps as f64,
         "Adam training steps (log scale)",
         Some((Key::Stroke(GREEN), "LISTA against the given one")),
@@ -360,11 +343,11 @@ pub fn poster(
                     None => "–".into(),
                 };
                 vec![
-                    row.k.to_string(),
-                    row.n.to_string(),
-                    format!("{:.2e}", row.a_dist),
-                    format_sig(row.y_dist, 2),
-                    format!("{:.3e}", row.minimiser_gap),
+                    row.about.k.to_string(),
+                    row.about.n.to_string(),
+                    format!("{:.2e}", row.about.a_dist),
+                    format_sig(row.about.y_dist, 2),
+                    format!("{:.3e}", row.about.minimiser_gap),
                     m(row.firenet_error, row.digits_firenet),
                     m(row.cp_error, row.digits_cp),
                     m(row.lista_error, row.digits_lista),
@@ -407,12 +390,12 @@ pub fn poster(
 /// table if given.
 pub fn numbers(params: &InexactParams, cell: &CellResult, nine: Option<&TableResult>) -> Numbers {
     let mut n = Numbers::new("inexact", params::to_query(params));
-    n.metric("K", f64::from(cell.k))
-        .metric("n", f64::from(cell.n))
-        .metric("a_dist", cell.a_dist)
-        .metric("y_dist", cell.y_dist)
-        .metric("minimiser_gap", cell.minimiser_gap)
-        .metric("barrier", cell.barrier);
+    n.metric("K", f64::from(cell.about.k))
+        .metric("n", f64::from(cell.about.n))
+        .metric("a_dist", cell.about.a_dist)
+        .metric("y_dist", cell.about.y_dist)
+        .metric("minimiser_gap", cell.about.minimiser_gap)
+        .metric("barrier", cell.about.barrier);
     for (name, s) in [
         ("firenet_error", &cell.firenet),
         ("cp_error", &cell.cp),
@@ -490,13 +473,13 @@ pub fn numbers(params: &InexactParams, cell: &CellResult, nine: Option<&TableRes
         let d = |x: Option<u32>| x.map_or(f64::NAN, f64::from);
         for row in &nine.rows {
             t.row(
-                &format!("K={} n={}", row.k, row.n),
+                &format!("K={} n={}", row.about.k, row.about.n),
                 &[
-                    f64::from(row.k),
-                    f64::from(row.n),
-                    row.a_dist,
-                    row.y_dist,
-                    row.minimiser_gap,
+                    f64::from(row.about.k),
+                    f64::from(row.about.n),
+                    row.about.a_dist,
+                    row.about.y_dist,
+                    row.about.minimiser_gap,
                     v(row.firenet_error),
                     v(row.cp_error),
                     v(row.lista_error),

@@ -17,9 +17,6 @@ const EXACT = '#0867a8';
 const GIVEN = '#e8710a';
 const FLOOR = '#a4001d';
 const LOSS = '#777';
-/** Marks farther than this (in units of 10^-K) from the minimisers' midpoint are drawn at the
- *  picture's edge. */
-const FAR = 12;
 
 /** @type {ReturnType<typeof buildControls>[]} */
 let controls = [];
@@ -162,11 +159,8 @@ function drawPicture(r) {
   const pic = r.picture;
   const R = pic.radius;
   const unit = pow10(-r.k);
-  // The window: both circles and every mark near them, centred on the minimisers' midpoint.
-  const mid = [(pic.exact[0] + pic.given[0]) / 2, (pic.exact[1] + pic.given[1]) / 2];
-  const reach = (pt) => Math.max(Math.abs(pt[0] - mid[0]), Math.abs(pt[1] - mid[1]));
-  let half = 1.12 * (Math.max(reach(pic.exact), reach(pic.given)) + R);
-  for (const m of pic.marks) if (reach(m.at) < FAR) half = Math.max(half, 1.1 * reach(m.at));
+  // The window (the demo's, as on the poster), widened to the canvas's shape.
+  const { centre: mid, half } = pic.view;
   const pad = padding(fs, u);
   const fw = c.width - pad.l - pad.r;
   const fh = c.height - pad.t - pad.b;
@@ -209,12 +203,11 @@ function drawPicture(r) {
   // Where each method landed (at the edge, with its name, if far outside).
   const drawn = [];
   for (const m of pic.marks) {
-    const far = reach(m.at) >= FAR;
     const inset = 10 * u;
     const x = Math.min(right - inset, Math.max(left + inset, X(m.at[0])));
     const y = Math.min(bottom - inset, Math.max(top + inset, Y(m.at[1])));
     mark(ctx, p, m.method, x, y);
-    if (far || x !== X(m.at[0]) || y !== Y(m.at[1])) {
+    if (m.far || x !== X(m.at[0]) || y !== Y(m.at[1])) {
       ctx.fillStyle = COLOURS[m.method];
       ctx.textAlign = x > (left + right) / 2 ? 'right' : 'left';
       ctx.fillText(`${m.label}: off the picture`, x + (x > (left + right) / 2 ? -10 : 10) * u, y + 0.35 * fs);
@@ -238,8 +231,7 @@ function logPlot(c, r, xRange, lines, xLabel, title) {
   const p = setUpCanvas(c);
   const { ctx, fs, u } = p;
   const values = lines.flatMap((l) => l.pts.map((pt) => pt[1])).filter(positive);
-  const kMinus1 = 10 ** -(r.k - 1);
-  const ys = [...values, r.barrier, kMinus1].map(Math.log10);
+  const ys = [...values, r.barrier, r.k_minus_1].map(Math.log10);
   const yr = [Math.max(-17, Math.floor(Math.min(...ys) - 0.2)), Math.ceil(Math.max(...ys) + 0.2)];
   const xr = [Math.log10(xRange[0]), Math.log10(xRange[1])];
   const { X, Y, left, right } = axes(ctx, p, c, xr, yr, xLabel, 'error (log)', {
@@ -256,7 +248,7 @@ function logPlot(c, r, xRange, lines, xLabel, title) {
   const labels = [];
   for (const [v, colour, dash, text] of [
     [r.barrier, FLOOR, [6, 4], `the barrier 1.5·${pow10(-r.k)}`],
-    [kMinus1, '#888', [2, 3], `K − 1 digits: ${pow10(-(r.k - 1))}`],
+    [r.k_minus_1, '#888', [2, 3], `K − 1 digits: ${pow10(-(r.k - 1))}`],
   ]) {
     const y = Y(Math.log10(v));
     series(ctx, p, [[left, y], [right, y]], colour, { dash, dots: 0, width: 1 });

@@ -53,11 +53,11 @@ fn run_table(p: &InexactParams, as_json: bool) -> Result<(), String> {
         let d = |v: Option<u32>| v.map_or("-".into(), |d| d.to_string());
         println!(
             "{:>2} {:>3} {:>10.3e} {:>6} {:>10.3e} {:>10} {:>3} {:>10} {:>3} {:>10} {:>3}",
-            r.k,
-            r.n,
-            r.a_dist,
-            r.y_dist,
-            r.minimiser_gap,
+            r.about.k,
+            r.about.n,
+            r.about.a_dist,
+            r.about.y_dist,
+            r.about.minimiser_gap,
             cell(r.firenet_error),
             d(r.digits_firenet),
             cell(r.cp_error),

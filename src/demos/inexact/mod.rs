@@ -428,12 +428,7 @@ impl CellJob {
         let score = |m: &Option<Score>| m.as_ref().map(|s| s.error);
         let digits = |m: &Option<Score>| m.as_ref().map(|s| s.digits);
         Summary {
-            k: r.k,
-            n: r.n,
-            a_dist: r.a_dist,
-            y_dist: r.y_dist,
-            minimiser_gap: r.minimiser_gap,
-            barrier: r.barrier,
+            about: r.about,
             firenet_error: score(&r.firenet),
             cp_error: score(&r.cp),
             lista_error: score(&r.lista),
@@ -450,17 +445,12 @@ impl CellJob {
 /// A cell, computed or so far.
 #[derive(Clone, Debug, Serialize)]
 pub struct CellResult {
-    pub k: u32,
-    pub n: u32,
-    /// ||A_n - A||_2 and ||y_n - y||_2: how far the given input is from the exact problem.
-    pub a_dist: f64,
-    pub y_dist: f64,
-    /// ||z*(exact) - z*(given)||, about 3 10^-K.
-    pub minimiser_gap: f64,
-    /// 1.5 10^-K: no point is closer than this to both minimisers.
-    pub barrier: f64,
+    #[serde(flatten)]
+    pub about: CellNumbers,
     /// 10^-K, the unit of the picture's axes.
     pub unit: f64,
+    /// 10^-(K-1): an error below it is K - 1 correct digits.
+    pub k_minus_1: f64,
     /// The first two coordinates of the exact problem's and the given problem's minimisers.
     pub exact: [f64; 2],
     pub given: [f64; 2],
@@ -478,6 +468,24 @@ pub struct CellResult {
     pub lista_steps: usize,
 }
 
+/// The barrier's radius in units of 10^-K: half the minimisers' distance 3 10^-K.
+pub const RADIUS: f64 = 1.5;
+
+/// What a cell is: its K and n, and how far apart its two problems are (the first fields of
+/// both [`CellResult`] and [`Summary`]).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CellNumbers {
+    pub k: u32,
+    pub n: u32,
+    /// ||A_n - A||_2 and ||y_n - y||_2: how far the given input is from the exact problem.
+    pub a_dist: f64,
+    pub y_dist: f64,
+    /// ||z*(exact) - z*(given)||, about 3 10^-K.
+    pub minimiser_gap: f64,
+    /// 1.5 10^-K: no point is closer than this to both minimisers.
+    pub barrier: f64,
+}
+
 /// The picture of the barrier: the first two coordinates in units of 10^-K (so its scale
 /// follows K), the two exact minimisers, the radius 1.5 around each (no point is within it of
 /// both), and where each finished method landed.
@@ -489,6 +497,44 @@ pub struct Picture {
     pub exact: [f64; 2],
     pub given: [f64; 2],
     pub marks: Vec<Mark>,
+    /// The window to draw, the same on the page and the poster.
+    pub view: View,
+}
+
+/// Marks farther than this (in units of 10^-K) from the minimisers' midpoint are drawn at the
+/// window's edge, so that one method far off does not shrink the barrier to a dot.
+pub const FAR: f64 = 12.0;
+
+/// The picture's window, in its units: the square of half-side `half` around `centre`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct View {
+    pub centre: [f64; 2],
+    pub half: f64,
+}
+
+impl View {
+    /// Centred on the minimisers' midpoint; holds both circles with a 12 % margin, and every
+    /// mark nearer than [`FAR`] (in the max norm) with a 10 % margin.
+    fn around(exact: [f64; 2], given: [f64; 2], radius: f64, marks: &[[f64; 2]]) -> Self {
+        let centre = [(exact[0] + given[0]) / 2.0, (exact[1] + given[1]) / 2.0];
+        let reach = |p: [f64; 2]| reach(centre, p);
+        let mut half = 1.12 * (reach(exact).max(reach(given)) + radius);
+        for &m in marks {
+            if reach(m) < FAR {
+                half = half.max(1.1 * reach(m));
+            }
+        }
+        Self { centre, half }
+    }
+}
+
+/// max(|p_1 - c_1|, |p_2 - c_2|); infinite for a point that is not finite.
+fn reach(c: [f64; 2], p: [f64; 2]) -> f64 {
+    if p.iter().all(|v| v.is_finite()) {
+        (p[0] - c[0]).abs().max((p[1] - c[1]).abs())
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Where one method landed, in the picture's units.
@@ -498,6 +544,8 @@ pub struct Mark {
     pub method: &'static str,
     pub label: &'static str,
     pub at: [f64; 2],
+    /// Outside the window (beyond [`FAR`]): drawn at its edge, named "off the picture".
+    pub far: bool,
 }
 
 /// The methods' names and labels, in the table's order.
@@ -511,12 +559,8 @@ pub const METHODS: [(&str, &str); 3] = [
 /// `inexact --table --json`). A method not yet run is null.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    pub k: u32,
-    pub n: u32,
-    pub a_dist: f64,
-    pub y_dist: f64,
-    pub minimiser_gap: f64,
-    pub barrier: f64,
+    #[serde(flatten)]
+    pub about: CellNumbers,
     pub firenet_error: Option<Num>,
     pub cp_error: Option<Num>,
     pub lista_error: Option<Num>,
@@ -570,33 +614,47 @@ impl Job for CellJob {
             .done()
             .then(|| self.pair.score(&self.lista_output()));
         let scaled = |p: [f64; 2]| [p[0] / unit, p[1] / unit];
-        let marks = METHODS
+        let (exact, given) = (scaled([e[0], e[1]]), scaled([g[0], g[1]]));
+        let landed: Vec<_> = METHODS
             .iter()
             .zip([&firenet, &cp, &lista])
-            .filter_map(|(&(method, label), s)| {
-                s.as_ref().map(|s| Mark {
-                    method,
-                    label,
-                    at: scaled(s.x),
-                })
+            .filter_map(|(&(method, label), s)| s.as_ref().map(|s| (method, label, scaled(s.x))))
+            .collect();
+        let view = View::around(
+            exact,
+            given,
+            RADIUS,
+            &landed.iter().map(|m| m.2).collect::<Vec<_>>(),
+        );
+        let marks = landed
+            .into_iter()
+            .map(|(method, label, at)| Mark {
+                method,
+                label,
+                at,
+                far: reach(view.centre, at) >= FAR,
             })
             .collect();
         CellResult {
-            k,
-            n: self.pair.exact.n,
-            a_dist: self.pair.a_dist(),
-            y_dist: self.pair.y_dist(),
-            minimiser_gap: self.pair.minimiser_gap(),
-            barrier: 1.5 * unit,
+            about: CellNumbers {
+                k,
+                n: self.pair.exact.n,
+                a_dist: self.pair.a_dist(),
+                y_dist: self.pair.y_dist(),
+                minimiser_gap: self.pair.minimiser_gap(),
+                barrier: RADIUS * unit,
+            },
             unit,
+            k_minus_1: 10.0 * unit,
             exact: [e[0], e[1]],
             given: [g[0], g[1]],
             picture: Picture {
                 unit,
-                radius: 1.5,
-                exact: scaled([e[0], e[1]]),
-                given: scaled([g[0], g[1]]),
+                radius: RADIUS,
+                exact,
+                given,
                 marks,
+                view,
             },
             firenet,
             cp,
@@ -669,6 +727,25 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn the_window_holds_both_circles_and_the_near_marks() {
+        let inside = |v: &View, p: [f64; 2], r: f64| {
+            (p[0] - v.centre[0]).abs() + r <= v.half && (p[1] - v.centre[1]).abs() + r <= v.half
+        };
+        let (e, g) = ([0.0, 0.0], [3.0, 0.0]);
+        let v = View::around(e, g, RADIUS, &[]);
+        assert_eq!(v.centre, [1.5, 0.0]);
+        // Reach 1.5 + radius 1.5, with the 12 % margin.
+        assert!((v.half - 1.12 * 3.0).abs() < 1e-15);
+        assert!(inside(&v, e, RADIUS) && inside(&v, g, RADIUS));
+        // A mark at reach 8 widens the window to hold it; one at reach 20 (beyond FAR) and one
+        // that is not finite do not.
+        let near = [1.5, 8.0];
+        let v = View::around(e, g, RADIUS, &[near, [21.5, 0.0], [f64::NAN, 0.0]]);
+        assert!((v.half - 8.8).abs() < 1e-15 && inside(&v, near, 0.0));
+        assert!(reach(v.centre, [21.5, 0.0]) >= FAR && reach(v.centre, [f64::NAN, 0.0]) >= FAR);
+    }
+
+    #[test]
     fn digits_count_powers_of_ten() {
         assert_eq!(digits(0.15), 0);
         assert_eq!(digits(0.1), 1);
@@ -688,10 +765,10 @@ mod tests {
         let mut job = TableJob::new(&params).unwrap();
         let table = run_to_end(&mut job, ()).unwrap();
         for row in &table.rows {
-            let (k, n) = (row.k as i32, row.n as i32);
-            assert!(row.a_dist <= 0.5f64.powi(n), "{row:?}");
-            assert_eq!(row.y_dist, 0.0);
-            let gap = row.minimiser_gap * 10f64.powi(k);
+            let (k, n) = (row.about.k as i32, row.about.n as i32);
+            assert!(row.about.a_dist <= 0.5f64.powi(n), "{row:?}");
+            assert_eq!(row.about.y_dist, 0.0);
+            let gap = row.about.minimiser_gap * 10f64.powi(k);
             assert!((gap - 3.0).abs() <= 3e-3, "{row:?}");
             assert!(row.digits_firenet.unwrap() >= (k - 1) as u32, "{row:?}");
             // Implied by the gap (a point within 10^-K of both minimisers would put them

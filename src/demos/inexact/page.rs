@@ -269,7 +269,7 @@ mod tests {
         page.params.n = 30;
         assert!(!page.cell_result().unwrap().current);
         assert!(!page.cell_prepare().unwrap(), "a new cell for K = 6");
-        assert_eq!(page.cell_result().unwrap().result.k, 6);
+        assert_eq!(page.cell_result().unwrap().result.about.k, 6);
         assert!(page.table_prepare().unwrap(), "the table is kept");
         let t = page.table_result().unwrap();
         assert_eq!(t.highlight, Some(8));
