@@ -32,6 +32,9 @@
 //!   the perturbation a reconstruction map amplifies most.
 //! - [`kernel_awareness`]: details (nearly) in the kernel of A, and the lower bound
 //!   (||x - x'|| - 2 eta) / delta on the Lipschitz constant of any method accurate on both.
+//! - [`troublesome_kernel`]: the troublesome kernel in 1-D (Gottschling, Antun, Adcock,
+//!   Hansen): piecewise cubic signals, subsampled DFT rows, a tumour with ||A z|| = delta ||z||,
+//!   a network trained with or without kernel-aware pairs (with its VJP), the 1-D TV map.
 //! - [`render`]: pixels for the page, text, plots, and a figure's numbers.
 //! - [`posters`]: each demo's poster and numbers (the command line's `figures` and the pages'
 //!   exports).

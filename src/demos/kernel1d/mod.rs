@@ -703,6 +703,7 @@ impl SweepJob {
         })
     }
 
+    /// Epochs per step (1 by default).
     pub fn with_chunk(mut self, chunk: usize) -> Self {
         self.chunk = chunk.max(1);
         self
@@ -759,11 +760,16 @@ impl Job for SweepJob {
                 pairs: Pairs::On,
                 ..self.params.clone()
             };
-            self.current = Some(TrainJob::new(&p, Pairs::On)?.with_chunk(self.chunk));
+            self.current = Some(TrainJob::new(&p, Pairs::On)?);
             return Ok(());
         }
         let job = self.current.as_mut().expect("checked");
-        job.trainer.epoch();
+        for _ in 0..self.chunk {
+            if job.trainer.epochs() >= job.params.epochs {
+                break;
+            }
+            job.trainer.epoch();
+        }
         if job.trainer.epochs() >= job.params.epochs {
             let p = Self::point(job)?;
             self.points.push(p);
@@ -1019,5 +1025,37 @@ mod tests {
             ..Kernel1dParams::default()
         };
         assert!(TrainJob::new(&bad, Pairs::Off).is_err());
+    }
+
+    /// The sweep over delta: one point per delta of [`SWEEP_DELTAS`], stepped or run to the
+    /// end alike; at each, ||A z|| = delta ||z|| sets 1 / delta and the bound.
+    #[test]
+    fn the_sweep_has_a_point_per_delta() {
+        let p = Kernel1dParams {
+            epochs: 2,
+            ..Kernel1dParams::default()
+        };
+        let mut a = SweepJob::new(&p).unwrap();
+        while !a.done() {
+            a.step(()).unwrap();
+        }
+        let mut b = SweepJob::new(&p).unwrap().with_chunk(usize::MAX);
+        let rb = run_to_end(&mut b, ()).unwrap();
+        assert_eq!(
+            serde_json::to_string(&a.result()).unwrap(),
+            serde_json::to_string(&rb).unwrap()
+        );
+        assert_eq!(a.progress(), (10, 10));
+        let deltas: Vec<f64> = rb.points.iter().map(|q| q.delta).collect();
+        assert_eq!(deltas, SWEEP_DELTAS);
+        for q in &rb.points {
+            assert_eq!(q.inverse_delta, 1.0 / q.delta);
+            assert!(q.amplification.0.is_finite() && q.amplification.0 > 0.0);
+            if let Some(b) = q.bound {
+                let want = (crate::troublesome_kernel::TUMOUR_NORM - 2.0 * q.eta.0)
+                    / (q.delta * crate::troublesome_kernel::TUMOUR_NORM);
+                assert!((b.0 - want).abs() < 1e-12 * want);
+            }
+        }
     }
 }
