@@ -96,7 +96,7 @@ fn signals_plot(p: &mut Poster, region: [f64; 4], f: &Figure) {
                     2.0,
                     format!("TV from A(x + r): moved {}", sig(q.tv_change, 2)),
                 ),
-                (&q.net, net, 2.5, format!("{} from A x", net_name(pairs))),
+                (&q.net, net, 2.5, format!("{}, from A x", net_name(pairs))),
                 (
                     &q.net_r,
                     PERTURBED,
@@ -114,7 +114,7 @@ fn signals_plot(p: &mut Poster, region: [f64; 4], f: &Figure) {
                     (&s.x_z, WITH_Z, 2.0, "x + z: the tumour added".into()),
                     (&s.x, TRUTH, 2.5, "x, held-out signal 0".into()),
                     (&s.tv, TV, 2.0, "TV from A x".into()),
-                    (&s.net, net, 2.5, format!("{} from A x", net_name(pairs))),
+                    (&s.net, net, 2.5, format!("{}, from A x", net_name(pairs))),
                 ],
             )
         }

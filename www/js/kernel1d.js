@@ -215,7 +215,8 @@ function drawTradeoff() {
   const pts = traces.flatMap((t) => t.trace.map((q) => [q.amplification, q.pair_accuracy]));
   const marks = [];
   if (e) {
-    marks.push({ at: [e.amplification, e.net.pair_accuracy], colour: NET[e.pairs], ring: true, label: 'evaluated' });
+    // The evaluated network: named by the legend (its ringed dot), beside its trace's label.
+    marks.push({ at: [e.amplification, e.net.pair_accuracy], colour: NET[e.pairs], ring: true, label: '' });
     if (e.tv) marks.push({ at: [e.amplification_tv, e.tv.pair_accuracy], colour: TV, ring: false, label: 'TV' });
   }
   const all = [...pts, ...marks.map((m) => m.at)].filter(([x, y]) => typeof x === 'number' && typeof y === 'number');
@@ -249,7 +250,7 @@ function drawTradeoff() {
     const leftward = x > (X(xr[0]) + right) / 2;
     ctx.fillStyle = m.colour;
     ctx.textAlign = leftward ? 'right' : 'left';
-    ctx.fillText(m.label, x + (leftward ? -11 : 11) * u, y + 0.35 * fs);
+    if (m.label) ctx.fillText(m.label, x + (leftward ? -11 : 11) * u, y + 0.35 * fs);
   }
   c.dataset.points = traces.map((t) => `${t.pairs}:${t.trace.length}`).join(',');
 }

@@ -96,6 +96,7 @@ impl Kernel1dPage {
     /// Makes the training (the state's switch, or its contrast) unless the one held is for
     /// the current state; whether it is finished.
     pub fn train_prepare(&mut self, which: Which) -> Result<bool, String> {
+        self.swap_on_flip();
         let key = self.key();
         let pairs = match which {
             Which::State => self.params.pairs,
@@ -109,6 +110,30 @@ impl Kernel1dPage {
             *slot = Some(Keyed { key, job });
         }
         Ok(slot.as_ref().is_some_and(|t| t.job.done()))
+    }
+
+    /// After a flip of the switch the two trainings change places: the other switch's
+    /// network, trained for the rest of the same state, is the new state's, and the old
+    /// state's is the new contrast (the training does not depend on the state's own switch,
+    /// only on the one it is made for).
+    fn swap_on_flip(&mut self) {
+        let key = self.key();
+        let flipped = params::to_query(&Kernel1dParams {
+            pairs: self.params.pairs.flipped(),
+            ..self.params.clone()
+        });
+        let was = |s: &Option<Keyed<TrainJob>>| s.as_ref().is_some_and(|t| t.key == flipped);
+        if was(&self.train) || was(&self.contrast) {
+            std::mem::swap(&mut self.train, &mut self.contrast);
+            for slot in [&mut self.train, &mut self.contrast] {
+                if slot.as_ref().is_some_and(|t| t.key != flipped) {
+                    *slot = None;
+                }
+                if let Some(t) = slot.as_mut() {
+                    t.key.clone_from(&key);
+                }
+            }
+        }
     }
 
     /// A few more epochs: [done, total, finished].
@@ -386,5 +411,50 @@ impl Kernel1dPage {
             while self.sweep_step()?[2] == 0 {}
         }
         self.figure()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::run_to_end;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Flipping the switch keeps both networks: the contrast becomes the state's, done, and
+    /// gives what a fresh training for the new state gives; the evaluation is made anew.
+    #[test]
+    fn a_flip_of_the_switch_keeps_both_trainings() {
+        let p = Kernel1dParams {
+            epochs: 3,
+            ..Kernel1dParams::default()
+        };
+        let mut page = Kernel1dPage::new(p.clone());
+        for which in [Which::State, Which::Contrast] {
+            page.train_prepare(which).unwrap();
+            while page.train_step(which).unwrap()[2] == 0 {}
+        }
+        page.eval_prepare().unwrap();
+        page.params.pairs = Pairs::Off;
+        assert!(page.train_prepare(Which::State).unwrap(), "trained already");
+        assert!(page.train_prepare(Which::Contrast).unwrap());
+        let off = Kernel1dParams {
+            pairs: Pairs::Off,
+            ..p
+        };
+        for (which, pairs) in [(Which::State, Pairs::Off), (Which::Contrast, Pairs::On)] {
+            let got = page.train_result(which).unwrap();
+            assert!(got.current && got.done);
+            let mut fresh = TrainJob::new(&off, pairs).unwrap();
+            let want = run_to_end(&mut fresh, ()).unwrap();
+            assert_eq!(
+                serde_json::to_string(&got.result).unwrap(),
+                serde_json::to_string(&want).unwrap()
+            );
+        }
+        assert!(!page.eval_prepare().unwrap(), "a new evaluation");
+        // A change of anything else trains again.
+        page.params.seed = 2;
+        assert!(!page.train_prepare(Which::State).unwrap());
     }
 }
