@@ -39,7 +39,17 @@ const READOUTS = {
  * native and WebAssembly matrix products into the next (seen: 1.7e-7 relative; the page
  * shows four digits).
  */
-const LOOSER = { inexact: { lista_error: 1e-6 } };
+const LOOSER = {
+  inexact: { lista_error: 1e-6 },
+  // The troublesome kernel's instability tests are gradient ascents (60 steps with momentum)
+  // through a network that switches the tumour on sharply: a last-bit difference of native and
+  // WebAssembly sends the ascent along a slightly different path (seen: 1.4e-4 relative on
+  // the network's worst amplification, 4e-9 on TV's). Trainings, scores, η and the bound agree
+  // to 1e-12.
+  kernel1d: Object.fromEntries(
+    ['amplification', 'amplification_mean', 'lipschitz', 'amplification_tv', 'amplification_tv_mean', 'worst_r_norm', 'worst_net_change', 'worst_tv_change', 'worst_amplification'].map((k) => [k, 1e-3]),
+  ),
+};
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, commas and line breaks in quotes). */
 function parseCsv(text) {
