@@ -41,14 +41,19 @@ const READOUTS = {
  */
 const LOOSER = {
   inexact: { lista_error: 1e-6 },
-  // The troublesome kernel's instability tests are gradient ascents (60 steps with momentum)
-  // through a network that switches the tumour on sharply: a last-bit difference of native and
-  // WebAssembly sends the ascent along a slightly different path (seen: 1.4e-4 relative on
-  // the network's worst amplification, 4e-9 on TV's). Trainings, scores, η and the bound agree
-  // to 1e-12.
-  kernel1d: Object.fromEntries(
-    ['amplification', 'amplification_mean', 'lipschitz', 'amplification_tv', 'amplification_tv_mean', 'worst_r_norm', 'worst_net_change', 'worst_tv_change', 'worst_amplification'].map((k) => [k, 1e-3]),
-  ),
+  // The troublesome kernel's instability tests are gradient ascents (60 steps with momentum),
+  // and a last-bit difference of native code and WebAssembly sends an ascent along another
+  // path. Through the network (which switches the tumour on sharply) the results move little
+  // (seen: 1.4e-4 relative on the worst amplification, 7.8e-5 on its Lipschitz ratio);
+  // through TV (300 unrolled Chambolle-Pock steps, not smooth) a single signal's test moved by
+  // up to 13 % (held-out signal 5: 2.35 in Chromium, 2.08 natively), so TV's mean over the 8
+  // signals and TV's change at the network's worst r move by 1.7e-2 and 1.1e-2 (TV's worst,
+  // signal 7, by 4.3e-9). Trainings, scores, eta and the bound agree to 1e-12.
+  kernel1d: {
+    ...Object.fromEntries(['amplification', 'amplification_mean', 'lipschitz', 'worst_net_change', 'worst_amplification', 'amplification_tv'].map((k) => [k, 1e-3])),
+    amplification_tv_mean: 0.05,
+    worst_tv_change: 0.05,
+  },
 };
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, commas and line breaks in quotes). */
