@@ -49,8 +49,18 @@ test('the switch: with pairs the network learns the tumour and the test finds it
   const pictures = await hashes(page);
   await shot(page, testInfo, 'kernel1d-pairs-on');
 
+  // Every progress text from here on: the flip keeps both trained networks (they change
+  // places), so only the evaluation runs again.
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.progress = [];
+    new MutationObserver(() => w.progress.push(document.getElementById('busy-text').textContent)).observe(document.getElementById('busy-text'), { childList: true, characterData: true, subtree: true });
+  });
   await page.locator('#ctl-pairs').selectOption('off');
   await waitDrawn(page, /^pairs=off&delta=0\.05&epochs=60&/, DRAWN);
+  const seen = await page.evaluate(() => /** @type {any} */ (window).progress);
+  expect(seen.some((t) => t.startsWith('The instability test'))).toBe(true);
+  expect(seen.filter((t) => t.startsWith('Training'))).toEqual([]);
   const off = await readouts(page);
   // The issue's claim, as the page shows it: at least 3 times the amplification, and a
   // better reconstruction of the tumour pairs.
