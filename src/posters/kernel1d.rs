@@ -75,6 +75,9 @@ fn range(values: impl IntoIterator<Item = f64>, margin: f64) -> (f64, f64) {
     (lo - m, hi + m)
 }
 
+/// A curve to draw: its values, colour, width (units) and legend words.
+type Curve<'a> = (&'a [f64], Rgb, f64, String);
+
 /// The signals plot in `region`: the instability test's worst case (the held-out signal, its
 /// measured part, and both methods from A x and from A(x + r)) once evaluated, else held-out
 /// signal 0 with the network as trained.
@@ -82,7 +85,7 @@ fn signals_plot(p: &mut Poster, region: [f64; 4], f: &Figure) {
     let th = p.th;
     let pairs = f.train.pairs;
     let net = net_colour(pairs);
-    let (t, lines): (&[f64], Vec<(&[f64], Rgb, f64, String)>) = match &f.perturbed {
+    let (t, lines): (&[f64], Vec<Curve>) = match &f.perturbed {
         Some(q) => (
             &q.t,
             vec![
