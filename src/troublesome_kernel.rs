@@ -749,6 +749,34 @@ pub fn scores(
     test: &Array2<f64>,
     z: &Array1<f64>,
 ) -> Scores {
+    let outs: Vec<_> = test
+        .rows()
+        .into_iter()
+        .map(|x| outputs(a, psi, x, z))
+        .collect();
+    scores_of(test, z, &outs)
+}
+
+/// (Psi(A x), Psi(A(x + z))) for one signal.
+pub fn outputs(
+    a: &Dft1d,
+    psi: &dyn Fn(ArrayView1<C64>) -> Array1<f64>,
+    x: ArrayView1<f64>,
+    z: &Array1<f64>,
+) -> (Array1<f64>, Array1<f64>) {
+    let xz = &x + z;
+    (
+        psi(a.apply(complex(x).view()).view()),
+        psi(a.apply(complex(xz.view()).view()).view()),
+    )
+}
+
+/// The scores from the outputs ([`outputs`]) on the rows of `test`, in order.
+pub fn scores_of(
+    test: &Array2<f64>,
+    z: &Array1<f64>,
+    outs: &[(Array1<f64>, Array1<f64>)],
+) -> Scores {
     let count = test.nrows().max(1) as f64;
     let mut s = Scores {
         psnr_test: 0.0,
@@ -758,15 +786,13 @@ pub fn scores(
         tumour_error: 0.0,
     };
     let zn = norm2(z);
-    for x in test.rows() {
+    for (x, (out, out_z)) in test.rows().into_iter().zip(outs) {
         let xz = &x + z;
-        let out = psi(a.apply(complex(x).view()).view());
-        let out_z = psi(a.apply(complex(xz.view()).view()).view());
         s.psnr_test += psnr(x, out.view());
         s.pair_accuracy += psnr(xz.view(), out_z.view());
-        s.test_error += norm2(&(&out - &x)) / norm2(&x.to_owned());
-        s.pair_error += norm2(&(&out_z - &xz)) / norm2(&xz);
-        s.tumour_error += norm2(&(&(&out_z - &out) - z)) / zn;
+        s.test_error += norm2(&(out - &x)) / norm2(&x.to_owned());
+        s.pair_error += norm2(&(out_z - &xz)) / norm2(&xz);
+        s.tumour_error += norm2(&(&(out_z - out) - z)) / zn;
     }
     s.psnr_test /= count;
     s.pair_accuracy /= count;
