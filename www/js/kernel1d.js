@@ -208,7 +208,7 @@ function drawTradeoff() {
   const c = /** @type {HTMLCanvasElement} */ ($('plot-tradeoff'));
   const traces = [last.train, last.contrast].filter((t) => t && t.trace.length);
   if (!traces.length) {
-    placeholder(c, 'The trade-off, traced as the networks train: every 5 epochs, accuracy on x + z against amplification.');
+    placeholder(c, 'The trade-off, traced as the networks train: accuracy on x + z against amplification.');
     return;
   }
   const e = last.eval && last.eval.done ? last.eval : null;
