@@ -23,7 +23,8 @@ export const MAIN_CONTROLS = {
   mri: { id: 'ctl-rate', set: '0.3', limit: 200, what: 'samples 25 % → 30 %' },
   unstable: { id: 'ctl-budget', step: -1, limit: 200, what: 'budget 5 % → 4 % (a new instability test)' },
   inexact: { id: 'ctl-k', set: '6', limit: null, what: 'K 3 → 6 (a new cell, with progress)' },
-  stripes: { id: 'ctl-a', set: '0.01', limit: null, what: 'a 0.2 → 0.01 (a new network, with progress)' },
+  kernel1d: { id: 'ctl-pairs', set: 'off', limit: null, what: 'pairs on → off (two networks retrained, with progress)' },
+  stripes: { id: 'ctl-background', set: 'random', limit: null, what: 'backgrounds label → random (a new network, with progress)' },
 };
 
 /** Waits in the page for a condition on #demo's data, checked every frame; resolves to the
@@ -52,7 +53,8 @@ async function once(browser, base, demo) {
       const before = document.getElementById('demo').dataset.query;
       const t0 = performance.now();
       el.value = c.set ?? String(Number(el.value) + c.step);
-      el.dispatchEvent(new Event('input', { bubbles: true }));
+      // A slider reports on input, a menu on change.
+      el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
       const frame = await waitFor((d) => d.query !== before && d.frame === d.query);
       const done = await waitFor((d) => d.query !== before && d.drawn === d.query && d.busy !== 'true');
       return { frame: frame - t0, done: done - t0, query: document.getElementById('demo').dataset.query };

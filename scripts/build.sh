@@ -42,6 +42,8 @@ build_posters() {
     "${lab[@]}" figures --out "www/posters/slides/unstable-$view" --link "unstable=view=$view"
   done
   "${lab[@]}" figures --out www/posters/slides/inexact-k6 --link 'inexact=k=6&n=30'
+  # The kernel1d slide on delta: with the sweep over delta (the page's "Sweep δ" button).
+  "${lab[@]}" figures --out www/posters/slides/kernel1d-delta --link 'kernel1d=pairs=on&delta=0.1&sweep'
 }
 
 build_dist() {

@@ -922,6 +922,7 @@ fn figures_writes_every_demo_at_the_pages_default_state() {
         "mri",
         "unstable",
         "inexact",
+        "kernel1d",
     ] {
         assert!(stdout.contains(&format!("{name}: ")), "{stdout}");
         let v = check_figure(&dir, name, 2000);
@@ -962,6 +963,15 @@ fn figures_writes_every_demo_at_the_pages_default_state() {
                 assert!((m(&v, "minimiser_gap") - 3e-3).abs() < 3e-6);
                 assert!(m(&v, "a_dist") <= 0.5f64.powi(20));
                 assert_eq!(m(&v, "barrier"), 1.5e-3);
+            }
+            // Pairs on: the network amplifies at least 3 times what TV does; it is accurate
+            // on both, so the bound holds; the worst case drawn is the test's.
+            "kernel1d" => {
+                assert_eq!(m(&v, "pairs_on"), 1.0);
+                assert!(m(&v, "amplification") >= 3.0 * m(&v, "amplification_tv"));
+                assert!(m(&v, "bound") > 1.0);
+                let (a, w) = (m(&v, "amplification"), m(&v, "worst_amplification"));
+                assert!((a - w).abs() <= 1e-9 * a, "{a} {w}");
             }
             _ => unreachable!(),
         }
@@ -1199,6 +1209,56 @@ fn inexact_reports_the_cell_and_the_table() {
     refuses(&["inexact", "--k", "9"]);
     refuses(&["inexact", "--n", "abc"]);
     refuses(&["inexact", "--bogus", "1"]);
+}
+
+/// `figures --demo kernel1d` draws what `kernel1d --json` reports for the same state: every
+/// number of the command's summary is a metric of the figure, equal; the link part 'sweep'
+/// adds the sweep over delta.
+#[test]
+fn kernel1d_figures_are_the_commands_numbers() {
+    let dir = std::env::temp_dir().join(format!("barriers-lab-kernel1d-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let out = run(&[
+        "figures",
+        "--out",
+        d,
+        "--scale",
+        "1",
+        "--link",
+        "kernel1d=pairs=off&delta=0.1&epochs=5&seed=2&sweep",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fig = check_figure(&dir, "kernel1d", 1000);
+    assert_eq!(fig["link"], "pairs=off&delta=0.1&epochs=5&seed=2");
+    let cli = json(&[
+        "kernel1d", "--pairs", "off", "--delta", "0.1", "--epochs", "5", "--seed", "2", "--json",
+    ]);
+    let metrics = fig["metrics"].as_object().unwrap();
+    let mut compared = 0;
+    for (k, v) in cli.as_object().unwrap() {
+        if v.is_number() {
+            assert_eq!(metrics[k].as_f64(), v.as_f64(), "{k}");
+            compared += 1;
+        } else if v.is_null() {
+            // Not finite, or none (the bound without accuracy on both): null in both.
+            assert!(metrics[k].is_null(), "{k}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 18, "{compared}");
+    assert_eq!(metrics["pairs_on"], 0.0);
+    let tables: Vec<&str> = fig["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(tables.contains(&"sweep"), "{tables:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// `stripes --json` prints the keys (accuracies in [0, 1], DeepFool's mean ratio) and

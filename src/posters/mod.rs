@@ -20,7 +20,10 @@
 //!   perturbed inputs and reconstructions and the amplification found; Antun et al. 2020),
 //!   kernel awareness (Gottschling, Antun, Adcock, Hansen, arXiv:2001.01258), the structural
 //!   change, more samples, or the trade-off plot (Antun, Colbrook, Hansen 2022).
-//! - [`inexact`]: the barrier of inexact input (Colbrook, Antun, Hansen 2022, Theorem 2).
+//! - [`inexact`]: the barrier of inexact input (Colbrook, Antun, Hansen, PNAS 2022).
+//! - [`kernel1d`]: the troublesome kernel in 1-D: the signals, the trade-off traced as the
+//!   networks train with and without kernel-aware pairs, and the amplification against delta
+//!   beside the bound (Gottschling, Antun, Adcock, Hansen, SIAM Review 2025).
 //! - [`stripes`]: false structures: the stripe images, their false twins, DeepFool's
 //!   perturbation and the accuracies (Thesing, Antun, Hansen, arXiv:1906.01478).
 //!
@@ -36,6 +39,7 @@ pub mod attacks;
 pub mod dimension;
 pub mod figures;
 pub mod inexact;
+pub mod kernel1d;
 pub mod mri;
 pub mod stripes;
 pub mod toy;

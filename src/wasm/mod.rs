@@ -13,12 +13,14 @@
 //! - [`unstable`]: the unstable-network page (the instability test, kernel awareness, a
 //!   structural change, more samples, the trade-off plot).
 //! - [`inexact`]: the inexact-input page (one cell of the barrier, the nine-cell table).
+//! - [`kernel1d`]: the 1-D troublesome-kernel page (two trainings, the evaluation, the sweep).
 //! - [`stripes`]: the false-structures page (the stripes network's training, scores,
 //!   DeepFool, and a drawn stripe).
 
 pub mod bench;
 pub mod images;
 pub mod inexact;
+pub mod kernel1d;
 pub mod mri;
 pub mod stripes;
 pub mod toy;
@@ -27,6 +29,7 @@ pub mod unstable;
 pub use bench::bench_run;
 pub use images::{AttackDemo, DimensionDemo, UniversalDemo};
 pub use inexact::InexactDemo;
+pub use kernel1d::Kernel1dDemo;
 pub use mri::MriDemo;
 pub use stripes::StripesDemo;
 pub use toy::{DecisionFrame, ToyDemo};

@@ -22,6 +22,15 @@ const READOUTS = {
     { testid: 'm-firenet-error', attr: 'data-value', metric: 'firenet_error' },
     { testid: 'm-lista-error', attr: 'data-value', metric: 'lista_error' },
   ],
+  kernel1d: [
+    { testid: 'pair_accuracy', attr: 'data-value', metric: 'pair_accuracy' },
+    { testid: 'psnr_test', attr: 'data-value', metric: 'psnr_test' },
+    { testid: 'amplification', attr: 'data-value', metric: 'amplification' },
+    { testid: 'amplification_tv', attr: 'data-value', metric: 'amplification_tv' },
+    { testid: 'bound', attr: 'data-value', metric: 'bound' },
+    { testid: 'eta', attr: 'data-value', metric: 'eta' },
+    { testid: 'delta', attr: 'data-value', metric: 'delta' },
+  ],
   stripes: [
     { testid: 'false-accuracy', attr: 'data-value', metric: 'false_set_accuracy' },
     { testid: 'deepfool', attr: 'data-value', metric: 'deepfool_r_over_x' },
@@ -34,7 +43,22 @@ const READOUTS = {
  * native and WebAssembly matrix products into the next (seen: 1.7e-7 relative; the page
  * shows four digits).
  */
-const LOOSER = { inexact: { lista_error: 1e-6 } };
+const LOOSER = {
+  inexact: { lista_error: 1e-6 },
+  // The troublesome kernel's instability tests are gradient ascents (60 steps with momentum),
+  // and a last-bit difference of native code and WebAssembly sends an ascent along another
+  // path. Through the network (which switches the tumour on sharply) the results move little
+  // (seen: 1.4e-4 relative on the worst amplification, 7.8e-5 on its Lipschitz ratio);
+  // through TV (300 unrolled Chambolle-Pock steps, not smooth) a single signal's test moved by
+  // up to 13 % (held-out signal 5: 2.35 in Chromium, 2.08 natively), so TV's mean over the 8
+  // signals and TV's change at the network's worst r move by 1.7e-2 and 1.1e-2 (TV's worst,
+  // signal 7, by 4.3e-9). Trainings, scores, eta and the bound agree to 1e-12.
+  kernel1d: {
+    ...Object.fromEntries(['amplification', 'amplification_mean', 'lipschitz', 'worst_net_change', 'worst_amplification', 'amplification_tv'].map((k) => [k, 1e-3])),
+    amplification_tv_mean: 0.05,
+    worst_tv_change: 0.05,
+  },
+};
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, commas and line breaks in quotes). */
 function parseCsv(text) {
@@ -90,8 +114,9 @@ for (const [demo, readouts] of Object.entries(READOUTS)) {
   test(`${demo}: the figure exports as PNG, its numbers as CSV and JSON, and they are the page's and the command line's`, async ({ page }) => {
     test.setTimeout(120_000);
     await page.goto(`www/${demo}.html`);
-    // The barrier's figure includes its nine-cell table (about 10 s in the dev tree).
-    await waitDrawn(page, /./, demo === 'inexact' ? 90_000 : undefined);
+    // The barrier's figure includes its nine-cell table (about 10 s in the dev tree); the
+    // troublesome kernel's trains two networks and tests one (about 10 s).
+    await waitDrawn(page, /./, demo === 'inexact' || demo === 'kernel1d' ? 90_000 : undefined);
     const query = await page.evaluate(() => document.getElementById('demo').dataset.query);
 
     // JSON: the page's state and readouts.

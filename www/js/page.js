@@ -20,6 +20,7 @@ export const DEMOS = [
   { page: 'mri', title: 'MRI: Fourier sampling and stable reconstruction', short: 'MRI reconstruction' },
   { page: 'unstable', title: 'The unstable network: accuracy against stability', short: 'The unstable network' },
   { page: 'inexact', title: 'The barrier: K digits from inexact input', short: 'The barrier' },
+  { page: 'kernel1d', title: 'The troublesome kernel in 1-D', short: 'The troublesome kernel' },
   { page: 'stripes', title: 'False structures: what the network learned', short: 'False structures' },
 ];
 

@@ -9,6 +9,8 @@ use barriers_lab::data::mri::load_slices;
 use barriers_lab::demos::attacks::{AttackParams, AttackRun};
 use barriers_lab::demos::dimension::{DimensionJob, DimensionModels, DimensionParams};
 use barriers_lab::demos::inexact::{CellJob, InexactParams, TableJob};
+use barriers_lab::demos::kernel1d::page::Kernel1dPage;
+use barriers_lab::demos::kernel1d::Kernel1dParams;
 use barriers_lab::demos::mri::{MriExperiment, MriImages, MriParams};
 use barriers_lab::demos::stripes::page::Figure as StripesFigure;
 use barriers_lab::demos::stripes::{StripesParams, TrainJob as StripesJob};
@@ -23,7 +25,7 @@ use barriers_lab::nn::io::from_bytes;
 use barriers_lab::nn::Network;
 use barriers_lab::params::{self, Params};
 use barriers_lab::posters::{
-    self as poster, attacks, dimension, inexact, mri, stripes, toy, universal,
+    self as poster, attacks, dimension, inexact, kernel1d, mri, stripes, toy, universal,
 };
 use barriers_lab::render::numbers::Numbers;
 use barriers_lab::render::raster::Canvas;
@@ -33,7 +35,7 @@ use std::time::Instant;
 /// The font the posters are drawn in (the pages fetch the same file).
 pub const FONT: &[u8] = include_bytes!("../../../www/fonts/DejaVuSans.ttf");
 
-pub const DEMOS: [&str; 8] = [
+pub const DEMOS: [&str; 9] = [
     "toy",
     "attacks",
     "universal",
@@ -41,6 +43,7 @@ pub const DEMOS: [&str; 8] = [
     "mri",
     "unstable",
     "inexact",
+    "kernel1d",
     "stripes",
 ];
 
@@ -48,8 +51,9 @@ pub fn help() -> String {
     "barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
 
 Writes DIR/NAME.png (the demo's figure as a poster), DIR/NAME.json and DIR/NAME.csv (its
-numbers) for every demo named (default: all six: toy, attacks, universal, dimension, mri,
-unstable), at the page's default state, computed from the shipped files in www/.
+numbers) for every demo named (default: all eight: toy, attacks, universal, dimension, mri,
+unstable, inexact, kernel1d), at the page's default state, computed from the shipped files
+in www/ (kernel1d trains its networks as its page does).
     --out DIR          the folder to write into (created if missing)
     --demo NAME        one demo (repeatable)
     --scale S          pixels per layout unit, 0.5 to 6 (default 2: body text 26 px)
@@ -57,7 +61,8 @@ unstable), at the page's default state, computed from the shipped files in www/.
                        as the page reads it: keys it cannot read are dropped with a warning)
                        (repeatable; also selects NAME); for unstable, its view= key picks
                        the figure: test, kernel, structure, samples or tradeoff, computed as
-                       the page computes that view
+                       the page computes that view; for kernel1d, the part 'sweep' in
+                       the link adds the sweep over delta (the page's Sweep button)
 "
     .into()
 }
@@ -287,6 +292,22 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
                 inexact::poster(&p, &cell, Some(&nine), FONT, scale)?,
                 inexact::numbers(&p, &cell, Some(&nine)),
             ))
+        }
+        "kernel1d" => {
+            // The page's "Sweep δ" button adds the sweep over delta to the figure; a link asks
+            // for it here with the part "sweep", which is not a key of the page's state.
+            let mut sweep = false;
+            let parts: Vec<&str> = query
+                .split('&')
+                .filter(|part| {
+                    let is = *part == "sweep";
+                    sweep |= is;
+                    !is
+                })
+                .collect();
+            let p = state::<Kernel1dParams>(demo, &parts.join("&"));
+            let f = Kernel1dPage::new(p).compute_figure(sweep)?;
+            Ok((kernel1d::poster(&f, FONT, scale)?, kernel1d::numbers(&f)))
         }
         "stripes" => {
             let p = state::<StripesParams>(demo, query);
