@@ -175,3 +175,49 @@ export function fontProblems(page, minText, minCanvas) {
     [minText, minCanvas],
   );
 }
+
+/** The lecture's sizes: pages at 1024x768 and 1280x720, embedded in slide frames of 1200x600,
+ *  960x540 and 800x450. */
+export const LECTURE_SIZES = [
+  { w: 1024, h: 768, embed: false },
+  { w: 1280, h: 720, embed: false },
+  { w: 1200, h: 600, embed: true },
+  { w: 960, h: 540, embed: true },
+  { w: 800, h: 450, embed: true },
+];
+
+/**
+ * Opens the page `path` at `hash` at each of the lecture's sizes and checks its layout: nothing
+ * sideways or clipped, text at least 14 px, the keyboard left alone, the drawer (where there is
+ * one) opening and closing cleanly; then in projector mode at 1280x720, text at least 18 px and
+ * canvas labels at least 16 px. Screenshots are named `name`-page|embed-WxH. `timeout` (ms) is
+ * the wait for each figure. Call `page.addInitScript(recordCanvasText)` is done here.
+ */
+export async function checkLectureLayouts(page, testInfo, { path, hash, name, timeout = undefined }) {
+  await page.addInitScript(recordCanvasText);
+  for (const f of LECTURE_SIZES) {
+    const where = `${f.embed ? 'embedded' : 'page'} at ${f.w} x ${f.h}`;
+    await page.setViewportSize({ width: f.w, height: f.h });
+    await page.goto('about:blank');
+    await page.goto(`${path}${f.embed ? '?embed=1' : ''}#${hash}`);
+    await waitDrawn(page, /./, timeout);
+    expect(await layoutProblems(page), where).toEqual([]);
+    expect(await fontProblems(page, 14, 14), where).toEqual([]);
+    expect(await page.evaluate(() => document.activeElement.tagName), where).toBe('BODY');
+    await shot(page, testInfo, `${name}-${f.embed ? 'embed' : 'page'}-${f.w}x${f.h}`);
+    if (await page.locator('#drawer-toggle').isVisible()) {
+      await expect(page.locator('#controls-main .ctl').first()).toBeVisible();
+      await page.locator('#drawer-toggle').click();
+      await page.waitForTimeout(250);
+      expect(await layoutProblems(page), `${where}, drawer open`).toEqual([]);
+      await page.keyboard.press('Escape');
+      await expect(page.locator('#side')).toBeHidden();
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto('about:blank');
+  await page.goto(`${path}?projector=1#${hash}`);
+  await waitDrawn(page, /./, timeout);
+  expect(await fontProblems(page, 18, 16), 'projector').toEqual([]);
+  expect(await layoutProblems(page), 'projector').toEqual([]);
+}

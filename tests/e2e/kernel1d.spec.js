@@ -5,7 +5,7 @@
 // sweep over δ on request, embedding paused in a slide, bad links, and the layout at the
 // lecture's sizes. Most links ask for a shorter training (the default, 60 epochs, is
 // exercised by the first test and by the native tests).
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems, fontProblems, recordCanvasText } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts } from './fixtures.js';
 
 /** How long a figure may take: two trainings and the evaluation (about 10 s alone in
  *  Chromium here; more while other tests run beside it). */
@@ -254,36 +254,5 @@ test('bad links give the banner, keep the rest, and the page still works', async
 
 test('fits 1024x768, 1280x720 and slide frames without sideways scrolling; projector text sizes', async ({ page }, testInfo) => {
   test.setTimeout(240_000);
-  await page.addInitScript(recordCanvasText);
-  for (const f of [
-    { w: 1024, h: 768, embed: false },
-    { w: 1280, h: 720, embed: false },
-    { w: 1200, h: 600, embed: true },
-    { w: 960, h: 540, embed: true },
-    { w: 800, h: 450, embed: true },
-  ]) {
-    const where = `${f.embed ? 'embedded' : 'page'} at ${f.w} x ${f.h}`;
-    await page.setViewportSize({ width: f.w, height: f.h });
-    await page.goto('about:blank');
-    await page.goto(`${PAGE}${f.embed ? '?embed=1' : ''}#${FAST}`);
-    await waitDrawn(page, /./, DRAWN);
-    expect(await layoutProblems(page), where).toEqual([]);
-    expect(await fontProblems(page, 14, 14), where).toEqual([]);
-    expect(await page.evaluate(() => document.activeElement.tagName), where).toBe('BODY');
-    await shot(page, testInfo, `kernel1d-${f.embed ? 'embed' : 'page'}-${f.w}x${f.h}`);
-    if (await page.locator('#drawer-toggle').isVisible()) {
-      await expect(page.locator('#controls-main .ctl').first()).toBeVisible();
-      await page.locator('#drawer-toggle').click();
-      await page.waitForTimeout(250);
-      expect(await layoutProblems(page), `${where}, drawer open`).toEqual([]);
-      await page.keyboard.press('Escape');
-      await expect(page.locator('#side')).toBeHidden();
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto('about:blank');
-  await page.goto(`${PAGE}?projector=1#${FAST}`);
-  await waitDrawn(page, /./, DRAWN);
-  expect(await fontProblems(page, 18, 16), 'projector').toEqual([]);
-  expect(await layoutProblems(page), 'projector').toEqual([]);
+  await checkLectureLayouts(page, testInfo, { path: PAGE, hash: FAST, name: 'kernel1d', timeout: DRAWN });
 });

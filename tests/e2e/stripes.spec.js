@@ -3,7 +3,7 @@
 // network trains in the worker with its curve, the background switch changes the scores and
 // the pictures, the drawing pad, links, embedding in a slide, bad links, and the layout at
 // the lecture's sizes.
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems, fontProblems, recordCanvasText } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts } from './fixtures.js';
 
 const PAGE = 'www/stripes.html';
 /** Training and DeepFool take a few seconds; more while other tests run beside them. */
@@ -148,35 +148,5 @@ test('bad links give the banner, keep the rest, and the page still works', async
 
 test('fits 1024x768, 1280x720 and slide frames without sideways scrolling; projector text sizes', async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  await page.addInitScript(recordCanvasText);
-  for (const f of [
-    { w: 1024, h: 768, embed: false },
-    { w: 1280, h: 720, embed: false },
-    { w: 1200, h: 600, embed: true },
-    { w: 960, h: 540, embed: true },
-    { w: 800, h: 450, embed: true },
-  ]) {
-    const where = `${f.embed ? 'embedded' : 'page'} at ${f.w} x ${f.h}`;
-    await page.setViewportSize({ width: f.w, height: f.h });
-    await page.goto('about:blank');
-    await page.goto(`${PAGE}${f.embed ? '?embed=1' : ''}#epochs=20`);
-    await waitDrawn(page, /./, DRAWN);
-    expect(await layoutProblems(page), where).toEqual([]);
-    expect(await fontProblems(page, 14, 14), where).toEqual([]);
-    expect(await page.evaluate(() => document.activeElement.tagName), where).toBe('BODY');
-    await shot(page, testInfo, `stripes-${f.embed ? 'embed' : 'page'}-${f.w}x${f.h}`);
-    if (await page.locator('#drawer-toggle').isVisible()) {
-      await page.locator('#drawer-toggle').click();
-      await page.waitForTimeout(250);
-      expect(await layoutProblems(page), `${where}, drawer open`).toEqual([]);
-      await page.keyboard.press('Escape');
-      await expect(page.locator('#side')).toBeHidden();
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto('about:blank');
-  await page.goto(`${PAGE}?projector=1#epochs=20`);
-  await waitDrawn(page, /./, DRAWN);
-  expect(await fontProblems(page, 18, 16), 'projector').toEqual([]);
-  expect(await layoutProblems(page), 'projector').toEqual([]);
+  await checkLectureLayouts(page, testInfo, { path: PAGE, hash: 'epochs=20', name: 'stripes', timeout: DRAWN });
 });
