@@ -4,24 +4,7 @@
 // table (kept when only K or n change). Posts their numbers as JSON. No math here.
 
 import init, { InexactDemo } from '../pkg/barriers_lab.js';
-import { post, runJob, serve } from './worker-common.js';
-
-/** How often a running job posts its partial result (ms). */
-const POST_EVERY = 200;
-
-/** Runs a prepared job to its end with progress, posting its result now and then. */
-function run(what, step, postResult, stale) {
-  let last = performance.now();
-  return runJob(what, step, {
-    onChunk: () => {
-      if (performance.now() - last > POST_EVERY) {
-        last = performance.now();
-        postResult();
-      }
-    },
-    stop: stale,
-  });
-}
+import { post, runPosting, serve } from './worker-common.js';
 
 /** @param {InexactDemo} demo */
 async function compute(demo, stale) {
@@ -39,7 +22,7 @@ async function compute(demo, stale) {
   if (!finished) {
     let step = [0, 0, 0, 0, 0];
     const what = () => (step[3] ? `The cell: training LISTA, Adam step ${step[4]} of ${state.lista_steps}` : 'The cell: FIRENET and Chambolle-Pock');
-    finished = await run(what, () => (step = Array.from(demo.cell_step())), postCell, stale);
+    finished = await runPosting(what, () => (step = Array.from(demo.cell_step())), postCell, stale);
     if (stale()) return;
     postCell();
   }
@@ -51,7 +34,7 @@ async function compute(demo, stale) {
     if (!finished) {
       let cells = 0;
       const what = () => `The table: cell ${Math.min(cells + 1, 9)} of 9`;
-      finished = await run(
+      finished = await runPosting(
         what,
         () => {
           const s = Array.from(demo.table_step());

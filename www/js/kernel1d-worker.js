@@ -6,10 +6,7 @@
 // done for the state are kept. Posts their numbers as JSON. No math here.
 
 import init, { Kernel1dDemo } from '../pkg/barriers_lab.js';
-import { post, runJob, serve } from './worker-common.js';
-
-/** How often a running job posts its partial result (ms). */
-const POST_EVERY = 200;
+import { post, runPosting, serve } from './worker-common.js';
 
 /** The curve 1/δ and the sweep's values of δ (from Rust; set once the module is up). */
 let curve = null;
@@ -20,20 +17,6 @@ let trainSeconds = null;
 
 /** Whether the student asked for the sweep over delta (it retrains five networks). */
 let sweepWanted = false;
-
-/** Runs a prepared job to its end with progress, posting its result now and then. */
-function run(what, step, postResult, stale) {
-  let last = performance.now();
-  return runJob(what, step, {
-    onChunk: () => {
-      if (performance.now() - last > POST_EVERY) {
-        last = performance.now();
-        postResult();
-      }
-    },
-    stop: stale,
-  });
-}
 
 /** @param {Kernel1dDemo} demo */
 async function compute(demo, stale) {
@@ -56,7 +39,7 @@ async function compute(demo, stale) {
       let epochs = [0, 0];
       const t0 = performance.now();
       const what = () => `Training the network with pairs ${pairs}: epoch ${epochs[0]} of ${epochs[1]}`;
-      finished = await run(what, () => (epochs = Array.from(demo.train_step(contrast))), postTrain, stale);
+      finished = await runPosting(what, () => (epochs = Array.from(demo.train_step(contrast))), postTrain, stale);
       if (stale()) return;
       // What a training costs here, for the sweep's note (the clock, not a result).
       if (finished && !contrast) trainSeconds = (performance.now() - t0) / 1000;
@@ -73,7 +56,7 @@ async function compute(demo, stale) {
   let finished = demo.eval_prepare();
   if (!finished) {
     postEval();
-    finished = await run('The instability test on held-out signals, the network and TV', () => Array.from(demo.eval_step()), postEval, stale);
+    finished = await runPosting('The instability test on held-out signals, the network and TV', () => Array.from(demo.eval_step()), postEval, stale);
     if (stale()) return;
   }
   postEval();
@@ -98,7 +81,7 @@ async function compute(demo, stale) {
       postSweep(false);
       let done = [0, 0];
       const what = () => `The sweep over δ: retraining with pairs, epoch ${done[0]} of ${done[1]}`;
-      finished = await run(what, () => (done = Array.from(demo.sweep_step())), () => postSweep(false), stale);
+      finished = await runPosting(what, () => (done = Array.from(demo.sweep_step())), () => postSweep(false), stale);
       if (stale()) return;
     }
   }

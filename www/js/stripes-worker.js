@@ -4,10 +4,7 @@
 // pictures as RGBA pixels made by Rust. A drawing is classified and attacked here. No math.
 
 import init, { StripesDemo, image_rgba, perturbation_rgba } from '../pkg/barriers_lab.js';
-import { message, post, runJob, serve } from './worker-common.js';
-
-/** How often a running job posts its partial result (ms). */
-const POST_EVERY = 200;
+import { message, post, runPosting, serve } from './worker-common.js';
 
 /** A picture's RGBA pixels: as the network gets it, and on the magnified colour scale. */
 function rgba(pixels, side, scale) {
@@ -57,24 +54,16 @@ async function compute(demo, stale) {
   if (finished) picture([0, 0, 1, 1]);
   if (!finished) {
     let step = [0, 0, 0, 0, 0];
-    let last = performance.now();
     const what = () => (step[3] ? 'Scoring the network and attacking test images with DeepFool' : `Training: epoch ${step[4]} of ${state.epochs}`);
-    finished = await runJob(
+    finished = await runPosting(
       what,
       () => {
         step = Array.from(demo.step());
+        picture(step);
         return step;
       },
-      {
-        onChunk: () => {
-          picture(step);
-          if (performance.now() - last > POST_EVERY) {
-            last = performance.now();
-            postResult();
-          }
-        },
-        stop: stale,
-      },
+      postResult,
+      stale,
     );
     if (stale()) return;
     postResult();

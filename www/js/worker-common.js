@@ -98,6 +98,27 @@ export function cancelJob() {
   cancels++;
 }
 
+/** How often a job run by `runPosting` posts its partial result (ms). */
+const POST_EVERY = 200;
+
+/**
+ * Runs a prepared job to its end as `runJob` does (progress, Cancel, `stale` stops it), and
+ * calls `postResult` at most every POST_EVERY ms between chunks, so that the page draws the
+ * result as it grows. Resolves to whether the job finished.
+ */
+export function runPosting(what, step, postResult, stale) {
+  let last = performance.now();
+  return runJob(what, step, {
+    onChunk: () => {
+      if (performance.now() - last > POST_EVERY) {
+        last = performance.now();
+        postResult();
+      }
+    },
+    stop: stale,
+  });
+}
+
 /**
  * Runs a job: `step()` does a little work and returns [done, total, finished]; between
  * steps of about `chunkMs` (40) ms the worker reports progress (`what`, or what `what()` says
