@@ -237,7 +237,7 @@ fn stripes_kernels() -> Result<Vec<Kernel>, String> {
             name: "stripes_train",
             description: "the stripe network's full training: 30 Adam epochs on the full batch of 60 images (conv 5x5x8, pool, conv 5x5x16, pool, dense 1024-10-2)",
             run: Box::new(move || {
-                let set = training_set(p.a, p.background, u64::from(p.seed));
+                let set = training_set(p.a, p.background, p.training, u64::from(p.seed));
                 let mut t = Trainer::new(set, p.train_settings());
                 t.run();
                 black_box(t.curve.len());

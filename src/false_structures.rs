@@ -32,11 +32,19 @@
 //! learned the sign of the background (the false structure: the mean of the pixels, above or
 //! below w / n) gets the false set wrong.
 //!
-//! (In the authors' repository, `stripe/Data_loader.py`, the training loader adds 1 to rows
-//! for both classes, so that its "vertical" training images are horizontal stripes on +a,
-//! while its test loader draws genuine vertical stripes; the paper's description has
-//! vertical stripes in training too, which is what is built here. What this changes is
-//! measured in `demos::stripes`.)
+//! ### Two training sets: the paper's text and the authors' code
+//!
+//! The paper describes a training set of horizontal and vertical stripes
+//! ([`TrainingStripes::Oriented`]). The authors' public code (`stripe/Data_loader.py`,
+//! `_generate_all_combinations_of_stripe_images`, read at commit f455808) builds its
+//! training images with `data_hor[i, i+lidx, :] += 1` and `data_ver[i, i+lidx, :] += 1`:
+//! both classes get their stripe on *rows*, so its "vertical" training images are
+//! horizontal stripes on +a, while its test loader draws genuine vertical stripes
+//! (`data[i, :, stripe_idx[i]+lidx] += 1`). On that set ([`TrainingStripes::Rows`]) the
+//! background's sign is the only thing that tells the classes apart (with random
+//! backgrounds, nothing does). Both are built here, a [`Stripe`] carrying its label
+//! (`orientation`) apart from the way it is drawn (`drawn`); test and false sets always draw
+//! the stripe as its label says. What each gives is measured in `demos::stripes`.
 //!
 //! ### The network
 //!
@@ -145,10 +153,39 @@ impl Background {
     }
 }
 
+/// How the training images' stripes are drawn (see the module notes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainingStripes {
+    /// As the paper describes: each stripe along its label's orientation.
+    Oriented,
+    /// As the authors' code builds them: every training stripe along rows, whatever its label.
+    Rows,
+}
+
+impl TrainingStripes {
+    pub const NAMES: &'static [&'static str] = &["oriented", "rows"];
+    pub const LABELS: &'static [&'static str] = &[
+        "horizontal and vertical (the paper's text)",
+        "all along rows (the authors' code)",
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TrainingStripes::Oriented => "oriented",
+            TrainingStripes::Rows => "rows",
+        }
+    }
+}
+
 /// One image: a stripe at `position` on a background of `sign * a`, the stripe 1 above it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Stripe {
+    /// The label.
     pub orientation: Orientation,
+    /// The way the stripe is drawn: the label's orientation, except in the training set of
+    /// [`TrainingStripes::Rows`], where it is always horizontal.
+    pub drawn: Orientation,
     /// The first row (horizontal) or column (vertical) of the stripe, 0..[`POSITIONS`].
     pub position: usize,
     pub a: f64,
@@ -161,6 +198,7 @@ impl Stripe {
     pub fn on_label_background(orientation: Orientation, position: usize, a: f64) -> Self {
         Self {
             orientation,
+            drawn: orientation,
             position,
             a,
             sign: orientation.label_sign(),
@@ -182,7 +220,7 @@ impl Stripe {
 
     /// Whether pixel (row i, column j) is on the stripe.
     pub fn covers(&self, i: usize, j: usize) -> bool {
-        let k = match self.orientation {
+        let k = match self.drawn {
             Orientation::Horizontal => i,
             Orientation::Vertical => j,
         };
@@ -258,10 +296,16 @@ pub const STREAM_TEST: u64 = 2;
 pub const STREAM_INIT: u64 = 3;
 pub const STREAM_SHUFFLE: u64 = 4;
 
-/// The training set: every position of both orientations once (30 horizontal, then 30
-/// vertical, in order of position) at the given a, with the backgrounds of `background`
-/// (for [`Background::Random`], half of each class on each sign, from the seed's stream).
-pub fn training_set(a: f64, background: Background, seed: u64) -> StripeSet {
+/// The training set: every position of both labels once (30 horizontal, then 30 vertical,
+/// in order of position) at the given a, with the backgrounds of `background` (for
+/// [`Background::Random`], half of each class on each sign, from the seed's stream), the
+/// stripes drawn as `drawing` says.
+pub fn training_set(
+    a: f64,
+    background: Background,
+    drawing: TrainingStripes,
+    seed: u64,
+) -> StripeSet {
     let mut rng = stream(seed, STREAM_SIGNS);
     let mut stripes = Vec::with_capacity(2 * POSITIONS);
     for o in Orientation::ALL {
@@ -278,6 +322,10 @@ pub fn training_set(a: f64, background: Background, seed: u64) -> StripeSet {
         for (position, sign) in signs.into_iter().enumerate() {
             stripes.push(Stripe {
                 orientation: o,
+                drawn: match drawing {
+                    TrainingStripes::Oriented => o,
+                    TrainingStripes::Rows => Orientation::Horizontal,
+                },
                 position,
                 a,
                 sign,
@@ -428,6 +476,22 @@ impl Trainer {
 /// Loss and accuracy of `net` on a set (the accuracy a fraction in [0, 1]).
 pub fn score(net: &Network, set: &StripeSet) -> EpochStats {
     evaluate(net, set.images.view(), &set.labels)
+}
+
+/// The accuracy on each class's images of `set`: [horizontal, vertical] (NaN for a class
+/// with no image). On a false set it tells the stripes a network was trained on from those
+/// it never saw, when the training set is the authors' ([`TrainingStripes::Rows`]).
+pub fn accuracy_by_class(net: &Network, set: &StripeSet) -> [f64; 2] {
+    let mut right = [0usize; 2];
+    let mut count = [0usize; 2];
+    let logits = net.logits_batch(set.images.view());
+    for (row, &label) in logits.rows().into_iter().zip(&set.labels) {
+        count[label] += 1;
+        if argmax(row) == label {
+            right[label] += 1;
+        }
+    }
+    [0, 1].map(|c| right[c] as f64 / count[c] as f64)
 }
 
 /// The class and the two class probabilities of one image.
@@ -588,7 +652,7 @@ mod tests {
     fn the_training_set_covers_every_position_once() {
         let a = 0.01;
         for bg in [Background::Label, Background::Random] {
-            let set = training_set(a, bg, 7);
+            let set = training_set(a, bg, TrainingStripes::Oriented, 7);
             assert_eq!(set.len(), 2 * POSITIONS);
             assert_eq!(set.images.dim(), (60, PIXELS));
             let cells: HashSet<(usize, usize)> = set
@@ -621,10 +685,35 @@ mod tests {
                         .count();
                     assert_eq!(plus, POSITIONS / 2, "{o:?}");
                 }
-                assert_ne!(set, training_set(a, bg, 8));
-                assert_eq!(set, training_set(a, bg, 7));
+                assert_ne!(set, training_set(a, bg, TrainingStripes::Oriented, 8));
+                assert_eq!(set, training_set(a, bg, TrainingStripes::Oriented, 7));
             }
         }
+    }
+
+    /// The authors' training set: every stripe along rows, so that each vertical-labelled
+    /// image is the horizontal one at its position shifted by 2a on every pixel: the
+    /// background's sign is the only difference between the classes.
+    #[test]
+    fn the_authors_set_differs_only_in_the_background() {
+        let a = 0.01;
+        let set = training_set(a, Background::Label, TrainingStripes::Rows, 7);
+        assert_eq!(set.len(), 2 * POSITIONS);
+        for p in 0..POSITIONS {
+            let (h, v) = (set.images.row(p), set.images.row(POSITIONS + p));
+            assert_eq!((set.labels[p], set.labels[POSITIONS + p]), (0, 1));
+            assert_eq!(set.stripes[POSITIONS + p].drawn, Orientation::Horizontal);
+            for (i, (x, y)) in h.iter().zip(v).enumerate() {
+                let on = (p..p + WIDTH).contains(&(i / SIZE));
+                assert_eq!(*x, if on { 1.0 - a } else { -a }, "{p}, {i}");
+                assert!((y - x - 2.0 * a).abs() < 1e-15, "{p}, {i}");
+            }
+        }
+        // The paper's set draws the vertical class along columns.
+        let paper = training_set(a, Background::Label, TrainingStripes::Oriented, 7);
+        assert_eq!(paper.stripes[POSITIONS].drawn, Orientation::Vertical);
+        assert_eq!(paper.images.row(0), set.images.row(0));
+        assert_ne!(paper.images.row(POSITIONS), set.images.row(POSITIONS));
     }
 
     /// The test set: labels from the stripes, a within [a / 10, a], backgrounds tied to the
@@ -651,6 +740,32 @@ mod tests {
                 assert!((y - x + 2.0 * s.sign * s.a).abs() < 1e-15);
             }
         }
+    }
+
+    /// The accuracy by class counts what [`classify`] says image by image, and its classes'
+    /// weighted mean is [`score`]'s accuracy.
+    #[test]
+    fn accuracy_by_class_counts_each_class() {
+        let net = NetShape {
+            c1: 2,
+            c2: 2,
+            hidden: 3,
+        }
+        .network(&mut Rng::new(5));
+        let set = test_set(0.05, 40, 9).swapped();
+        let mut right = [0.0; 2];
+        let mut count = [0.0; 2];
+        for (k, &c) in set.labels.iter().enumerate() {
+            let x = set.images.row(k).to_vec();
+            count[c] += 1.0;
+            if classify(&net, &x).unwrap().class == c {
+                right[c] += 1.0;
+            }
+        }
+        let by = accuracy_by_class(&net, &set);
+        assert_eq!(by, [right[0] / count[0], right[1] / count[1]]);
+        let mean = (by[0] * count[0] + by[1] * count[1]) / 40.0;
+        assert!((mean - score(&net, &set).accuracy).abs() < 1e-15);
     }
 
     /// Drawn images are checked: 1,024 finite values, or an error naming the problem.

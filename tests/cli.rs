@@ -1290,11 +1290,22 @@ fn stripes_reports_the_accuracies_and_deepfool() {
     assert_eq!(v["demo"], "stripes");
     assert_eq!(
         v["state"],
-        "a=0.2&background=random&seed=2&epochs=4&overshoot=0.02&max_iter=50"
+        "a=0.2&background=random&training=oriented&seed=2&epochs=4&overshoot=0.02&max_iter=50"
     );
+    assert_eq!(v["training"], "oriented");
+    for key in [
+        "false_set_horizontal_accuracy",
+        "false_set_vertical_accuracy",
+    ] {
+        assert!(
+            (0.0..=1.0).contains(&v[key].as_f64().unwrap()),
+            "{key} in {v}"
+        );
+    }
     assert_eq!(v["curve"].as_array().unwrap().len(), 4);
     refuses(&["stripes", "--a", "nan"]);
     refuses(&["stripes", "--a", "0.5"]);
     refuses(&["stripes", "--background", "both"]);
+    refuses(&["stripes", "--training", "columns"]);
     refuses(&["stripes", "--epochs", "0"]);
 }

@@ -7,7 +7,7 @@
 use super::{pct, table, Panel, Poster};
 use crate::demos::stripes::page::{Figure, Picture};
 use crate::demos::stripes::StripesParams;
-use crate::false_structures::{Background, Orientation, SIZE};
+use crate::false_structures::{Background, Orientation, TrainingStripes, SIZE};
 use crate::params;
 use crate::render::images::{diverging_rgba, grey_rgba};
 use crate::render::numbers::Numbers;
@@ -23,12 +23,13 @@ fn class(c: usize) -> &'static str {
 /// A picture's caption: its class and background, and what the network says.
 fn said(p: &Picture) -> Vec<String> {
     let c = &p.predicted;
+    let what = if p.drawn.class() == p.class {
+        format!("{} stripe", class(p.class))
+    } else {
+        format!("labelled {}, drawn {}", class(p.class), p.drawn.name())
+    };
     vec![
-        format!(
-            "{} stripe on {}",
-            class(p.class),
-            format_sig(p.background, 3)
-        ),
+        format!("{what} on {}", format_sig(p.background, 3)),
         format!(
             "the network: {} ({})",
             c.name,
@@ -48,11 +49,17 @@ pub fn poster(pr: &StripesParams, fig: &Figure, font: &[u8], scale: f64) -> Resu
         }
         Background::Random => "random, independent of the label (the control)",
     };
+    let drawing = match pr.training {
+        TrainingStripes::Oriented => "horizontal and vertical training stripes (the paper's text)",
+        TrainingStripes::Rows => {
+            "every training stripe along rows, as the authors' code builds the set (test stripes are genuinely vertical)"
+        }
+    };
     let y0 = p.header(
         "False structures: what the network learned",
         "Thesing, Antun, Hansen, arXiv:1906.01478",
         &format!(
-            "60 training images of 32 × 32 pixels with one stripe 3 pixels wide, 1 above a background of ±a (a = {}); the training backgrounds' sign {how}. A small CNN, {} epochs of Adam, seed {}.",
+            "60 training images of 32 × 32 pixels with one stripe 3 pixels wide, 1 above a background of ±a (a = {}); {drawing}; the training backgrounds' sign {how}. A small CNN, {} epochs of Adam, seed {}.",
             format_sig(pr.a, 3),
             pr.epochs,
             pr.seed
@@ -138,6 +145,16 @@ pub fn poster(pr: &StripesParams, fig: &Figure, font: &[u8], scale: f64) -> Resu
                 r.test_images.to_string(),
                 pct(s.false_set_accuracy),
             ],
+            vec![
+                "   its horizontal stripes".into(),
+                String::new(),
+                pct(s.false_set_by_class[0]),
+            ],
+            vec![
+                "   its vertical stripes".into(),
+                String::new(),
+                pct(s.false_set_by_class[1]),
+            ],
         ];
         y = table(
             &mut p,
@@ -171,7 +188,9 @@ pub fn numbers(pr: &StripesParams, fig: &Figure) -> Numbers {
     if let Some(s) = &r.scores {
         n.metric("train_accuracy", s.train_accuracy)
             .metric("test_accuracy", s.test_accuracy)
-            .metric("false_set_accuracy", s.false_set_accuracy);
+            .metric("false_set_accuracy", s.false_set_accuracy)
+            .metric("false_set_horizontal_accuracy", s.false_set_by_class[0])
+            .metric("false_set_vertical_accuracy", s.false_set_by_class[1]);
     }
     if let Some(f) = &r.deepfool {
         n.metric("deepfool_r_over_x", f.mean_r_over_x.0)

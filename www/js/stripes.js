@@ -9,7 +9,7 @@ import { $, connect, framed, shown, showError, hideError, blit, drawingPad } fro
 import { setUpCanvas, axes, series, placeholder, padding } from './plot.js';
 
 /** The strip's keys; the others go in the settings panel. */
-const MAIN = ['background', 'a'];
+const MAIN = ['training', 'background', 'a'];
 const LOSS = '#c0392b';
 const ACCURACY = '#0867a8';
 /** The pad's brush, in canvas pixels: 3 of the 32 image pixels on a 256-pixel pad. */
@@ -73,6 +73,14 @@ function showState(s, query) {
 const percent = (v) => (v === null || v === undefined ? '–' : `${formatValue(100 * v)} %`);
 const cell = (text, id, value) => `<td data-testid="${id}" data-value="${value ?? ''}">${text}</td>`;
 
+/** The false set's accuracy, and on its horizontal and its vertical stripes apart. */
+function falseCell(s) {
+  if (!s) return cell('<span class="pending">…</span>', 'false-accuracy', '');
+  // A number and its '%' stay on one line.
+  const [h, v] = s.false_set_by_class.map((x) => percent(x).replace(' ', '\u00a0'));
+  return cell(`${percent(s.false_set_accuracy)}<br><span class="small" data-testid="false-by-class">horizontal ${h}, vertical ${v}</span>`, 'false-accuracy', s.false_set_accuracy);
+}
+
 /** The scores table: accuracy on the three sets, and DeepFool's mean ‖r‖/‖x‖. */
 function showScores(r) {
   const s = r.scores;
@@ -82,7 +90,7 @@ function showScores(r) {
   const fool = f && f.done ? cell(`${formatValue(f.mean_r_over_x)} (${f.flipped_count} of ${f.attacked.length} flipped)`, 'deepfool', f.mean_r_over_x) : cell(pending, 'deepfool', '');
   $('scores').innerHTML =
     '<tr><th>training set (60)</th><th>fresh test set</th><th>false set (signs swapped)</th><th>DeepFool: mean ‖r‖₂/‖x‖₂</th></tr>' +
-    `<tr>${acc(s?.train_accuracy, 'train-accuracy')}${acc(s?.test_accuracy, 'test-accuracy')}${acc(s?.false_set_accuracy, 'false-accuracy')}${fool}</tr>`;
+    `<tr>${acc(s?.train_accuracy, 'train-accuracy')}${acc(s?.test_accuracy, 'test-accuracy')}${falseCell(s)}${fool}</tr>`;
   $('scores').dataset.done = String(r.done);
 }
 
@@ -92,8 +100,10 @@ function showScores(r) {
 function caption(p, classes) {
   const said = p.predicted;
   const right = said.class === p.class;
+  // A training image of the authors' set: labelled vertical, its stripe drawn along rows.
+  const what = p.drawn === classes[p.class] ? `${classes[p.class]} stripe` : `labelled ${classes[p.class]}, drawn ${p.drawn}`;
   return (
-    `${classes[p.class]} stripe, background ${formatValue(p.background)}; the network: ` +
+    `${what}, background ${formatValue(p.background)}; the network: ` +
     `<span class="${right ? '' : 'flipped'}" data-testid="said">${said.name}</span> (${percent(said.probabilities[said.class])})`
   );
 }

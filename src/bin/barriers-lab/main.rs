@@ -103,9 +103,12 @@ kernel1d: the troublesome kernel in 1-D (Gottschling, Antun, Adcock, Hansen, SIA
 stripes: false structures (Thesing, Antun, Hansen, arXiv:1906.01478): a CNN trained on 60
     32 x 32 images of one 3-pixel stripe, horizontal on a background of -a, vertical on +a
     (--background label, the paper's) or on a background sign independent of the label
-    (--background random); prints train_accuracy, test_accuracy (fresh images, a drawn from
-    [a/10, a]), false_set_accuracy (the same images with the background signs swapped) and
-    deepfool_r_over_x (mean ||r||/||x|| over the first 20 correctly classified test images).
+    (--background random); --training rows draws every training stripe along rows, as the
+    authors' code builds the set (test stripes stay genuinely vertical); prints
+    train_accuracy, test_accuracy (fresh images, a drawn from [a/10, a]), false_set_accuracy
+    (the same images with the background signs swapped) and its horizontal and vertical
+    halves, and deepfool_r_over_x (mean ||r||/||x|| over the first 20 correctly classified
+    test images).
 
 figures: every demo's default figure as a poster (DIR/NAME.png, at scale 2 by default) and
     its numbers (DIR/NAME.json, DIR/NAME.csv), computed from the shipped data and models as the

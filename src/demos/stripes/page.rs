@@ -43,6 +43,9 @@ pub struct Picture {
     pub pixels: Vec<f64>,
     /// Its true class (0 horizontal, 1 vertical) and the background's value s a.
     pub class: usize,
+    /// The way its stripe is drawn: its class's orientation, except on a training image of
+    /// the authors' set ([`false_structures::TrainingStripes::Rows`]), always horizontal.
+    pub drawn: Orientation,
     pub background: f64,
     /// The trained network's class and probabilities.
     pub predicted: Classification,
@@ -141,6 +144,7 @@ impl Pictures {
             Ok(Picture {
                 predicted: false_structures::classify(net, &pixels)?,
                 class: s.orientation.class(),
+                drawn: s.drawn,
                 background: s.background(),
                 pixels,
             })
@@ -166,8 +170,9 @@ impl Pictures {
     }
 }
 
-/// Training image shown by the poster and the page: the horizontal stripe in the middle.
-pub const SHOWN_TRAIN_IMAGE: usize = false_structures::POSITIONS / 2;
+/// Training image shown by the poster and the page: the vertical class's stripe in the middle
+/// (drawn along columns, or along rows in the authors' set, where the two differ).
+pub const SHOWN_TRAIN_IMAGE: usize = false_structures::POSITIONS + false_structures::POSITIONS / 2;
 
 /// A finished job's figure: its result and its pictures.
 #[derive(Clone, Debug, Serialize)]
