@@ -27,6 +27,7 @@ const READOUTS = {
     { testid: 'psnr_test', attr: 'data-value', metric: 'psnr_test' },
     { testid: 'amplification', attr: 'data-value', metric: 'amplification' },
     { testid: 'amplification_tv', attr: 'data-value', metric: 'amplification_tv' },
+    { testid: 'amplification_v', attr: 'data-value', metric: 'amplification_v' },
     { testid: 'bound', attr: 'data-value', metric: 'bound' },
     { testid: 'eta', attr: 'data-value', metric: 'eta' },
     { testid: 'delta', attr: 'data-value', metric: 'delta' },

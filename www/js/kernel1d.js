@@ -143,6 +143,9 @@ function showReadouts() {
     ['accuracy on held-out x (PSNR)', `${val(e ? e.net.psnr_test : null, 'psnr_test', 4, ' dB')}; TV ${val(tv ? tv.psnr_test : null, 'psnr_test_tv', 4, ' dB')}`],
     ['worst amplification found, network', val(e ? e.amplification : null, 'amplification', 4)],
     ['worst amplification found, TV', val(e ? e.amplification_tv : null, 'amplification_tv', 4)],
+    // No search: the test can stall on the flat side of a network that switches the tumour on
+    // sharply (seed 3), and this one perturbation still shows the amplification.
+    ['network’s amplification along the tumour’s visible part (r = δ‖z‖ v, signal 0, no search)', val(e ? e.amplification_v : null, 'amplification_v', 4)],
     ['η, the network’s worst error on the pair', val(e ? e.eta : null, 'eta', 3)],
     ['the bound (‖z‖ − 2η)/(δ‖z‖)', e && e.bound === null ? '<span data-testid="bound" data-value="">none: not accurate on both (‖z‖ ≤ 2η)</span>' : val(e ? e.bound : null, 'bound', 4)],
     ['the worst r (‖r‖ = δ‖z‖) moves the network by', `${val(q ? q.net_change : null, 'net_change', 3)}; TV by ${val(q ? q.tv_change : null, 'tv_change', 3)} (‖z‖ = ${val(e ? e.z_norm : null, 'z_norm', 3)})`],
