@@ -221,3 +221,55 @@ export async function checkLectureLayouts(page, testInfo, { path, hash, name, ti
   expect(await fontProblems(page, 18, 16), 'projector').toEqual([]);
   expect(await layoutProblems(page), 'projector').toEqual([]);
 }
+
+/**
+ * Puts the page `path` (with `hash`) in an 800x450 iframe, paused, on an otherwise empty slide
+ * with a key counter, and checks what a deck needs of it: nothing computed while paused;
+ * once resumed, the figure drawn, no chrome, no sideways scrolling, nothing below the frame,
+ * the element `figure` inside the frame; the focus and the keys left to the deck; and, when
+ * the deck sets `set`, the demo redrawn at a link matching `expected`. `timeout` (ms) is the
+ * wait for each figure. Returns the frame, for a page's own checks.
+ */
+export async function checkEmbedded(page, testInfo, { path, hash, figure, set, expected, name, timeout = 30_000 }) {
+  await page.goto('index.html');
+  await page.evaluate(([src]) => {
+    const w = /** @type {any} */ (window);
+    w.keys = 0;
+    document.addEventListener('keydown', () => (w.keys += 1));
+    document.body.innerHTML = `<h1>A slide</h1><iframe id="demo-frame" width="800" height="450" src="${src}"></iframe>`;
+  }, [`${path}?embed=1&paused=1#${hash}`]);
+  const file = new RegExp(path.split('/').pop().replace('.', '\\.'));
+  await expect.poll(() => page.frame({ url: file })?.evaluate(() => document.getElementById('demo')?.dataset.paused)).toBe('true');
+  const f = page.frame({ url: file });
+  // Paused: nothing is computed until the slide is shown.
+  await page.waitForTimeout(800);
+  expect(await f.evaluate(() => document.getElementById('demo').dataset.drawn)).toBeUndefined();
+  expect(await f.evaluate(() => document.getElementById('demo').dataset.frame)).toBeUndefined();
+  const post = (msg) => page.evaluate((m) => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage(m, '*'), msg);
+  await post({ lab: 'resume' });
+  await expect.poll(() => f.evaluate(() => { const d = document.getElementById('demo').dataset; return d.drawn !== undefined && d.drawn === d.query; }), { timeout }).toBe(true);
+  const layout = await f.evaluate((id) => ({
+    chrome: [...document.querySelectorAll('.chrome')].every((e) => getComputedStyle(e).display === 'none'),
+    scrollW: document.documentElement.scrollWidth,
+    clientW: document.documentElement.clientWidth,
+    scrollH: document.documentElement.scrollHeight,
+    figure: document.getElementById(id).getBoundingClientRect().toJSON(),
+    innerW: window.innerWidth,
+    innerH: window.innerHeight,
+  }), figure);
+  expect(layout.chrome).toBe(true);
+  expect(layout.scrollW).toBeLessThanOrEqual(layout.clientW);
+  expect(layout.scrollH).toBeLessThanOrEqual(layout.innerH);
+  expect(layout.figure.right).toBeLessThanOrEqual(layout.innerW);
+  expect(layout.figure.bottom).toBeLessThanOrEqual(layout.innerH);
+  // Nothing in the demo took the focus: the deck still gets its keys.
+  expect(await page.evaluate(() => document.activeElement.tagName)).toBe('BODY');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Space');
+  expect(await page.evaluate(() => /** @type {any} */ (window).keys)).toBe(2);
+  // The deck changes a key, as a slide's fragment does: the demo follows.
+  await post({ lab: 'set', query: set });
+  await expect.poll(() => f.evaluate(() => document.getElementById('demo').dataset.drawn), { timeout }).toMatch(expected);
+  await shot(page, testInfo, `${name}-embedded`);
+  return f;
+}

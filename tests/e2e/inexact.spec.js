@@ -4,7 +4,7 @@
 // slide, bad links, and the layout at the lecture's sizes. Most links ask for a short
 // Chambolle-Pock run and a short training (the defaults are exercised by the first test and
 // by the native tests).
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts, checkEmbedded } from './fixtures.js';
 
 /** How long the default figure may take: it includes the nine-cell table (about 10 s in
  *  the dev tree alone; more while other tests run beside it). */
@@ -181,45 +181,9 @@ test('a link restores the figure', async ({ page }) => {
 });
 
 test('embedded in a slide: no chrome, fits its frame, waits while paused, leaves the keyboard to the deck', async ({ page }, testInfo) => {
-  await page.goto('index.html');
-  await page.evaluate((fast) => {
-    const w = /** @type {any} */ (window);
-    w.keys = 0;
-    document.addEventListener('keydown', () => (w.keys += 1));
-    document.body.innerHTML = `<h1>Slide 7</h1><iframe id="demo-frame" width="800" height="450" src="www/inexact.html?embed=1&paused=1#${fast}"></iframe>`;
-  }, FAST);
-  await expect.poll(() => page.frame({ url: /inexact\.html/ })?.evaluate(() => document.getElementById('demo')?.dataset.paused)).toBe('true');
-  const f = page.frame({ url: /inexact\.html/ });
-  // Paused: nothing is computed until the slide is shown.
-  await page.waitForTimeout(800);
-  expect(await f.evaluate(() => document.getElementById('demo').dataset.drawn)).toBeUndefined();
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'resume' }, '*'));
-  await expect.poll(() => f.evaluate(() => { const d = document.getElementById('demo').dataset; return d.drawn !== undefined && d.drawn === d.query; }), { timeout: 30_000 }).toBe(true);
-  const layout = await f.evaluate(() => ({
-    chrome: [...document.querySelectorAll('.chrome')].every((e) => getComputedStyle(e).display === 'none'),
-    scrollW: document.documentElement.scrollWidth,
-    clientW: document.documentElement.clientWidth,
-    scrollH: document.documentElement.scrollHeight,
-    picture: document.getElementById('picture').getBoundingClientRect().toJSON(),
-    innerW: window.innerWidth,
-    innerH: window.innerHeight,
-  }));
-  expect(layout.chrome).toBe(true);
-  expect(layout.scrollW).toBeLessThanOrEqual(layout.clientW);
-  expect(layout.scrollH).toBeLessThanOrEqual(layout.innerH);
-  expect(layout.picture.right).toBeLessThanOrEqual(layout.innerW);
-  expect(layout.picture.bottom).toBeLessThanOrEqual(layout.innerH);
-  // Nothing in the demo took the focus: the deck still gets its keys.
-  expect(await page.evaluate(() => document.activeElement.tagName)).toBe('BODY');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('Space');
-  expect(await page.evaluate(() => /** @type {any} */ (window).keys)).toBe(2);
-  // The deck changes a key: the demo follows.
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'set', query: 'k=1' }, '*'));
-  await expect.poll(() => f.evaluate(() => document.getElementById('demo').dataset.drawn), { timeout: 30_000 }).toMatch(/^k=1&n=20&/);
+  const f = await checkEmbedded(page, testInfo, { path: PAGE, hash: FAST, figure: 'picture', set: 'k=1', expected: /^k=1&n=20&/, name: 'inexact' });
   // Below K = 3 the page says that K - 2 digits are none.
   expect(await f.evaluate(() => document.getElementById('theorem-note').hidden)).toBe(false);
-  await shot(page, testInfo, 'inexact-embedded');
 });
 
 test('bad links give the banner, keep the rest, and the page still works', async ({ page }) => {

@@ -5,7 +5,7 @@
 // sweep over δ on request, embedding paused in a slide, bad links, and the layout at the
 // lecture's sizes. Most links ask for a shorter training (the default, 60 epochs, is
 // exercised by the first test and by the native tests).
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts, checkEmbedded } from './fixtures.js';
 
 /** How long a figure may take: two trainings and the evaluation (about 10 s alone in
  *  Chromium here; more while other tests run beside it). */
@@ -198,44 +198,8 @@ test('the sweep over δ runs when asked for, says what it costs, and is drawn be
 
 test('embedded in a slide: no chrome, fits its frame, waits while paused, leaves the keyboard to the deck', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
-  await page.goto('index.html');
-  await page.evaluate((fast) => {
-    const w = /** @type {any} */ (window);
-    w.keys = 0;
-    document.addEventListener('keydown', () => (w.keys += 1));
-    document.body.innerHTML = `<h1>Slide 8</h1><iframe id="demo-frame" width="800" height="450" src="www/kernel1d.html?embed=1&paused=1#${fast}"></iframe>`;
-  }, FAST);
-  await expect.poll(() => page.frame({ url: /kernel1d\.html/ })?.evaluate(() => document.getElementById('demo')?.dataset.paused)).toBe('true');
-  const f = page.frame({ url: /kernel1d\.html/ });
-  // Paused: nothing is computed until the slide is shown.
-  await page.waitForTimeout(800);
-  expect(await f.evaluate(() => document.getElementById('demo').dataset.drawn)).toBeUndefined();
-  expect(await f.evaluate(() => document.getElementById('demo').dataset.frame)).toBeUndefined();
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'resume' }, '*'));
-  await expect.poll(() => f.evaluate(() => { const d = document.getElementById('demo').dataset; return d.drawn !== undefined && d.drawn === d.query; }), { timeout: DRAWN }).toBe(true);
-  const layout = await f.evaluate(() => ({
-    chrome: [...document.querySelectorAll('.chrome')].every((e) => getComputedStyle(e).display === 'none'),
-    scrollW: document.documentElement.scrollWidth,
-    clientW: document.documentElement.clientWidth,
-    scrollH: document.documentElement.scrollHeight,
-    signals: document.getElementById('plot-signals').getBoundingClientRect().toJSON(),
-    innerW: window.innerWidth,
-    innerH: window.innerHeight,
-  }));
-  expect(layout.chrome).toBe(true);
-  expect(layout.scrollW).toBeLessThanOrEqual(layout.clientW);
-  expect(layout.scrollH).toBeLessThanOrEqual(layout.innerH);
-  expect(layout.signals.right).toBeLessThanOrEqual(layout.innerW);
-  expect(layout.signals.bottom).toBeLessThanOrEqual(layout.innerH);
-  // Nothing in the demo took the focus: the deck still gets its keys.
-  expect(await page.evaluate(() => document.activeElement.tagName)).toBe('BODY');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('Space');
-  expect(await page.evaluate(() => /** @type {any} */ (window).keys)).toBe(2);
-  // The deck flips the switch, as the slide's fragment does: the demo follows.
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'set', query: 'pairs=off' }, '*'));
-  await expect.poll(() => f.evaluate(() => document.getElementById('demo').dataset.drawn), { timeout: DRAWN }).toMatch(/^pairs=off&delta=0\.05&epochs=20&/);
-  await shot(page, testInfo, 'kernel1d-embedded');
+  // The deck flips the switch, as the slide's fragment does.
+  await checkEmbedded(page, testInfo, { path: PAGE, hash: FAST, figure: 'plot-signals', set: 'pairs=off', expected: /^pairs=off&delta=0\.05&epochs=20&/, name: 'kernel1d', timeout: DRAWN });
 });
 
 test('bad links give the banner, keep the rest, and the page still works', async ({ page }) => {

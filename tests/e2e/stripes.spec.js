@@ -3,7 +3,7 @@
 // network trains in the worker with its curve, the background switch changes the scores and
 // the pictures, the drawing pad, links, embedding in a slide, bad links, and the layout at
 // the lecture's sizes.
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, checkLectureLayouts, checkEmbedded } from './fixtures.js';
 
 const PAGE = 'www/stripes.html';
 /** Training and DeepFool take a few seconds; more while other tests run beside them. */
@@ -119,34 +119,7 @@ test('a link restores the figure', async ({ page }) => {
 });
 
 test('embedded in a slide: no chrome, fits its frame, waits while paused, leaves the keyboard to the deck', async ({ page }, testInfo) => {
-  await page.goto('index.html');
-  await page.evaluate(() => {
-    const w = /** @type {any} */ (window);
-    w.keys = 0;
-    document.addEventListener('keydown', () => (w.keys += 1));
-    document.body.innerHTML = '<h1>Slide 9</h1><iframe id="demo-frame" width="800" height="450" src="www/stripes.html?embed=1&paused=1#epochs=20"></iframe>';
-  });
-  await expect.poll(() => page.frame({ url: /stripes\.html/ })?.evaluate(() => document.getElementById('demo')?.dataset.paused)).toBe('true');
-  const f = page.frame({ url: /stripes\.html/ });
-  await page.waitForTimeout(800);
-  expect(await f.evaluate(() => document.getElementById('demo').dataset.drawn)).toBeUndefined();
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'resume' }, '*'));
-  await expect.poll(() => f.evaluate(() => { const d = document.getElementById('demo').dataset; return d.drawn !== undefined && d.drawn === d.query; }), { timeout: DRAWN }).toBe(true);
-  const layout = await f.evaluate(() => ({
-    chrome: [...document.querySelectorAll('.chrome')].every((e) => getComputedStyle(e).display === 'none'),
-    scrollW: document.documentElement.scrollWidth,
-    clientW: document.documentElement.clientWidth,
-  }));
-  expect(layout.chrome).toBe(true);
-  expect(layout.scrollW).toBeLessThanOrEqual(layout.clientW);
-  expect(await page.evaluate(() => document.activeElement.tagName)).toBe('BODY');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('Space');
-  expect(await page.evaluate(() => /** @type {any} */ (window).keys)).toBe(2);
-  // The deck changes a key: the demo follows.
-  await page.evaluate(() => /** @type {HTMLIFrameElement} */ (document.getElementById('demo-frame')).contentWindow.postMessage({ lab: 'set', query: 'background=random' }, '*'));
-  await expect.poll(() => f.evaluate(() => document.getElementById('demo').dataset.drawn), { timeout: DRAWN }).toMatch(/background=random/);
-  await shot(page, testInfo, 'stripes-embedded');
+  await checkEmbedded(page, testInfo, { path: PAGE, hash: 'epochs=20', figure: 'img-r', set: 'background=random', expected: /background=random/, name: 'stripes', timeout: DRAWN });
 });
 
 test('bad links give the banner, keep the rest, and the page still works', async ({ page }) => {
