@@ -111,16 +111,7 @@ fn error_plot(
         items.push(extra);
     }
     items.push((Key::Stroke(GREY), "the barrier: 1.5·10⁻ᴷ"));
-    let lsize = plot::legend_size(&p.font, &th, &items);
-    let inner = [
-        region[0],
-        region[1] + lsize[1] + th.u(8.0),
-        region[2],
-        region[3],
-    ];
-    let axes = Axes::fit(inner, xs, ysc, &xspec, &yspec, &p.font, &th);
-    axes.draw(&mut p.c, &p.font, &th, &xspec, &yspec);
-    plot::legend(&mut p.c, &p.font, &th, axes.frame[0], region[1], &items);
+    let axes = p.axes_under_legend(region, (xs, ysc), (&xspec, &yspec), &items);
     let (a, b) = (axes.px(xs.lo, floor), axes.px(xs.hi, floor));
     let dash = th.u(8.0);
     let mut x = a.0;

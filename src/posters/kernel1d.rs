@@ -197,16 +197,7 @@ fn tradeoff_plot(p: &mut Poster, region: [f64; 4], f: &Figure) {
     ));
     items.push((Key::Disc(TV, None), "TV".into()));
     let refs: Vec<(Key, &str)> = items.iter().map(|(k, s)| (*k, s.as_str())).collect();
-    let lsize = plot::legend_size(&p.font, &th, &refs);
-    let inner = [
-        region[0],
-        region[1] + lsize[1] + th.u(8.0),
-        region[2],
-        region[3],
-    ];
-    let axes = Axes::fit(inner, xs, ys, &xspec, &yspec, &p.font, &th);
-    axes.draw(&mut p.c, &p.font, &th, &xspec, &yspec);
-    plot::legend(&mut p.c, &p.font, &th, axes.frame[0], region[1], &refs);
+    let axes = p.axes_under_legend(region, (xs, ys), (&xspec, &yspec), &refs);
     for t in &traces {
         let pts: Vec<(f64, f64)> = t
             .trace
@@ -255,16 +246,7 @@ fn delta_plot(p: &mut Poster, region: [f64; 4], f: &Figure) {
         items.push((Key::Line(NET_ON), "the test, retrained per δ"));
         items.push((Key::Line(MUTED), "the bound, per δ"));
     }
-    let lsize = plot::legend_size(&p.font, &th, &items);
-    let inner = [
-        region[0],
-        region[1] + lsize[1] + th.u(8.0),
-        region[2],
-        region[3],
-    ];
-    let axes = Axes::fit(inner, xs, ys, &xspec, &yspec, &p.font, &th);
-    axes.draw(&mut p.c, &p.font, &th, &xspec, &yspec);
-    plot::legend(&mut p.c, &p.font, &th, axes.frame[0], region[1], &items);
+    let axes = p.axes_under_legend(region, (xs, ys), (&xspec, &yspec), &items);
     let pts: Vec<(f64, f64)> = curve.iter().map(|c| (c[0], c[1])).collect();
     axes.line(&mut p.c, &pts, GREY, th.u(2.0));
     if !sweep.is_empty() {

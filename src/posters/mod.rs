@@ -69,6 +69,37 @@ pub struct Poster<'f> {
 }
 
 impl<'f> Poster<'f> {
+    /// A plot in `region` with its legend `items` across the top: the axes fitted into the
+    /// rest (8 units below the legend) and drawn, the legend at the frame's left. Returns the
+    /// axes, to draw the data on.
+    pub fn axes_under_legend(
+        &mut self,
+        region: [f64; 4],
+        (x, y): (plot::AxisScale, plot::AxisScale),
+        (xspec, yspec): (&plot::AxisSpec, &plot::AxisSpec),
+        items: &[(plot::Key, &str)],
+    ) -> plot::Axes {
+        let th = self.th;
+        let lsize = plot::legend_size(&self.font, &th, items);
+        let inner = [
+            region[0],
+            region[1] + lsize[1] + th.u(8.0),
+            region[2],
+            region[3],
+        ];
+        let axes = plot::Axes::fit(inner, x, y, xspec, yspec, &self.font, &th);
+        axes.draw(&mut self.c, &self.font, &th, xspec, yspec);
+        plot::legend(
+            &mut self.c,
+            &self.font,
+            &th,
+            axes.frame[0],
+            region[1],
+            items,
+        );
+        axes
+    }
+
     /// Draws a row of image panels (each `n` x `n` pixels shown `w` wide, `gap` apart) from
     /// the content's left edge at height `y`; returns the y below the lowest caption.
     pub fn panel_row<H: AsRef<str>>(

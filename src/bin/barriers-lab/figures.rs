@@ -48,12 +48,13 @@ pub const DEMOS: [&str; 9] = [
 ];
 
 pub fn help() -> String {
-    "barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
+    format!(
+        "barriers-lab figures --out DIR [--demo NAME]... [--scale S] [--link NAME=QUERY]...
 
 Writes DIR/NAME.png (the demo's figure as a poster), DIR/NAME.json and DIR/NAME.csv (its
-numbers) for every demo named (default: all eight: toy, attacks, universal, dimension, mri,
-unstable, inexact, kernel1d), at the page's default state, computed from the shipped files
-in www/ (kernel1d trains its networks as its page does).
+numbers) for every demo named, at the page's default state, computed from the shipped files
+in www/ (kernel1d and stripes train their networks as their pages do). By default all {}:
+{}.
     --out DIR          the folder to write into (created if missing)
     --demo NAME        one demo (repeatable)
     --scale S          pixels per layout unit, 0.5 to 6 (default 2: body text 26 px)
@@ -63,8 +64,10 @@ in www/ (kernel1d trains its networks as its page does).
                        the figure: test, kernel, structure, samples or tradeoff, computed as
                        the page computes that view; for kernel1d, the part 'sweep' in
                        the link adds the sweep over delta (the page's Sweep button)
-"
-    .into()
+",
+        DEMOS.len(),
+        DEMOS.join(", ")
+    )
 }
 
 pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
