@@ -37,7 +37,7 @@ build_posters() {
   "${lab[@]}" figures --out www/posters/thumbs --scale 0.5
   # Deck slides that show a demo in another state have posters of that state (the slide's
   # link with its last fragment shown).
-  "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.07'
+  "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.12'
   for view in kernel samples tradeoff; do
     "${lab[@]}" figures --out "www/posters/slides/unstable-$view" --link "unstable=view=$view"
   done

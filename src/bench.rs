@@ -9,6 +9,7 @@
 use crate::attacks::deepfool::{deepfool, DeepFoolOptions};
 use crate::attacks::fgsm::fgsm;
 use crate::attacks::universal::labels;
+use crate::attacks::Bounds;
 use crate::data::images::{decode, mixed_order, split, ImageDataset};
 use crate::demos::toy::{ToyLab, ToyParams};
 use crate::models::{ImageModel, ImageTrainer};
@@ -142,7 +143,7 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             name: "mnist_fgsm_mlp",
             description: "one FGSM step (eps 0.1) on the same digit, MLP",
             run: Box::new(move || {
-                black_box(fgsm(&mlp2, x3.view(), y, 0.1));
+                black_box(fgsm(&mlp2, x3.view(), y, 0.1, Bounds::None));
             }),
         },
         Kernel {

@@ -207,7 +207,7 @@ fn attack_page_refuses_bad_input() {
     );
     assert!(d.ratios_step(1).is_err());
     // Nothing above changed the state.
-    assert_eq!(d.query(), "data=digits&model=mlp&index=0&drawing=&attack=deepfool&eps=0.1&seed=1&overshoot=0.02&max_iter=50&n=100");
+    assert_eq!(d.query(), "data=digits&model=mlp&index=0&drawing=&attack=deepfool&eps=0.1&seed=1&overshoot=0.02&max_iter=50&n=100&bounds=pixels");
 }
 
 #[wasm_bindgen_test]

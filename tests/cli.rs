@@ -291,6 +291,29 @@ fn attack_prints_the_lecture_metrics_and_writes_the_triptych() {
     ]);
     let flip = v["flip_eps"].as_f64().unwrap();
     assert!(flip > 0.0 && flip <= 0.3, "{v}");
+    // The range of the classified input: in [0, 1] by default, outside it with --bounds none
+    // (DeepFool on MNIST test digit 17).
+    let bounded = json(&[
+        "attack", "--data", "mnist", "--model", "mlp", "--attack", "deepfool", "--index", "17",
+        "--json",
+    ]);
+    assert_eq!(bounded["bounds"], "pixels");
+    let (lo, hi) = (
+        bounded["adv_min"].as_f64().unwrap(),
+        bounded["adv_max"].as_f64().unwrap(),
+    );
+    assert!(lo >= 0.0 && hi <= 1.0 && lo < hi, "{bounded}");
+    let free = json(&[
+        "attack", "--data", "mnist", "--model", "mlp", "--attack", "deepfool", "--index", "17",
+        "--bounds", "none", "--json",
+    ]);
+    assert_eq!(free["bounds"], "none");
+    let (lo, hi) = (
+        free["adv_min"].as_f64().unwrap(),
+        free["adv_max"].as_f64().unwrap(),
+    );
+    assert!(lo < 0.0 || hi > 1.0, "{free}");
+    refuses(&["attack", "--bounds", "box"]);
 }
 
 #[test]

@@ -25,8 +25,19 @@
 //! For an affine binary classifier f(x) = w.x + b one step is then exact:
 //! ||r||_2 = (1 + eta) |f(x)| / ||w||_2 in the direction -sign(f(x)) w.
 //! Defaults: eta = 0.02, at most 50 iterations, the top 10 logits as candidates.
+//!
+//! ### Within a box
+//!
+//! With [`Bounds::Pixels`] every iterate is projected onto the box, P clipping to [0, 1]^n:
+//! x_{i+1} = P(x_i + r_i) and r = x_{i+1} - x, the stopping test reads
+//! label(P(x + (1 + eta) r)), and the returned perturbation is P(x + (1 + eta) r) - x, the
+//! exact input classified. (Foolbox's bounded DeepFool clips its overshot iterates
+//! likewise; here, as above, the iterates are not overshot.) A step the box cuts short is
+//! taken again from the projected point, so DeepFool can need more iterations, and where the
+//! box leaves no way across the linearised boundary it stops at `max_iter` without a flip.
+//! Without a box the iteration is exactly the one above.
 
-use super::{Norm, PerturbationSize};
+use super::{Bounds, Norm, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::params::{Field, Kind};
 use ndarray::{Array1, Array2, ArrayView1};
@@ -73,7 +84,12 @@ pub const ATTACK_LINF: super::Attack = super::Attack {
 
 /// DeepFool in `norm` with the request's overshoot and limit, with its iterates.
 fn run_deepfool(q: &super::AttackRequest, norm: Norm) -> super::Found {
-    let res = deepfool(q.net, q.x, &DeepFoolOptions { norm, ..q.deepfool });
+    let opts = DeepFoolOptions {
+        norm,
+        bounds: q.bounds,
+        ..q.deepfool
+    };
+    let res = deepfool(q.net, q.x, &opts);
     let mut acc = q.x.to_owned();
     let steps = res
         .steps
@@ -100,6 +116,8 @@ pub struct DeepFoolOptions {
     pub max_iter: usize,
     /// How many of the largest logits (including the original class) are candidates.
     pub candidates: usize,
+    /// The box the iterates and the result are kept in.
+    pub bounds: Bounds,
 }
 
 impl Default for DeepFoolOptions {
@@ -109,6 +127,7 @@ impl Default for DeepFoolOptions {
             overshoot: 0.02,
             max_iter: 50,
             candidates: 10,
+            bounds: Bounds::None,
         }
     }
 }
@@ -195,8 +214,14 @@ pub fn deepfool<C: Classifier + ?Sized>(
     let mut xi = x.to_owned();
     let mut steps = Vec::new();
     let mut adv_label;
+    // P(x + (1 + eta) r), the input the stopping test classifies and the result.
+    let overshoot = |r_tot: &Array1<f64>| {
+        let mut r = r_tot * scale;
+        opts.bounds.project(x, &mut r);
+        r
+    };
     let stop = loop {
-        let overshot = &x + &(&r_tot * scale);
+        let overshot = &x + &overshoot(&r_tot);
         adv_label = if steps.is_empty() {
             k0
         } else {
@@ -238,6 +263,11 @@ pub fn deepfool<C: Classifier + ?Sized>(
                 wl.mapv(|v| sign(v) * fl.abs() / l1)
             }
         };
+        let mut r_i = r_i;
+        if opts.bounds != Bounds::None {
+            // The step the box allows: P(x_i + r_i) - x_i.
+            opts.bounds.project(xi.view(), &mut r_i);
+        }
         steps.push(DeepFoolStep {
             at: xi.to_vec(),
             target: l,
@@ -248,7 +278,7 @@ pub fn deepfool<C: Classifier + ?Sized>(
         r_tot += &r_i;
         xi = &x + &r_tot;
     };
-    let perturbation = &r_tot * scale;
+    let perturbation = overshoot(&r_tot);
     DeepFoolResult {
         size: PerturbationSize::of(x, perturbation.view()),
         perturbation: perturbation.to_vec(),
@@ -408,5 +438,145 @@ mod tests {
         assert_eq!(res.iterations, 0);
         assert!(!res.success());
         assert_eq!(res.size.r_l2, 0.0);
+    }
+
+    /// The box-constrained smallest l2 perturbation across an affine boundary, in closed form
+    /// up to one scalar: the KKT conditions of min ||z - x|| subject to w.z + b = 0 and z in
+    /// [0, 1]^n give z(t) = clip(x - t sign(f(x)) w), t >= 0, with t the root of
+    /// w.z(t) + b, found here by bisection (w.z(t) is monotone in t). None if no t crosses.
+    fn box_projection(w: &Array1<f64>, b: f64, x: &Array1<f64>) -> Option<Array1<f64>> {
+        let s = (w.dot(x) + b).signum();
+        let z = |t: f64| (x - &(w * (s * t))).mapv(|v| v.clamp(0.0, 1.0));
+        let g = |t: f64| s * (w.dot(&z(t)) + b);
+        let mut hi = 1.0;
+        while g(hi) > 0.0 {
+            hi *= 2.0;
+            if hi > 1e6 {
+                return None;
+            }
+        }
+        let mut lo = 0.0;
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if g(mid) > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(z(hi) - x)
+    }
+
+    /// The same projected iteration as [`deepfool`] for an affine two-class model, written
+    /// out on plain vectors: x_{i+1} = clip(x_i + r_i) with the l2 or l-inf step onto the
+    /// boundary, stopping once clip(x + (1 + eta)(x_i - x)) has the other sign.
+    fn naive_box_deepfool(w: &[f64], b: f64, x: &[f64], eta: f64, linf: bool) -> Vec<f64> {
+        let f = |z: &[f64]| z.iter().zip(w).map(|(a, c)| a * c).sum::<f64>() + b;
+        let clip = |v: f64| v.clamp(0.0, 1.0);
+        let sign0 = f(x) > 0.0;
+        let mut xi = x.to_vec();
+        for i in 0..=MAX_ITER {
+            let cand: Vec<f64> = x
+                .iter()
+                .zip(&xi)
+                .map(|(a, c)| clip(a + (1.0 + eta) * (c - a)))
+                .collect();
+            if (i > 0 && (f(&cand) > 0.0) != sign0) || i == MAX_ITER {
+                return cand.iter().zip(x).map(|(c, a)| c - a).collect();
+            }
+            let fi = f(&xi);
+            let w2: f64 = w.iter().map(|v| v * v).sum();
+            let w1: f64 = w.iter().map(|v| v.abs()).sum();
+            for (z, &c) in xi.iter_mut().zip(w) {
+                let step = if linf {
+                    -fi.signum() * fi.abs() / w1 * c.signum()
+                } else {
+                    -fi / w2 * c
+                };
+                *z = clip(*z + step);
+            }
+        }
+        unreachable!()
+    }
+
+    /// Iterations of the bounded affine tests: the box slows the iteration down where most
+    /// entries are at its edges (each step moves only the free ones).
+    const MAX_ITER: usize = 1000;
+
+    /// Bounded DeepFool on affine two-class models with x in [0, 1]^n: its result is in the
+    /// box and flips the label; it equals the projected iteration written out independently
+    /// (l2 and l-inf, to 1e-12); its l2 norm lies between the box-constrained optimum ||r*||
+    /// (the closed form above) and (1 + eta) ||r*|| (the iterates follow the path
+    /// clip(x - t w) towards r* from below; the overshoot scales the last); and where the
+    /// first step stays inside the box it is the unbounded result, to rounding.
+    #[test]
+    fn bounded_deepfool_on_affine_models() {
+        let mut rng = Rng::new(17);
+        let (mut clipped, mut inside, mut unreachable_boundary) = (0, 0, 0);
+        for trial in 0..40 {
+            let d = 3 + trial % 10;
+            let w = Array::from_shape_simple_fn(d, || rng.normal());
+            let x = Array::from_shape_simple_fn(d, || rng.uniform());
+            // Put the boundary at a random distance: near enough to stay inside the box on
+            // some trials, far enough to need the box's edges on others.
+            let b = -w.dot(&x) + rng.normal() * (0.1 + 0.8 * (trial % 3) as f64);
+            let net = binary_affine(&w, b);
+            for norm in [Norm::L2, Norm::Linf] {
+                let opts = DeepFoolOptions {
+                    norm,
+                    bounds: Bounds::Pixels,
+                    max_iter: MAX_ITER,
+                    ..Default::default()
+                };
+                let res = deepfool(&net, x.view(), &opts);
+                let r = Array1::from(res.perturbation.clone());
+                let adv = &x + &r;
+                assert!(adv.iter().all(|v| (0.0..=1.0).contains(v)), "{trial}");
+                let naive = naive_box_deepfool(
+                    w.as_slice().unwrap(),
+                    b,
+                    x.as_slice().unwrap(),
+                    0.02,
+                    norm == Norm::Linf,
+                );
+                for (a, e) in r.iter().zip(&naive) {
+                    assert!((a - e).abs() < 1e-12, "{trial} {norm:?}: {a} vs {e}");
+                }
+                let Some(opt) = box_projection(&w, b, &x) else {
+                    assert!(!res.success(), "{trial}: no valid input crosses");
+                    unreachable_boundary += 1;
+                    continue;
+                };
+                assert!(res.success(), "{trial} {norm:?}: {:?}", res.stop);
+                if norm == Norm::L2 {
+                    let (n, n_opt) = (res.size.r_l2, opt.dot(&opt).sqrt());
+                    assert!(n >= n_opt * (1.0 - 1e-9), "{trial}: {n} < {n_opt}");
+                    assert!(n <= 1.02 * n_opt * (1.0 + 1e-9), "{trial}: {n} vs {n_opt}");
+                    let free = deepfool(&net, x.view(), &DeepFoolOptions::default());
+                    if free.iterations == 1
+                        && (&x + &Array1::from(free.perturbation.clone()))
+                            .iter()
+                            .all(|v| (0.0..=1.0).contains(v))
+                    {
+                        inside += 1;
+                        // To the rounding of P(x + r) - x on entries below 1 (2^-52).
+                        for (a, e) in res.perturbation.iter().zip(&free.perturbation) {
+                            assert!((a - e).abs() <= 4e-16, "{trial}: {a} vs {e}");
+                        }
+                    } else {
+                        clipped += 1;
+                    }
+                }
+            }
+        }
+        // Both cases were exercised.
+        assert!(
+            clipped >= 5 && inside >= 5,
+            "clipped {clipped}, inside {inside}"
+        );
+        println!(
+            "bounded affine DeepFool: {clipped} l2 runs clipped, {inside} inside the box, \
+             {unreachable_boundary} of 80 with no valid input across"
+        );
     }
 }

@@ -19,6 +19,7 @@
 
 use super::line_search::{smallest_flip, Flip};
 use super::random::DirectionalAttack;
+use super::Bounds;
 use crate::classifier::Classifier;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1, Axis};
@@ -32,7 +33,7 @@ pub const ATTACK: super::Attack = super::Attack {
 };
 
 fn run_fast_gradient(q: &super::AttackRequest) -> super::Found {
-    fast_gradient(q.net, q.x, &mut q.rng()).into()
+    fast_gradient(q.net, q.x, &mut q.rng(), q.bounds).into()
 }
 
 /// The direction grad_s L(s_0) (not normalised) for the random s_0.
@@ -50,23 +51,23 @@ pub fn fast_gradient_direction<C: Classifier + ?Sized>(
 }
 
 /// The fast gradient attack from x, both ways along the line; the same search limits as the
-/// random attack. The evaluations of both searches are counted.
+/// random attack. The evaluations of both searches are counted. With a box, both searches
+/// run over the projections P(x + t v), and the smaller step t wins.
 pub fn fast_gradient<C: Classifier + ?Sized>(
     clf: &C,
     x: ArrayView1<f64>,
     rng: &mut Rng,
+    bounds: Bounds,
 ) -> DirectionalAttack {
     let mut v = fast_gradient_direction(clf, x, rng);
     let n = v.dot(&v).sqrt();
     if n == 0.0 || !n.is_finite() {
-        return DirectionalAttack {
-            direction: Array1::zeros(x.len()),
-            flip: None,
-        };
+        return DirectionalAttack::new(x, Array1::zeros(x.len()), None, bounds);
     }
     v /= n;
     let scale = x.dot(&x).sqrt().max(1.0);
-    let search = |d: &Array1<f64>| smallest_flip(clf, x, d.view(), 1e-3 * scale, 100.0 * scale);
+    let search =
+        |d: &Array1<f64>| smallest_flip(clf, x, d.view(), 1e-3 * scale, 100.0 * scale, bounds);
     let back = -&v;
     let (fwd, bwd) = (search(&v), search(&back));
     let used = fwd.map_or(0, |f| f.evaluations) + bwd.map_or(0, |f| f.evaluations);
@@ -75,13 +76,11 @@ pub fn fast_gradient<C: Classifier + ?Sized>(
         (None, Some(b)) => (back, Some(b)),
         (a, _) => (v, a),
     };
-    DirectionalAttack {
-        direction,
-        flip: flip.map(|f| Flip {
-            evaluations: used,
-            ..f
-        }),
-    }
+    let flip = flip.map(|f| Flip {
+        evaluations: used,
+        ..f
+    });
+    DirectionalAttack::new(x, direction, flip, bounds)
 }
 
 #[cfg(test)]
@@ -125,7 +124,7 @@ mod tests {
         for seed in 0..10 {
             let x = Array::from_shape_simple_fn(3, || Rng::new(seed + 100).normal());
             let f = w.dot(&x) + 0.3;
-            let a = fast_gradient(&net, x.view(), &mut Rng::new(seed));
+            let a = fast_gradient(&net, x.view(), &mut Rng::new(seed), Bounds::None);
             let flip = a
                 .flip
                 .expect("an affine boundary is crossed one way or the other");

@@ -6,9 +6,13 @@
 //! one step of size eps in l-inf that increases the cross-entropy of the label y to first
 //! order. The gradient of CE with respect to the logits is softmax(f(x)) - e_y, so the input
 //! gradient is one vector-Jacobian product. sign(0) = 0.
+//!
+//! With a box, x' = P(x + eps sign(g)), P the clipping to [0, 1]^n, and r = x' - x (as the
+//! bounded FGSM of Foolbox and torchattacks): pixels already at 0 or 1 that the step would push
+//! out stay put.
 
 use super::line_search::{smallest_flip, Flip};
-use super::PerturbationSize;
+use super::{Bounds, PerturbationSize};
 use crate::classifier::Classifier;
 use crate::nn::loss::softmax;
 use ndarray::{Array1, ArrayView1, Axis};
@@ -26,17 +30,17 @@ pub const ATTACK: super::Attack = super::Attack {
 fn run_fgsm(q: &super::AttackRequest) -> super::Found {
     let target = q.true_label.unwrap_or_else(|| q.net.label(q.x));
     super::Found {
-        perturbation: Array1::from(fgsm(q.net, q.x, target, q.eps).perturbation),
+        perturbation: Array1::from(fgsm(q.net, q.x, target, q.eps, q.bounds).perturbation),
         iterations: 1,
         steps: Vec::new(),
-        flip_eps: fgsm_flip_eps(q.net, q.x, target, 1.0).map(|f| f.alpha),
+        flip_eps: fgsm_flip_eps(q.net, q.x, target, 1.0, q.bounds).map(|f| f.alpha),
     }
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct FgsmResult {
     pub eps: f64,
-    /// eps * sign(grad_x CE).
+    /// eps * sign(grad_x CE), or P(x + eps sign(grad_x CE)) - x with a box.
     pub perturbation: Vec<f64>,
     /// The label y the loss was taken against.
     pub label: usize,
@@ -58,15 +62,16 @@ pub fn loss_gradient<C: Classifier + ?Sized>(
 }
 
 /// One FGSM step of size `eps` from x against `label` (the true label if known, else the
-/// predicted one).
+/// predicted one), projected onto `bounds`.
 pub fn fgsm<C: Classifier + ?Sized>(
     clf: &C,
     x: ArrayView1<f64>,
     label: usize,
     eps: f64,
+    bounds: Bounds,
 ) -> FgsmResult {
     let g = loss_gradient(clf, x, label);
-    let r = g.mapv(|v| {
+    let mut r = g.mapv(|v| {
         if v > 0.0 {
             eps
         } else if v < 0.0 {
@@ -75,6 +80,7 @@ pub fn fgsm<C: Classifier + ?Sized>(
             0.0
         }
     });
+    bounds.project(x, &mut r);
     let adv = &x + &r;
     let adv_label = clf.label(adv.view());
     FgsmResult {
@@ -104,16 +110,18 @@ pub fn fgsm_direction<C: Classifier + ?Sized>(
     })
 }
 
-/// The smallest FGSM step eps (up to `eps_max`) whose x + eps sign(grad) has another label,
-/// by the line search of the random and fast gradient attacks (relative tolerance 1e-3).
+/// The smallest FGSM step eps (up to `eps_max`) whose P(x + eps sign(grad)) has another
+/// label, by the line search of the random and fast gradient attacks (relative tolerance
+/// 1e-3).
 pub fn fgsm_flip_eps<C: Classifier + ?Sized>(
     clf: &C,
     x: ArrayView1<f64>,
     label: usize,
     eps_max: f64,
+    bounds: Bounds,
 ) -> Option<Flip> {
     let d = fgsm_direction(clf, x, label);
-    smallest_flip(clf, x, d.view(), 1e-4 * eps_max, eps_max)
+    smallest_flip(clf, x, d.view(), 1e-4 * eps_max, eps_max, bounds)
 }
 
 #[cfg(test)]
@@ -157,8 +165,8 @@ mod tests {
         let f = w.dot(&x) + b;
         assert!(f > 0.0);
         let eps_star = f / 3.5;
-        let below = fgsm(&net, x.view(), 1, eps_star * 0.999);
-        let above = fgsm(&net, x.view(), 1, eps_star * 1.001);
+        let below = fgsm(&net, x.view(), 1, eps_star * 0.999, Bounds::None);
+        let above = fgsm(&net, x.view(), 1, eps_star * 1.001, Bounds::None);
         assert!(!below.flipped);
         assert!(above.flipped);
         assert_eq!(above.adv_label, 0);
@@ -167,7 +175,7 @@ mod tests {
             assert!((r.abs() - eps_star * 1.001).abs() < 1e-15);
         }
         assert!((above.size.r_linf - eps_star * 1.001).abs() < 1e-15);
-        let flip = fgsm_flip_eps(&net, x.view(), 1, 1.0).unwrap();
+        let flip = fgsm_flip_eps(&net, x.view(), 1, 1.0, Bounds::None).unwrap();
         assert!(
             flip.alpha >= eps_star && flip.alpha <= eps_star * 1.001 + 1e-15,
             "{} vs {eps_star}",

@@ -1,8 +1,10 @@
 //! The line search the lecture's first two attacks share: the smallest step alpha > 0 along
 //! a direction v that changes the label, found by growing alpha geometrically (x 1.1 from a
 //! small alpha_0) until the label changes, then bisecting the last bracket to a relative
-//! tolerance of 1e-3 (science.md, section A).
+//! tolerance of 1e-3 (science.md, section A). With a box ([`Bounds`]) the points searched are
+//! P(x + alpha v), the projections, so that the flip found is that of a valid input.
 
+use super::Bounds;
 use crate::classifier::Classifier;
 use ndarray::{Array2, ArrayView1};
 
@@ -25,8 +27,9 @@ pub struct Flip {
     pub evaluations: usize,
 }
 
-/// The smallest alpha in (0, alpha_max] with label(x + alpha v) != label(x), or None if
-/// the label never changes up to alpha_max.
+/// The smallest alpha in (0, alpha_max] with label(P(x + alpha v)) != label(x), or None if
+/// the label never changes up to alpha_max (P the projection onto `bounds`, the identity for
+/// [`Bounds::None`]).
 ///
 /// The growth steps alpha_0, min(1.1 alpha_0, alpha_max), ... are evaluated [`BATCH`] at a
 /// time (one batch pass of the classifier, each row's label exactly its own, see
@@ -39,10 +42,11 @@ pub fn smallest_flip<C: Classifier + ?Sized>(
     v: ArrayView1<f64>,
     alpha0: f64,
     alpha_max: f64,
+    bounds: Bounds,
 ) -> Option<Flip> {
     let k0 = clf.label(x);
     let mut evaluations = 1;
-    let at = |a: f64| &x + &(&v * a);
+    let at = |a: f64| (&x + &(&v * a)).mapv_into(|p| bounds.clip(p));
     let mut lo = 0.0;
     let mut next = alpha0.max(f64::MIN_POSITIVE);
     let (mut hi, mut hi_label);
@@ -57,7 +61,7 @@ pub fn smallest_flip<C: Classifier + ?Sized>(
             ndarray::Zip::from(&mut row)
                 .and(&x)
                 .and(&v)
-                .for_each(|r, &xi, &vi| *r = xi + vi * a);
+                .for_each(|r, &xi, &vi| *r = bounds.clip(xi + vi * a));
         }
         for (&a, l) in alphas.iter().zip(clf.labels(rows.view())) {
             evaluations += 1;
@@ -114,7 +118,7 @@ mod tests {
         let f = w.dot(&x) + b;
         let u = array![-1.0, 1.0, 0.0] / 2f64.sqrt();
         let exact = -f / w.dot(&u);
-        let flip = smallest_flip(&net, x.view(), u.view(), 1e-3, 100.0).unwrap();
+        let flip = smallest_flip(&net, x.view(), u.view(), 1e-3, 100.0, Bounds::None).unwrap();
         assert!(
             flip.alpha >= exact && flip.alpha <= exact * (1.0 + REL_TOL),
             "{} vs {exact}",
@@ -122,7 +126,7 @@ mod tests {
         );
         assert_eq!(flip.label, 0);
         // The other way the label never changes.
-        assert!(smallest_flip(&net, x.view(), (-&u).view(), 1e-3, 100.0).is_none());
+        assert!(smallest_flip(&net, x.view(), (-&u).view(), 1e-3, 100.0, Bounds::None).is_none());
     }
 
     /// The search taken one step at a time, as it was written before its growth steps were
@@ -185,7 +189,7 @@ mod tests {
             };
             let want = one_by_one(&net, x.view(), v.view(), a0, amax);
             assert_eq!(
-                smallest_flip(&net, x.view(), v.view(), a0, amax),
+                smallest_flip(&net, x.view(), v.view(), a0, amax, Bounds::None),
                 want,
                 "trial {trial}"
             );

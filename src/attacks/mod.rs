@@ -19,6 +19,14 @@
 //!
 //! Every attack reports the perturbation r it found and what it did to the label; the
 //! magnitudes the lecture compares are in [`PerturbationSize`].
+//!
+//! ### Valid images
+//!
+//! On images every attack can keep its adversarial input in the pixel range ([`Bounds`]):
+//! the input it classifies and returns is P(x + r), P the projection onto the box [0, 1]^n
+//! (entrywise clipping), as the bounded attacks of Foolbox, ART and torchattacks do, and the
+//! perturbation it reports is r = P(x + r') - x, so that x + r is exactly the input that was
+//! classified. How each attack projects is in its file.
 
 pub mod deepfool;
 pub mod fastgrad;
@@ -48,6 +56,60 @@ impl Norm {
         }
     }
 }
+
+/// The box an attack keeps its adversarial input in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bounds {
+    /// Every entry in [0, 1]: the pixel range of the lab's images.
+    Pixels,
+    /// No box: entries may leave the pixel range (the 2-D toy, and the comparison).
+    None,
+}
+
+impl Bounds {
+    pub const NAMES: &'static [&'static str] = &["pixels", "none"];
+    pub const LABELS: &'static [&'static str] = &[
+        "valid images: pixels kept in [0, 1]",
+        "none: pixels may leave [0, 1]",
+    ];
+
+    /// The box's [lo, hi], if there is one.
+    pub fn range(self) -> Option<(f64, f64)> {
+        match self {
+            Bounds::Pixels => Some((0.0, 1.0)),
+            Bounds::None => None,
+        }
+    }
+
+    /// P(v) for one entry: v clipped to the box (v itself without one; NaN stays NaN).
+    pub fn clip(self, v: f64) -> f64 {
+        match self.range() {
+            Some((lo, hi)) => v.clamp(lo, hi),
+            None => v,
+        }
+    }
+
+    /// r <- P(x + r) - x: the perturbation that takes x to the projection of x + r. Without a
+    /// box, r is left exactly as it is.
+    pub fn project(self, x: ArrayView1<f64>, r: &mut Array1<f64>) {
+        if self == Bounds::None {
+            return;
+        }
+        ndarray::Zip::from(r)
+            .and(&x)
+            .for_each(|ri, &xi| *ri = self.clip(xi + *ri) - xi);
+    }
+}
+
+/// Whether attacks keep images valid, as every page and command that attacks images offers it.
+pub const BOUNDS_FIELD: crate::params::Field = crate::params::Field {
+    key: "bounds",
+    label: "Pixel range",
+    unit: "",
+    help: "Keep the adversarial image in [0, 1], as a real image must be (the default), or let pixels leave it.",
+    kind: crate::params::Kind::Choice(Bounds::NAMES, Bounds::LABELS),
+};
 
 /// ||r||_2, ||r||_inf and ||r||_2 / ||x||_2 of a perturbation r of an input x.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -97,6 +159,8 @@ pub struct AttackRequest<'a> {
     pub eps: f64,
     /// DeepFool's overshoot and iteration limit (each DeepFool entry sets its norm).
     pub deepfool: deepfool::DeepFoolOptions,
+    /// The box every attack keeps x + r in.
+    pub bounds: Bounds,
     /// The random stream of the attacks that draw ([`attack_rng`] of the seed and the image).
     pub seed: u32,
     pub image_id: usize,

@@ -1,9 +1,11 @@
 //! Attack 1 of the lecture: random noise. Draw v ~ N(0, I), normalise it, and find the
 //! smallest alpha with label(x + alpha v) != label(x) by the shared line search. It shows how
 //! far a random direction must go: in high dimension almost every direction is nearly
-//! orthogonal to the few that matter, so the needed perturbation is large.
+//! orthogonal to the few that matter, so the needed perturbation is large. With a box the
+//! search runs over P(x + alpha v) and r = P(x + alpha v) - x.
 
 use super::line_search::{smallest_flip, Flip};
+use super::Bounds;
 use crate::classifier::Classifier;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
@@ -17,14 +19,14 @@ pub const ATTACK: super::Attack = super::Attack {
 };
 
 fn run_random(q: &super::AttackRequest) -> super::Found {
-    random_noise(q.net, q.x, &mut q.rng()).into()
+    random_noise(q.net, q.x, &mut q.rng(), q.bounds).into()
 }
 
 impl From<DirectionalAttack> for super::Found {
-    /// r = alpha v; its iterations are the line search's classifier evaluations.
+    /// r = P(x + alpha v) - x; its iterations are the line search's classifier evaluations.
     fn from(a: DirectionalAttack) -> Self {
         Self {
-            perturbation: a.perturbation(),
+            perturbation: a.perturbation,
             iterations: a.flip.map_or(0, |f| f.evaluations),
             ..Default::default()
         }
@@ -38,14 +40,29 @@ pub struct DirectionalAttack {
     pub direction: Array1<f64>,
     /// Where the label changed, if it did below the search limit.
     pub flip: Option<Flip>,
+    /// r = P(x + alpha v) - x (alpha v without a box), or zero if the label never changed.
+    pub perturbation: Array1<f64>,
 }
 
 impl DirectionalAttack {
-    /// r = alpha v, or zero if the label never changed.
-    pub fn perturbation(&self) -> Array1<f64> {
-        match self.flip {
-            Some(f) => &self.direction * f.alpha,
-            None => Array1::zeros(self.direction.len()),
+    /// The attack along `direction` from x that flipped at `flip` (if it did), in `bounds`.
+    pub fn new(
+        x: ArrayView1<f64>,
+        direction: Array1<f64>,
+        flip: Option<Flip>,
+        bounds: Bounds,
+    ) -> Self {
+        let mut perturbation = match flip {
+            Some(f) => &direction * f.alpha,
+            None => Array1::zeros(direction.len()),
+        };
+        if flip.is_some() {
+            bounds.project(x, &mut perturbation);
+        }
+        Self {
+            direction,
+            flip,
+            perturbation,
         }
     }
 }
@@ -56,13 +73,14 @@ pub fn random_noise<C: Classifier + ?Sized>(
     clf: &C,
     x: ArrayView1<f64>,
     rng: &mut Rng,
+    bounds: Bounds,
 ) -> DirectionalAttack {
     let mut v = Array1::from_shape_simple_fn(x.len(), || rng.normal());
     let n = v.dot(&v).sqrt();
     v /= n;
     let scale = x.dot(&x).sqrt().max(1.0);
-    let flip = smallest_flip(clf, x, v.view(), 1e-3 * scale, 100.0 * scale);
-    DirectionalAttack { direction: v, flip }
+    let flip = smallest_flip(clf, x, v.view(), 1e-3 * scale, 100.0 * scale, bounds);
+    DirectionalAttack::new(x, v, flip, bounds)
 }
 
 #[cfg(test)]
@@ -87,7 +105,7 @@ mod tests {
         let f = w.dot(&x) + b;
         let mut hits = 0;
         for seed in 0..20 {
-            let a = random_noise(&net, x.view(), &mut Rng::new(seed));
+            let a = random_noise(&net, x.view(), &mut Rng::new(seed), Bounds::None);
             let wv = w.dot(&a.direction);
             assert!((a.direction.dot(&a.direction) - 1.0).abs() < 1e-12);
             match a.flip {

@@ -17,6 +17,7 @@
 pub mod page;
 
 use crate::attacks::fgsm::fgsm_flip_eps;
+use crate::attacks::Bounds;
 use crate::classifier::Classifier;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::data::resample::resample;
@@ -496,7 +497,9 @@ impl Job for DimensionJob {
             }
             let xi = x.row(j);
             let (e, l1, margin) = eps_star(&layer.w, layer.b.view(), xi);
-            let fgsm = fgsm_flip_eps(net, xi, test.labels[i], 1.0).map_or(f64::NAN, |f| f.alpha);
+            // Unbounded, as the closed form eps* it is compared with (issue 17 adds the box).
+            let fgsm = fgsm_flip_eps(net, xi, test.labels[i], 1.0, Bounds::None)
+                .map_or(f64::NAN, |f| f.alpha);
             row.images += 1;
             let k = row.images as f64;
             row.mean_eps_star += (e - row.mean_eps_star) / k;
@@ -564,7 +567,7 @@ mod tests {
         }
         assert!(flipped_above);
         // FGSM's flipping step is never below eps*.
-        assert!(!fgsm(&net, x.view(), k0, e * 0.999).flipped);
+        assert!(!fgsm(&net, x.view(), k0, e * 0.999, Bounds::None).flipped);
     }
 }
 

@@ -13,7 +13,7 @@
 use crate::attacks::deepfool::{deepfool, DeepFoolOptions, DeepFoolResult};
 use crate::attacks::deepfool::{MAX_ITER_FIELD, OVERSHOOT_FIELD};
 use crate::attacks::fgsm::{fgsm, FgsmResult};
-use crate::attacks::Norm;
+use crate::attacks::{Bounds, Norm};
 use crate::classifier::Classifier;
 use crate::data::toy::{generate, view_bounds, ToyData, ToyKind};
 use crate::job::Job;
@@ -604,7 +604,8 @@ impl ToyLab {
         } else {
             iterates.push(p);
         }
-        let fg = fgsm(&self.net, x.view(), label, self.params.eps);
+        // The plane has no pixel range: the toy's attacks are unbounded.
+        let fg = fgsm(&self.net, x.view(), label, self.params.eps, Bounds::None);
         Some(AttackReport {
             hyperplanes,
             iterates,

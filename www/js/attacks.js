@@ -5,7 +5,7 @@ import { buildControls, formatValue, labelsOf } from './controls.js';
 import { $, connect, shown, showError, hideError, saveBytes, readChosenFile, blit, drawingPad } from './page.js';
 
 const GROUPS = {
-  'controls-main': ['attack', 'eps'],
+  'controls-main': ['attack', 'eps', 'bounds'],
   'controls-image': ['data', 'model', 'index'],
   'controls-attack': ['seed', 'overshoot', 'max_iter'],
   'controls-ratios': ['n'],
@@ -82,7 +82,11 @@ function show(msg) {
   const source = s.drawing ? 'Your drawing' : `Test image ${s.index}`;
   $('cap-x').textContent = `${source}${o.true_label === null ? '' : ` (true: ${names[o.true_label]})`}`;
   $('cap-r').textContent = `‖r‖₂ / ‖x‖₂ = ${formatValue(o.r_over_x)}, ‖r‖∞ = ${formatValue(o.r_linf)}; full colour = ±${formatValue(o.perturbation_scale)}`;
-  $('cap-adv').textContent = o.success ? 'x + r: the label changed' : 'x + r: the label held';
+  // The picture is the classified input only where its pixels are in [0, 1]; say so when not.
+  const valid = o.adv_min >= 0 && o.adv_max <= 1;
+  $('cap-adv').textContent =
+    (o.success ? 'x + r: the label changed' : 'x + r: the label held') +
+    (valid ? '' : ` (shown clipped to [0, 1]; the classified input has pixels from ${formatValue(o.adv_min)} to ${formatValue(o.adv_max)})`);
   topList($('top-x'), o.top3_before, names);
   topList($('top-adv'), o.top3_after, names);
 
@@ -102,6 +106,7 @@ function show(msg) {
     ['‖r‖₂ / ‖x‖₂', `<span data-testid="r-over-x" title="${o.r_over_x}">${formatValue(o.r_over_x)}</span>`],
     ['‖r‖₂', `<span title="${o.r_l2}">${formatValue(o.r_l2)}</span>`],
     ['‖r‖∞', `<span data-testid="r-linf" title="${o.r_linf}">${formatValue(o.r_linf)}</span>`],
+    ['Pixels of x + r', `<span data-testid="adv-range" data-min="${o.adv_min}" data-max="${o.adv_max}" class="${valid ? '' : 'flipped'}">${formatValue(o.adv_min)} to ${formatValue(o.adv_max)}</span>`],
     [o.counts, `<span data-testid="iterations">${o.iterations}</span>`],
   ];
   if (o.attack === 'fgsm') {
@@ -119,7 +124,8 @@ function show(msg) {
 function showRatios(msg) {
   const r = msg.result;
   if (!r) return;
-  const head = `<caption class="small">${DATA_NAMES[msg.state.data]}, ${MODEL_NAMES[msg.state.model]}: ${r.done} correctly classified test images${msg.finished ? '' : ' (cancelled)'}</caption>`;
+  const box = msg.state.bounds === 'pixels' ? 'adversarials kept in [0, 1]' : 'no pixel range (adversarials may leave [0, 1])';
+  const head = `<caption class="small">${DATA_NAMES[msg.state.data]}, ${MODEL_NAMES[msg.state.model]}: ${r.done} correctly classified test images; ${box}${msg.finished ? '' : ' (cancelled)'}</caption>`;
   $('ratio-table').innerHTML =
     head +
     '<tr><th>attack</th><th>mean ‖r‖₂/‖x‖₂</th><th>mean ‖r‖∞</th><th>flipped</th></tr>' +

@@ -162,6 +162,7 @@ fn attack(
         "image": source, "true_label": true_label, "state": params::to_query(&p),
         "attack": p.attack, "label": o.label, "adv_label": o.adv_label, "success": o.success,
         "r_l2": o.size.r_l2, "r_linf": o.size.r_linf, "r_over_x": o.size.r_over_x,
+        "bounds": p.bounds, "adv_min": o.adv_min, "adv_max": o.adv_max,
         "iterations": o.iterations, "confidence_before": o.confidence_before, "confidence_after": o.confidence_after,
         "top3_before": o.top3_before, "top3_after": o.top3_after, "eps": p.eps, "flip_eps": o.flip_eps,
         "perturbation_scale": diverging_scale(ArrayView1::from(&o.perturbation)),
