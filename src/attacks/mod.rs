@@ -91,7 +91,9 @@ impl Bounds {
     }
 
     /// r <- P(x + r) - x: the perturbation that takes x to the projection of x + r. Without a
-    /// box, r is left exactly as it is.
+    /// box, r is left exactly as it is. In floating point x + r then equals P(x + r) exactly
+    /// at the box's edges 0 and 1 (0 - x is exact, and x + fl(1 - x) rounds to 1 or just
+    /// below it) and to within one rounding inside.
     pub fn project(self, x: ArrayView1<f64>, r: &mut Array1<f64>) {
         if self == Bounds::None {
             return;
