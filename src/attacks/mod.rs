@@ -93,7 +93,8 @@ impl Bounds {
     /// r <- P(x + r) - x: the perturbation that takes x to the projection of x + r. Without a
     /// box, r is left exactly as it is. In floating point x + r then equals P(x + r) exactly
     /// at the box's edges 0 and 1 (0 - x is exact, and x + fl(1 - x) rounds to 1 or just
-    /// below it) and to within one rounding inside.
+    /// below it); inside, to within the rounding of x (1.1e-16 for x <= 1), so a value within
+    /// that of an edge could in principle land just past it (not seen on the lab's data).
     pub fn project(self, x: ArrayView1<f64>, r: &mut Array1<f64>) {
         if self == Bounds::None {
             return;
