@@ -43,6 +43,7 @@ function show(msg) {
     line('accuracy', (r) => `${(100 * r.test_accuracy).toFixed(1)} %`),
     line('ε*', (r) => `<span data-testid="eps-star-${r.side}">${formatValue(r.mean_eps_star)}</span>`),
     line('FGSM ε', (r) => formatValue(r.mean_fgsm_eps)),
+    line('FGSM ε, pixels kept in [0, 1]', (r) => `<span data-testid="fgsm-box-${r.side}">${formatValue(r.mean_fgsm_eps_box)}</span>`),
     line('‖w′‖₁', (r) => formatValue(r.mean_w_l1)),
     line(`ε‖w′‖₁`, (r) => `<span data-testid="score-${r.side}">${formatValue(r.score_change_at_eps)}</span>`),
     line('margin |f|', (r) => formatValue(r.mean_margin)),

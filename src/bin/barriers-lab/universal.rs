@@ -204,22 +204,24 @@ fn dimension(p: DimensionParams, save: Option<PathBuf>, as_json: bool) -> Result
             p.n
         );
         println!(
-            "  {:>6} {:>9} {:>10} {:>10} {:>10} {:>10} {:>14}",
+            "  {:>6} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>14}",
             "d",
             "accuracy",
             "eps*",
             "FGSM eps",
+            "in [0, 1]",
             "||w'||_1",
             "margin",
             format!("eps ||w'||_1 at eps {}", p.eps)
         );
         for r in &job.rows {
             println!(
-                "  {:>6} {:>8.1}% {:>10.4} {:>10.4} {:>10.1} {:>10.3} {:>14.3}",
+                "  {:>6} {:>8.1}% {:>10.4} {:>10.4} {:>10.4} {:>10.1} {:>10.3} {:>14.3}",
                 r.d,
                 100.0 * r.test_accuracy,
                 r.mean_eps_star,
                 r.mean_fgsm_eps,
+                r.mean_fgsm_eps_box,
                 r.mean_w_l1,
                 r.mean_margin,
                 p.eps * r.mean_w_l1
