@@ -90,6 +90,7 @@ mod tests {
         check_schema::<super::unstable::UnstableParams>().unwrap();
         check_schema::<super::inexact::InexactParams>().unwrap();
         check_schema::<super::kernel1d::Kernel1dParams>().unwrap();
+        check_schema::<super::stripes::StripesParams>().unwrap();
         check_schema::<crate::recon::train::TrainOptions>().unwrap();
         check_schema::<crate::models::TrainParams>().unwrap();
     }
