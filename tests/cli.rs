@@ -669,6 +669,38 @@ fn tiny_network(dir: &std::path::Path) -> String {
     path
 }
 
+/// `instability --equal-size`: the stable method (TV) fed its own perturbation, at least as
+/// large as the network's, and the network's; only for the network against a stable method.
+#[test]
+fn instability_compares_at_equal_size() {
+    let v = json(&[
+        "instability",
+        "--method",
+        "net",
+        "--iters",
+        "10",
+        "--equal-size",
+        "--json",
+    ]);
+    let e = &v["equal_size"];
+    assert_eq!(e["stable"], "tv", "{v}");
+    let at = |k: &str| e[k].as_f64().unwrap();
+    assert!(at("scale") >= 1.0);
+    let own = e["own"]["r_rel"].as_f64().unwrap();
+    assert!(own >= at("network_r_rel") * (1.0 - 1e-12), "{e}");
+    assert_eq!(e["network_r"]["r_rel"], e["network_r_rel"]);
+    for part in ["own", "network_r"] {
+        for key in ["amplification", "err_perturbed", "err_clean"] {
+            assert!(
+                e[part][key].as_f64().unwrap().is_finite(),
+                "{part}.{key} in {e}"
+            );
+        }
+    }
+    refuses(&["instability", "--method", "tv", "--equal-size"]);
+    refuses(&["instability", "--transfer-to", "net", "--equal-size"]);
+}
+
 #[test]
 fn instability_samples_and_tradeoff_report_their_numbers() {
     let dir = std::env::temp_dir().join(format!("barriers-lab-instab-{}", std::process::id()));

@@ -7,8 +7,8 @@ use crate::recon::image_file;
 use barriers_lab::data::images::shipped_data_dir;
 use barriers_lab::data::mri::{load_slices, MriSlices};
 use barriers_lab::demos::unstable::{
-    held_out, samples::samples_rates, tradeoff_variants, Case, SamplesJob, Setting, TestJob,
-    TradeoffJob, UnstableParams, Which,
+    held_out, samples::samples_rates, test::equal_size, tradeoff_variants, Case, SamplesJob,
+    Setting, TestJob, TradeoffJob, UnstableParams, Which,
 };
 use barriers_lab::job::{run_to_end, Job};
 use barriers_lab::params;
@@ -23,7 +23,9 @@ pub const MODEL: &str = "www/models/recon-net.brn";
 
 pub fn help() -> String {
     args::help::<UnstableParams>(
-        "barriers-lab instability options (also --image family:SEED|FILE, --model-file FILE, --json, --out DIR):",
+        "barriers-lab instability options (also --image family:SEED|FILE, --model-file FILE, --json, --out DIR,
+--equal-size: with --method net, also test the method of --transfer-to and feed it its own perturbation, scaled up to the
+network's size if smaller, and the network's; prints both as equal_size):",
     )
 }
 
@@ -68,20 +70,30 @@ pub fn case(
 }
 
 pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
-    let (mut p, parsed) =
-        args::parse::<UnstableParams>(argv, &["json"], &["image", "model-file", "out"])?;
+    let (mut p, parsed) = args::parse::<UnstableParams>(
+        argv,
+        &["json", "equal-size"],
+        &["image", "model-file", "out"],
+    )?;
     let s = setting(&parsed).map_err(|e| UsageError(format!("--model-file: {e}")))?;
     let case = match case(&mut p, &parsed, &s)? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
     params::validate(&p)?;
+    let equal = parsed.flag("equal-size");
+    if equal && (p.method != Which::Net || p.transfer_to == Which::Net) {
+        return Err(UsageError(
+            "--equal-size compares the trained network (--method net) with a stable method (--transfer-to, not net)".into(),
+        ));
+    }
     Ok(attack(
         &p,
         &s,
         case,
         parsed.flag("json"),
         parsed.option("out"),
+        equal,
     ))
 }
 
@@ -91,10 +103,24 @@ fn attack(
     case: Case,
     json: bool,
     out: Option<&str>,
+    equal: bool,
 ) -> Result<(), String> {
     let t0 = std::time::Instant::now();
+    let stable_case = equal.then(|| case.clone());
     let mut job = TestJob::new(s, case, p)?;
     run_to_end(&mut job, ())?;
+    let equal_size = match stable_case {
+        Some(c) => {
+            let sp = UnstableParams {
+                method: p.transfer_to,
+                ..p.clone()
+            };
+            let mut stable = TestJob::new(s, c, &sp)?;
+            run_to_end(&mut stable, ())?;
+            Some(equal_size(s, &job, &stable)?)
+        }
+        None => None,
+    };
     let (case, report) = (&job.case, job.test.report());
     let sum = job.summary.as_ref().ok_or("the test did not finish")?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
@@ -104,6 +130,9 @@ fn attack(
     v["held_out"] = json!(case.held_out());
     v["rate"] = json!(s.a.rate());
     v["state"] = json!(params::to_query(p));
+    if let Some(e) = &equal_size {
+        v["equal_size"] = serde_json::to_value(e).map_err(|e| e.to_string())?;
+    }
     print(&v, json);
     if let Some(dir) = out {
         let dir = Path::new(dir);

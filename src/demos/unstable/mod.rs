@@ -446,6 +446,7 @@ impl Setting {
 }
 
 /// A family member (or any image of the setting's side) with its noise.
+#[derive(Clone)]
 pub struct Case {
     pub x: Array1<f64>,
     pub member: Option<Member>,

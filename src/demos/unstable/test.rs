@@ -124,6 +124,65 @@ pub fn transfer(
     })
 }
 
+/// The comparison at equal size (Antun et al., PNAS 2020, who require each stable method's
+/// perturbation v to be at least as large as the network's, ||v|| >= ||r||, before the
+/// pictures are compared): a stable method fed (1) its own perturbation, the last snapshot of
+/// its own instability test scaled up to the network's ||r|| when smaller, and (2) the
+/// network's own r. Both are at least as large as the network's, so a stable method that
+/// stays accurate under them is not accurate because its search found less.
+#[derive(Clone, Debug, Serialize)]
+pub struct EqualSize {
+    pub stable: String,
+    /// The network's ||r|| / ||x|| and what its r did to the network.
+    pub network_r_rel: f64,
+    pub network_amplification: f64,
+    pub network_err_perturbed: f64,
+    /// ||v|| / ||r|| before scaling (v the stable method's own), and the factor applied
+    /// (max(1, ||r|| / ||v||)).
+    pub own_over_network: f64,
+    pub scale: f64,
+    /// The stable method under its own v, scaled.
+    pub own: Transfer,
+    /// The stable method under the network's r.
+    pub network_r: Transfer,
+}
+
+/// [`EqualSize`] from a finished test of the network and one of a stable method on the same
+/// case and state.
+pub fn equal_size(
+    setting: &Setting,
+    network: &TestJob,
+    stable: &TestJob,
+) -> Result<EqualSize, String> {
+    let last = |j: &TestJob| -> Result<Snapshot, String> {
+        if !j.done() {
+            return Err(format!("the test of {} has not finished", j.which.name()));
+        }
+        j.test
+            .snapshots()
+            .last()
+            .cloned()
+            .ok_or_else(|| "the test kept no snapshot".to_string())
+    };
+    let (r, v) = (last(network)?, last(stable)?);
+    let (nr, nv) = (r.r.dot(&r.r).sqrt(), v.r.dot(&v.r).sqrt());
+    if !(nr > 0.0 && nv > 0.0) {
+        return Err("a test ended at r = 0".into());
+    }
+    let scale = (nr / nv).max(1.0);
+    let own = &v.r * scale;
+    Ok(EqualSize {
+        stable: stable.which.name().into(),
+        network_r_rel: r.r_rel,
+        network_amplification: r.amplification,
+        network_err_perturbed: r.error,
+        own_over_network: nv / nr,
+        scale,
+        own: transfer(setting, &stable.case, stable.which, &stable.params, &own)?,
+        network_r: transfer(setting, &stable.case, stable.which, &stable.params, &r.r)?,
+    })
+}
+
 /// The instability test of one method on one case, with its summary once finished.
 pub struct TestJob {
     pub which: Which,
@@ -404,5 +463,51 @@ mod tests {
         assert!(adj.amplification <= 1.0 + 1e-12);
         assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(4)).is_err());
         assert!(transfer(&s, &case, Which::Tv, &p, &Array1::zeros(32 * 32)).is_err());
+    }
+
+    /// The equal-size comparison: the stable method's own v is scaled to at least the
+    /// network's ||r||, and its two transfers are those computed directly; a test not run to
+    /// the end is an error.
+    #[test]
+    fn equal_size_feeds_the_stable_method_perturbations_at_least_as_large() {
+        let s = setting();
+        let x = shepp_logan(32).unwrap();
+        let case = Case::image(&s, x, None, 3, 0.01).unwrap();
+        let run = |method| {
+            let p = UnstableParams {
+                method,
+                iters: 6,
+                cp_iters: 20,
+                ..UnstableParams::default()
+            };
+            let mut j = TestJob::new(&s, case.clone(), &p).unwrap();
+            crate::job::run_to_end(&mut j, ()).unwrap();
+            j
+        };
+        let (net, tv) = (run(Which::Net), run(Which::Tv));
+        let e = equal_size(&s, &net, &tv).unwrap();
+        let r = &net.test.snapshots().last().unwrap().r;
+        let v = &tv.test.snapshots().last().unwrap().r;
+        let (nr, nv) = (r.dot(r).sqrt(), v.dot(v).sqrt());
+        assert_eq!(e.scale, (nr / nv).max(1.0));
+        assert!(e.own.r_rel >= e.network_r_rel * (1.0 - 1e-12), "{e:?}");
+        assert!((e.network_r.r_rel - e.network_r_rel).abs() < 1e-15);
+        let own = transfer(&s, &case, Which::Tv, &tv.params, &(v * e.scale)).unwrap();
+        assert_eq!(e.own.amplification, own.amplification);
+        assert_eq!(e.own.err_perturbed, own.err_perturbed);
+        let direct = transfer(&s, &case, Which::Tv, &tv.params, r).unwrap();
+        assert_eq!(e.network_r.amplification, direct.amplification);
+        assert_eq!(
+            e.network_amplification,
+            net.test.snapshots().last().unwrap().amplification
+        );
+        let p = UnstableParams {
+            method: Which::Tv,
+            iters: 6,
+            cp_iters: 20,
+            ..UnstableParams::default()
+        };
+        let fresh = TestJob::new(&s, case.clone(), &p).unwrap();
+        assert!(equal_size(&s, &net, &fresh).is_err());
     }
 }
