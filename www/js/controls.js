@@ -170,3 +170,19 @@ export function buildControls(container, fields, onChange) {
     },
   };
 }
+
+/**
+ * A page's controls from the schema the wasm exports: the fields named in `main`, in that
+ * order, in the strip above the figure (#controls-main), and every other field in the
+ * settings panel (#controls).
+ * @param {Field[]} schema
+ * @param {string[]} main
+ * @param {(changes: Record<string, any>) => void} onChange
+ */
+export function stripAndPanel(schema, main, onChange) {
+  const byKey = Object.fromEntries(schema.map((f) => [f.key, f]));
+  return [
+    buildControls(/** @type {HTMLElement} */ (document.getElementById('controls-main')), main.map((k) => byKey[k]), onChange),
+    buildControls(/** @type {HTMLElement} */ (document.getElementById('controls')), schema.filter((f) => !main.includes(f.key)), onChange),
+  ];
+}

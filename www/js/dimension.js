@@ -1,7 +1,7 @@
 // The dimension page: address bar, controls, and two plots of the worker's numbers. The
 // plots map values to pixels (log axes); nothing else is computed here.
 
-import { buildControls, formatValue } from './controls.js';
+import { formatValue, stripAndPanel } from './controls.js';
 import { $, connect, shown } from './page.js';
 import { setUpCanvas, axes, padding, series, placeholder } from './plot.js';
 
@@ -18,11 +18,7 @@ const { change, link } = connect(
   new URL('./dimension-worker.js', import.meta.url),
   {
     ready(msg) {
-      const byKey = Object.fromEntries(msg.schema.map((f) => [f.key, f]));
-      controls = [
-        buildControls($('controls-main'), MAIN.map((k) => byKey[k]), change),
-        buildControls($('controls'), msg.schema.filter((f) => !MAIN.includes(f.key)), change),
-      ];
+      controls = stripAndPanel(msg.schema, MAIN, change);
     },
     result(msg) {
       last = msg;

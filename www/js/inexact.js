@@ -4,7 +4,7 @@
 // (log axes) and the nine-cell table. Values are only mapped to pixels and put into words
 // here; every number comes from Rust.
 
-import { buildControls, formatValue } from './controls.js';
+import { formatValue, stripAndPanel } from './controls.js';
 import { $, connect, framed, shown } from './page.js';
 import { setUpCanvas, axes, padding, series, placeholder } from './plot.js';
 
@@ -18,7 +18,7 @@ const GIVEN = '#e8710a';
 const FLOOR = '#a4001d';
 const LOSS = '#777';
 
-/** @type {ReturnType<typeof buildControls>[]} */
+/** @type {ReturnType<typeof stripAndPanel>} */
 let controls = [];
 let state = null;
 /** The last results, to redraw on a resize. */
@@ -28,11 +28,7 @@ const { send, change, link } = connect(
   new URL('./inexact-worker.js', import.meta.url),
   {
     ready(msg) {
-      const byKey = Object.fromEntries(msg.schema.map((f) => [f.key, f]));
-      controls = [
-        buildControls($('controls-main'), MAIN.map((k) => byKey[k]), change),
-        buildControls($('controls'), msg.schema.filter((f) => !MAIN.includes(f.key)), change),
-      ];
+      controls = stripAndPanel(msg.schema, MAIN, change);
       $('run').addEventListener('click', () => send({ type: 'run' }));
     },
     state: (msg) => showState(msg.state, msg.query),

@@ -5,7 +5,7 @@
 // the bound. Values are only mapped to pixels and put into words here; every number, and
 // every curve's points, come from Rust.
 
-import { buildControls, formatValue } from './controls.js';
+import { formatValue, stripAndPanel } from './controls.js';
 import { $, connect, framed, shown } from './page.js';
 import { setUpCanvas, axes, padding, series, placeholder, span } from './plot.js';
 
@@ -22,7 +22,7 @@ const TV_R = '#8fc96e';
 const GREY = '#8a8a8a';
 const MUTED = '#555';
 
-/** @type {ReturnType<typeof buildControls>[]} */
+/** @type {ReturnType<typeof stripAndPanel>} */
 let controls = [];
 let state = null;
 /** The last results for the current state, to redraw on a resize. */
@@ -32,11 +32,7 @@ const { send, change, link } = connect(
   new URL('./kernel1d-worker.js', import.meta.url),
   {
     ready(msg) {
-      const byKey = Object.fromEntries(msg.schema.map((f) => [f.key, f]));
-      controls = [
-        buildControls($('controls-main'), MAIN.map((k) => byKey[k]), change),
-        buildControls($('controls'), msg.schema.filter((f) => !MAIN.includes(f.key)), change),
-      ];
+      controls = stripAndPanel(msg.schema, MAIN, change);
       $('run').addEventListener('click', () => send({ type: 'run' }));
       $('sweep').addEventListener('click', () => {
         $('sweep').hidden = true;

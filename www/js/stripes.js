@@ -4,7 +4,7 @@
 // DeepFool's perturbation and the training curve. Values are only mapped to pixels and put
 // into words here; every number comes from Rust.
 
-import { buildControls, formatValue } from './controls.js';
+import { formatValue, stripAndPanel } from './controls.js';
 import { $, connect, framed, shown, showError, hideError, blit, drawingPad } from './page.js';
 import { setUpCanvas, axes, series, placeholder, padding } from './plot.js';
 
@@ -15,7 +15,7 @@ const ACCURACY = '#0867a8';
 /** The pad's brush, in canvas pixels: 3 of the 32 image pixels on a 256-pixel pad. */
 const BRUSH = 24;
 
-/** @type {ReturnType<typeof buildControls>[]} */
+/** @type {ReturnType<typeof stripAndPanel>} */
 let controls = [];
 let state = null;
 /** The last results, to redraw on a resize. */
@@ -25,11 +25,7 @@ const { send, change, link } = connect(
   new URL('./stripes-worker.js', import.meta.url),
   {
     ready(msg) {
-      const byKey = Object.fromEntries(msg.schema.map((f) => [f.key, f]));
-      controls = [
-        buildControls($('controls-main'), MAIN.map((k) => byKey[k]), change),
-        buildControls($('controls'), msg.schema.filter((f) => !MAIN.includes(f.key)), change),
-      ];
+      controls = stripAndPanel(msg.schema, MAIN, change);
       $('run').addEventListener('click', () => send({ type: 'run' }));
       setUpPad();
     },
