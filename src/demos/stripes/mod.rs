@@ -37,7 +37,7 @@
 //! **Every training stripe along rows** (the authors' code, see [`crate::false_structures`]).
 //! At a = 0.01 with label backgrounds the background's sign is all that tells the classes
 //! apart, and the network reads it: on the false set's horizontal stripes it is right on 0 to
-//! 5 % (seeds 1 to 5), and DeepFool's ratio is 0.017 to 0.040, 5 to 17 times below the
+//! 5 % (seeds 1 to 5), and DeepFool's ratio is 0.017 to 0.040, 11 to 17 times below the
 //! control's. On vertical stripes, which it never saw, its answers depend on the seed: the
 //! false set is 7 to 42.5 % right overall and the test set 87 to 100 % (the table is in the
 //! test `the_authors_training_set_shows_the_false_structure`). The paper's width (24/48)
