@@ -147,6 +147,8 @@ test('painting on k-space makes a painted mask that the link keeps', async ({ pa
   await waitDrawn(page, /&mask=painted&/);
   expect(Number(await page.getByTestId('samples').textContent())).toBeGreaterThan(samples + 20);
   const link = await query(page);
+  // The address bar has the figure shown as soon as it is drawn (a reload at once keeps it).
+  expect(decodeURIComponent(new URL(page.url()).hash.slice(1))).toBe(decodeURIComponent(link));
   await page.reload();
   await waitDrawn(page, /&mask=painted&/);
   expect(await query(page)).toBe(link);

@@ -247,10 +247,13 @@ function draw(msg, newFigure) {
     plotConvergence(null);
   }
   const demo = $('demo');
-  link.write(msg.query, true);
+  // Frames while iterating update the address bar at most four times a second; the last one
+  // at once, so that a reload (or a copied link) right after it has the figure shown.
+  const complete = msg.finished || !msg.playing;
+  link.write(msg.query, !complete);
   demo.dataset.query = msg.query;
   demo.dataset.frame = msg.query;
-  if (msg.finished || !msg.playing) demo.dataset.drawn = msg.query;
+  if (complete) demo.dataset.drawn = msg.query;
 }
 
 function drawKernel(msg) {
