@@ -38,9 +38,11 @@ build_posters() {
   # Deck slides that show a demo in another state have posters of that state (the slide's
   # link with its last fragment shown).
   "${lab[@]}" figures --out www/posters/slides/attacks-fgsm --link 'attacks=attack=fgsm&eps=0.12'
-  for view in kernel samples tradeoff; do
+  for view in kernel tradeoff; do
     "${lab[@]}" figures --out "www/posters/slides/unstable-$view" --link "unstable=view=$view"
   done
+  # More samples: the cascade, which is handed the extra samples (the dense network ignores them).
+  "${lab[@]}" figures --out www/posters/slides/unstable-samples --link 'unstable=net=cascade&view=samples'
   "${lab[@]}" figures --out www/posters/slides/inexact-k6 --link 'inexact=k=6&n=30'
   # The kernel1d slide on delta: with the sweep over delta (the page's "Sweep δ" button).
   "${lab[@]}" figures --out www/posters/slides/kernel1d-delta --link 'kernel1d=pairs=on&delta=0.1&sweep'

@@ -32,9 +32,16 @@ impl UnstableDemo {
 
     /// The files still to load, in order: JSON [{kind: "network", file}] (relative to
     /// `www/models/`) until the network is loaded, then [{kind: "slices", side, file}]
-    /// (relative to `www/data/`, gzip), then [].
+    /// (relative to `www/data/`, gzip), then [{kind: "trained", net, file}] for each network
+    /// of another training noise the state or the unfinished trade-off plot uses, then [].
     pub fn needs(&self) -> String {
-        serde_json::to_string(&self.page.needs()).unwrap_or_else(|_| "[]".into())
+        serde_json::to_string(&self.page.needs(&self.params)).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Hands over the file of the shipped network `name` of another training noise (after
+    /// the network).
+    pub fn load_trained(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.page.load_trained(name, bytes).map_err(js_error)
     }
 
     /// Hands over a network file (`.brn`): the setting (side, family, mask) is its header's.
@@ -101,6 +108,27 @@ impl UnstableDemo {
     /// RGBA pixels of the transfer: "clean", "out", "diff".
     pub fn transfer_picture(&self, which: &str) -> Result<Vec<u8>, JsError> {
         self.page.transfer_picture(which).map_err(js_error)
+    }
+
+    /// Makes (or keeps) the comparison at equal size (the transfer method's own test, after
+    /// the network's); whether it is finished.
+    pub fn equal_prepare(&mut self) -> Result<bool, JsError> {
+        self.page.equal_prepare(&self.params).map_err(js_error)
+    }
+
+    /// A step of the comparison: [done, total, finished].
+    pub fn equal_step(&mut self) -> Result<Vec<f64>, JsError> {
+        self.page.equal_step(&self.params).map_err(js_error)
+    }
+
+    /// The comparison's numbers, as JSON.
+    pub fn equal_result(&self) -> Result<String, JsError> {
+        json_result(self.page.equal_result(&self.params))
+    }
+
+    /// RGBA pixels of the comparison: "own:out", "own:diff", "r:out", "r:diff".
+    pub fn equal_picture(&self, which: &str) -> Result<Vec<u8>, JsError> {
+        self.page.equal_picture(which).map_err(js_error)
     }
 
     /// Makes (or keeps) the current view's detail job; whether it is finished.

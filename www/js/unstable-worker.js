@@ -14,16 +14,20 @@ prefetch([
 
 let infoSent = false;
 
-/** Fetches the network, then the slices at its side (the demo says which), once. */
+/** Fetches the network, then the slices at its side, then the networks of other training
+ *  noises the state or the trade-off plot uses (the demo says which), each once. */
 async function ensureLoaded(demo) {
   for (let i = 0; ; i++) {
     const needs = JSON.parse(demo.needs());
     if (!needs.length) break;
-    if (i > 2) throw new Error('the network and the slices could not be loaded');
+    if (i > 5) throw new Error('the networks and the slices could not be loaded');
     const n = needs[0];
     if (n.kind === 'network') {
       post({ type: 'progress', done: 0, total: 2, what: 'Loading the network' });
       demo.load_network(await fetchBytes(`../models/${n.file}`, false));
+    } else if (n.kind === 'trained') {
+      post({ type: 'progress', done: 0, total: needs.length, what: `Loading the network ${n.file}` });
+      demo.load_trained(n.net, await fetchBytes(`../models/${n.file}`, false));
     } else {
       post({ type: 'progress', done: 1, total: 2, what: `Loading the ${n.side} x ${n.side} MRI slices` });
       demo.load_slices(n.side, await fetchBytes(`../data/${n.file}`, true));
@@ -70,7 +74,26 @@ async function showTest(demo, stale) {
     if (!finished) return false;
   }
   send('transfer', JSON.parse(demo.transfer()), ['clean', 'out', 'diff'], (n) => demo.transfer_picture(n));
-  return true;
+  const state = JSON.parse(demo.state_json());
+  if (state.method !== 'net' || state.transfer_to === 'net') {
+    post({ type: 'equal', result: null });
+    return true;
+  }
+  // At equal size: the transfer method's own test, then its worst perturbation scaled up to
+  // the network's size and the network's r, both fed to it.
+  let equal = demo.equal_prepare();
+  const postEqual = () => {
+    const r = JSON.parse(demo.equal_result());
+    if (r.equal) send('equal', r, ['own:out', 'own:diff', 'r:out', 'r:diff'], (n) => demo.equal_picture(n));
+    else post({ type: 'equal', result: r, pictures: {} });
+  };
+  postEqual();
+  if (!equal) {
+    equal = await runJob('At equal size: the stable method’s own test', () => Array.from(demo.equal_step()), { onChunk: postEqual, stop: stale });
+    if (stale()) return false;
+    postEqual();
+  }
+  return equal;
 }
 
 function postDetail(demo) {
@@ -116,6 +139,8 @@ async function showTradeoff(demo, stale) {
     // the tests); the job takes it only if it was made for this state.
     const shipped = await fetchBytes('../models/tradeoff-default.json', false).catch(() => null);
     if (shipped && !stale()) finished = demo.tradeoff_ship(new TextDecoder().decode(shipped));
+    // Computed here: its variants' networks (other training noises) are loaded first.
+    if (!finished && !stale()) await ensureLoaded(demo);
   }
   const postIt = () => post({ type: 'tradeoff', result: JSON.parse(demo.tradeoff_result()) });
   postIt();

@@ -10,7 +10,7 @@ import { setUpCanvas, axes as frameAxes, span } from './plot.js';
 const GROUPS = {
   // The strip shows the current view's main slider (see MAIN_OF).
   'controls-main': ['budget', 'delta', 'detail_amp', 'show_rate'],
-  'controls-image': ['image_seed', 'noise'],
+  'controls-image': ['image_seed', 'noise', 'net'],
   'controls-test': ['method', 'iters', 'lambda', 'eta', 'gamma', 'attack_seed'],
   'controls-transfer': ['transfer_to'],
   'controls-detail': ['detail_texture', 'detail_radius'],
@@ -24,6 +24,8 @@ const MAIN_OF = { test: ['budget'], kernel: ['delta', 'detail_amp'], structure: 
 let METHODS = [];
 /** Each method's short title: the menu's words without their parenthesis (from the schema). */
 let TITLES = /** @type {Record<string, string>} */ ({});
+/** Each shipped network's menu words (from the schema). */
+let NETS = /** @type {Record<string, string>} */ ({});
 const COLOURS = { net: '#c0392b', firenet: '#0877bd', tv: '#2e8b57', 'cs-wavelet': '#8e44ad', adjoint: '#777' };
 
 /** @type {ReturnType<typeof buildControls>[]} */
@@ -31,7 +33,7 @@ const controls = [];
 let info = null;
 let state = null;
 /** The last results, to redraw on a resize. */
-const last = { test: null, transfer: null, detail: null, samples: null, rate: null, tradeoff: null };
+const last = { test: null, transfer: null, equal: null, detail: null, samples: null, rate: null, tradeoff: null };
 /** Where the trade-off plot drew its points (for clicks). */
 let tradeoffHits = [];
 let samplesHits = [];
@@ -53,6 +55,7 @@ const { send, change, link } = connect(
       framedNow();
     },
     transfer: (msg) => drawTransfer((last.transfer = msg)),
+    equal: (msg) => drawEqual((last.equal = msg)),
     detail: (msg) => {
       drawDetail((last.detail = msg));
       framedNow();
@@ -100,6 +103,7 @@ function setUp(schema) {
   METHODS = byKey.method.options;
   const labels = labelsOf(schema, 'method');
   TITLES = Object.fromEntries(METHODS.map((/** @type {string} */ m) => [m, labels[m].replace(/ \(.*\)$/, '')]));
+  NETS = labelsOf(schema, 'net');
   for (const [id, keys] of Object.entries(GROUPS)) controls.push(buildControls($(id), keys.map((k) => byKey[k]), change));
   for (const b of document.querySelectorAll('.tabs button')) {
     b.addEventListener('click', () => change({ view: /** @type {HTMLElement} */ (b).dataset.view }));
@@ -297,6 +301,39 @@ function drawTransfer(msg) {
   ]);
 }
 
+/** The comparison at equal size (the network's test against the transfer method): hidden
+ *  when the state does not test the network. */
+function drawEqual(msg) {
+  const box = $('equal');
+  const r = msg.result;
+  box.hidden = !r;
+  if (!r) return;
+  for (const el of box.querySelectorAll('.eq-name')) el.textContent = TITLES[r.stable];
+  const e = r.equal;
+  box.dataset.done = String(!!e);
+  // Until it finishes, nothing of an earlier state's comparison stays on show.
+  /** @type {HTMLElement} */ (box.querySelector('.un-row')).style.visibility = e ? '' : 'hidden';
+  if (!e) $('eq-facts').innerHTML = '';
+  if (!e) {
+    $('eq-status').textContent = `${TITLES[r.stable]}’s own instability test: ${r.iterations} of ${r.planned} iterations…`;
+    return;
+  }
+  put('eq-own-out', msg.pictures, 'own:out');
+  put('eq-own-diff', msg.pictures, 'own:diff');
+  put('eq-r-out', msg.pictures, 'r:out');
+  put('eq-r-diff', msg.pictures, 'r:diff');
+  $('eq-cap-own').textContent = `(white = ${fmt(r.own_diff_scale)})`;
+  $('eq-cap-r').textContent = `(white = ${fmt(r.r_diff_scale)})`;
+  const t = TITLES[r.stable];
+  $('eq-facts').innerHTML = dl([
+    ['‖v‖ / ‖r‖ found', `${fmt(e.own_over_network)}, scaled by ${fmt(e.scale)} to ‖r‖ / ‖x‖ = ${pct(e.network_r_rel)}`],
+    [`${t}, its own v: amplification`, `<b>${val(e.own.amplification, fmt(e.own.amplification), 'equal-own-amp')}</b>, error ${pct(e.own.err_clean)} → ${pct(e.own.err_perturbed)}`],
+    [`${t}, the network’s r`, `<b>${val(e.network_r.amplification, fmt(e.network_r.amplification), 'equal-r-amp')}</b>, error ${pct(e.network_r.err_clean)} → ${pct(e.network_r.err_perturbed)}`],
+    ['the network, its r', `<b>${val(e.network_amplification, fmt(e.network_amplification), 'equal-net-amp')}</b>, error → ${pct(e.network_err_perturbed)}`],
+  ]);
+  $('eq-status').textContent = `At the same size the network’s output moves ${fmt(e.network_amplification / Math.max(e.own.amplification, e.network_r.amplification))} times more than ${t}’s.`;
+}
+
 // ------------------------------------------------------- kernel awareness, structural change
 
 function methodCells(boxId, rows, cell) {
@@ -437,6 +474,30 @@ function plotSamples(msg) {
   });
   note.textContent = `Mean PSNR of |Ψ(y)| over held-out images family:${r.seeds[0]} to ${r.seeds[r.seeds.length - 1]}, nested masks of the network's pattern at 5 % to 60 %` +
     `${r.done ? '' : ` (${r.points.length} of ${rates.length * r.methods.length} computed…)`}. Click the plot or move the slider to see the reconstructions at a rate.`;
+  showSamplesFinding(r);
+}
+
+/** What the finished curve measured for the network, in words (the numbers are Rust's). */
+function showSamplesFinding(r) {
+  const box = $('samples-finding');
+  const n = r.network;
+  box.dataset.verdict = n ? n.verdict : '';
+  if (!n) {
+    box.textContent = '';
+    return;
+  }
+  const name = NETS[r.net] ?? r.net;
+  const at = `${db(n.at_trained)} at its own ${pct(r.trained_rate)}`;
+  if (n.verdict === 'decline') {
+    box.textContent = `Measured: more samples hurt this network (${name}). It scores ${at}, but ${db(n.worst_above)} at ${pct(n.worst_above_rate)}, and at no larger rate up to ${pct(Math.max(...r.rates))} does it come back (best ${db(n.best_above)} at ${pct(n.best_above_rate)}), while the stable methods gain with every sample.`;
+  } else if (r.net !== 'cascade') {
+    box.innerHTML =
+      `No decline observed for this network (${name}): it reads only the samples of its own mask, so the extra ones can neither help nor hurt it (${at}, ${db(n.best_above)} at ${pct(n.best_above_rate)}; ` +
+      `the small changes come from the noise, set relative to all measurements). <button type="button" id="samples-cascade">Show the cascade</button>, a network that is handed every extra sample.`;
+    $('samples-cascade').addEventListener('click', () => change({ net: 'cascade' }));
+  } else {
+    box.textContent = `No decline observed here (${name}): ${at}, ${db(n.best_above)} at ${pct(n.best_above_rate)}.`;
+  }
 }
 
 function drawRate(msg) {
@@ -467,7 +528,8 @@ function drawTradeoff(msg) {
   note.dataset.done = String(r.done);
   note.textContent =
     `${r.points.length} of ${r.variants} variants: PSNR over held-out images family:${r.clean[0]} to ${r.clean[r.clean.length - 1]}, worst amplification on family:${r.attack} ` +
-    `(${r.iters} iterations, ‖r‖ ≤ ${fmt(r.budget)} ‖x‖). TV and wavelet λ and FIRENET's restarts vary around the defaults.` +
+    `(${r.iters} iterations, ‖r‖ ≤ ${fmt(r.budget)} ‖x‖). TV and wavelet λ and FIRENET's restarts vary around the defaults` +
+    (r.points.filter((p) => p.method === 'net').length > 1 ? '; the network is the same recipe trained with 0, 1 (shipped) and 3 % noise in its measurements.' : '.') +
     (r.shipped ? ' These are the default settings’ points as the lab computed them ahead (the tests recompute them); change a setting to compute them here.' : '') +
     (r.done ? '' : r.running ? ` Now: ${r.running}…` : '');
   note.dataset.shipped = String(!!r.shipped);
@@ -525,4 +587,5 @@ window.addEventListener('resize', () => {
   const redraw = { test: () => last.test && drawTest(last.test), kernel: () => last.detail && drawDetail(last.detail), structure: () => last.detail && drawDetail(last.detail), samples: () => last.rate && drawRate(last.rate), tradeoff: () => last.tradeoff && drawTradeoff(last.tradeoff) };
   redraw[state.view]?.();
   if (state.view === 'test' && last.transfer) drawTransfer(last.transfer);
+  if (state.view === 'test' && last.equal) drawEqual(last.equal);
 });

@@ -330,7 +330,13 @@ fn render(demo: &str, query: &str, scale: f64) -> Result<(Canvas, Numbers), Stri
 /// (the same jobs, run to the end).
 fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), String> {
     use poster::unstable::{detail, samples, tradeoff, Figure, UnstableState};
-    let setting = Setting::from_bytes(&read(&models_dir().join("recon-net.brn"))?)?;
+    let main = Setting::from_bytes(&read(&models_dir().join("recon-net.brn"))?)?;
+    // The state's network (the trade-off plot takes each variant's from `main` and those
+    // beside it).
+    let setting = match crate::instability::trained_nets(&main, &[p.net])?.pop() {
+        Some((_, s)) if p.view != View::Tradeoff => s,
+        _ => main,
+    };
     let slices = crate::instability::slices_for(&setting)?;
     let draw = |f: Figure| -> Result<(Canvas, Numbers), String> {
         Ok((
@@ -370,8 +376,13 @@ fn unstable_figure(p: UnstableParams, scale: f64) -> Result<(Canvas, Numbers), S
             }))
         }
         View::Tradeoff => {
-            let mut job = TradeoffJob::new(&p);
-            run_to_end(&mut job, (&setting, &slices))?;
+            let mut job = TradeoffJob::new(&p, &setting);
+            let others = crate::instability::trained_nets(&setting, &job.nets())?;
+            let nets = barriers_lab::demos::unstable::Nets {
+                main: &setting,
+                others: &others,
+            };
+            run_to_end(&mut job, (nets, &slices))?;
             draw(Figure::Tradeoff(tradeoff::TradeoffState {
                 params: &p,
                 job: &job,

@@ -7,8 +7,8 @@ use crate::recon::image_file;
 use barriers_lab::data::images::shipped_data_dir;
 use barriers_lab::data::mri::{load_slices, MriSlices};
 use barriers_lab::demos::unstable::{
-    held_out, samples::samples_rates, test::equal_size, tradeoff_variants, Case, SamplesJob,
-    Setting, TestJob, TradeoffJob, UnstableParams, Which,
+    held_out, samples::samples_rates, test::equal_size, tradeoff_variants, Case, Nets, SamplesJob,
+    Setting, TestJob, TradeoffJob, TrainedNet, UnstableParams, Which,
 };
 use barriers_lab::job::{run_to_end, Job};
 use barriers_lab::params;
@@ -37,6 +37,53 @@ pub fn setting(parsed: &args::Parsed) -> Result<Setting, String> {
         .unwrap_or_else(|| PathBuf::from(MODEL));
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Setting::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The file of the shipped network `n`, in `www/models/` beside the shipped data.
+pub fn trained_file(n: TrainedNet) -> PathBuf {
+    shipped_data_dir()
+        .parent()
+        .map(|d| d.join("models"))
+        .unwrap_or_default()
+        .join(n.file())
+}
+
+/// The shipped networks of other training noises among `nets`, each checked to be its recipe
+/// at its noise and to work on `main`'s measurements.
+pub fn trained_nets(
+    main: &Setting,
+    nets: &[TrainedNet],
+) -> Result<Vec<(TrainedNet, Setting)>, String> {
+    let mut out = Vec::new();
+    for &n in nets {
+        if n == TrainedNet::Noise1 || out.iter().any(|(m, _)| *m == n) {
+            continue;
+        }
+        let path = trained_file(n);
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let s = Setting::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        if s.header.training != n.recipe() {
+            return Err(format!(
+                "{} was not trained with the recipe of '{}'",
+                path.display(),
+                n.name()
+            ));
+        }
+        main.check_companion(&s, n.file())?;
+        out.push((n, s));
+    }
+    Ok(out)
+}
+
+/// The network the state names (`--net`): the loaded one (`--model-file` or the shipped
+/// file) for `noise-1`, else the shipped file of that training noise.
+pub fn setting_for(parsed: &args::Parsed, p: &UnstableParams) -> Result<Setting, String> {
+    let main = setting(parsed)?;
+    match trained_nets(&main, &[p.net])?.pop() {
+        Some((_, s)) => Ok(s),
+        None => Ok(main),
+    }
 }
 
 /// The shipped 64 x 64 slices, halved to the setting's side.
@@ -75,7 +122,8 @@ pub fn run(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         &["json", "equal-size"],
         &["image", "model-file", "out"],
     )?;
-    let s = setting(&parsed).map_err(|e| UsageError(format!("--model-file: {e}")))?;
+    let s =
+        setting_for(&parsed, &p).map_err(|e| UsageError(format!("--model-file, --net: {e}")))?;
     let case = match case(&mut p, &parsed, &s)? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
@@ -220,7 +268,7 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
     let k = count(&parsed, "images", 8, 100)?;
     let quiet = parsed.flag("quiet");
     Ok((|| {
-        let s = setting(&parsed)?;
+        let s = setting_for(&parsed, &p)?;
         let slices = slices_for(&s)?;
         let mut job = SamplesJob::with(&s, &p, rates, held_out(k));
         step_all(&mut job, (&s, &slices), |j| {
@@ -231,7 +279,7 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         })?;
         let pts = &job.points;
         print(
-            &json!({"trained_rate": s.header.training.rate, "images": k, "points": pts, "state": params::to_query(&p)}),
+            &json!({"trained_rate": s.header.training.rate, "images": k, "points": pts, "network": job.network_across_rates(), "state": params::to_query(&p)}),
             parsed.flag("json"),
         );
         Ok(())
@@ -265,8 +313,14 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
                 eprintln!("tradeoff: {shown}/{} {label}", j.variants.len());
             }
         };
-        let mut job = TradeoffJob::with(tradeoff_variants(&p), held_out(k), held_out(m));
-        step_all(&mut job, (&s, &slices), report)?;
+        let variants = tradeoff_variants(&p, s.is_shipped_recipe());
+        let mut job = TradeoffJob::with(variants, held_out(k), held_out(m));
+        let others = trained_nets(&s, &job.nets())?;
+        let nets = Nets {
+            main: &s,
+            others: &others,
+        };
+        step_all(&mut job, (nets, &slices), report)?;
         let mut pts = job.points;
         if let Some(file) = parsed.option("checkpoint") {
             let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
@@ -288,7 +342,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
                 .unwrap_or(0);
             let label = format!("network after {steps} steps");
             let mut job = TradeoffJob::with(vec![(label, v)], held_out(k), held_out(m));
-            run_to_end(&mut job, (&c, &slices))?;
+            run_to_end(&mut job, (Nets::one(&c), &slices))?;
             pts.extend(job.points);
         }
         print(

@@ -26,6 +26,7 @@ use crate::operators::{complex, LinearOperator, C64};
 use crate::params::{join, Field, Kind, ParamError, Params};
 use crate::recon::map::ReconMap;
 use crate::recon::net::{NetHeader, ReconNet};
+use crate::recon::train::{Architecture, TrainOptions};
 use crate::recon::vjp::recon_map;
 use crate::recon::{settings_fields, Method, Objective, Settings};
 use crate::solvers::firenet::FirenetOptions;
@@ -93,11 +94,86 @@ impl Which {
     }
 }
 
+/// The shipped networks the state can name. Three are the same recipe (`barriers-lab
+/// train-recon`, seed 1, the dense network) trained with measurement noise ||e|| / ||A x|| of
+/// 1 % (the shipped network, the lab's default), 0 % or 3 % in every batch: the "jitter" of
+/// Genzel, Macdonald and März ("Solving inverse problems with deep neural networks:
+/// robustness included?", IEEE TPAMI 2022), who report that noise in training buys
+/// robustness. The fourth is the lab's cascade of small CNNs with data consistency
+/// (`recon::net`), trained at the same mask: a network that is handed every extra sample,
+/// for the more-samples view (Antun et al., PNAS 2020).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TrainedNet {
+    #[serde(rename = "noise-1")]
+    Noise1,
+    #[serde(rename = "noise-0")]
+    Noise0,
+    #[serde(rename = "noise-3")]
+    Noise3,
+    #[serde(rename = "cascade")]
+    Cascade,
+}
+
+impl TrainedNet {
+    pub const ALL: [TrainedNet; 4] = [
+        TrainedNet::Noise1,
+        TrainedNet::Noise0,
+        TrainedNet::Noise3,
+        TrainedNet::Cascade,
+    ];
+    pub const NAMES: &'static [&'static str] = &["noise-1", "noise-0", "noise-3", "cascade"];
+    pub const LABELS: &'static [&'static str] = &[
+        "dense, trained at 1 % noise (shipped)",
+        "dense, trained at 0 % noise",
+        "dense, trained at 3 % noise",
+        "cascade with data consistency",
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    /// Its file, relative to `www/models/`.
+    pub fn file(self) -> &'static str {
+        match self {
+            TrainedNet::Noise1 => "recon-net.brn",
+            TrainedNet::Noise0 => "recon-net-noise-0.brn",
+            TrainedNet::Noise3 => "recon-net-noise-3.brn",
+            TrainedNet::Cascade => "recon-cascade.brn",
+        }
+    }
+
+    /// The recipe its file was trained with (`barriers-lab train-recon` with these options;
+    /// the README gives the commands).
+    pub fn recipe(self) -> TrainOptions {
+        let d = TrainOptions::default();
+        match self {
+            TrainedNet::Noise1 => d,
+            TrainedNet::Noise0 => TrainOptions { noise: 0.0, ..d },
+            TrainedNet::Noise3 => TrainOptions { noise: 0.03, ..d },
+            TrainedNet::Cascade => TrainOptions {
+                architecture: Architecture::Cascade,
+                steps: 2000,
+                eval_every: 500,
+                ..d
+            },
+        }
+    }
+
+    /// The training noise ||e|| / ||A x|| of its recipe.
+    pub fn noise(self) -> f64 {
+        self.recipe().noise
+    }
+}
+
 /// The demo's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnstableParams {
     pub method: Which,
+    /// The network (when `method` is the network, and for the views that show it): the
+    /// shipped one or the same recipe trained at another noise level.
+    pub net: TrainedNet,
     /// The family member (seeds above 9000 are held out of training and tuning).
     pub image_seed: u64,
     /// ||e|| / ||A x||.
@@ -144,6 +220,7 @@ impl Default for UnstableParams {
     fn default() -> Self {
         Self {
             method: Which::Net,
+            net: TrainedNet::Noise1,
             image_seed: 9001,
             noise: 0.01,
             budget: 0.05,
@@ -192,6 +269,13 @@ const UNSTABLE_CASE_FIELDS: &[Field] = &[
         unit: "",
         help: "The reconstruction the instability test attacks.",
         kind: Kind::Choice(Which::NAMES, Which::LABELS),
+    },
+    Field {
+        key: "net",
+        label: "Network",
+        unit: "",
+        help: "The trained network: the shipped dense one (1 % noise in training), the same recipe trained at 0 % or 3 % noise, or a cascade of CNNs with data consistency (it sees every extra sample).",
+        kind: Kind::Choice(TrainedNet::NAMES, TrainedNet::LABELS),
     },
     Field {
         key: "image_seed",
@@ -432,6 +516,30 @@ impl Setting {
         }
     }
 
+    /// Whether the network is the shipped recipe, up to its training noise (the shipped
+    /// networks of [`TrainedNet`] all are; a network file given by the student may not be).
+    pub fn is_shipped_recipe(&self) -> bool {
+        let t = &self.header.training;
+        *t == TrainOptions {
+            noise: t.noise,
+            ..TrainOptions::default()
+        }
+    }
+
+    /// Checks that `other` (a network of [`TrainedNet`]) works on this setting's
+    /// measurements: the same side, image family and mask.
+    pub fn check_companion(&self, other: &Setting, name: &str) -> Result<(), String> {
+        if other.side() != self.side()
+            || other.family() != self.family()
+            || other.a.indices() != self.a.indices()
+        {
+            return Err(format!(
+                "the network {name} was trained at another side, family or mask than the network loaded"
+            ));
+        }
+        Ok(())
+    }
+
     /// A member of the network's family (slices at any side that halves to the setting's).
     pub fn draw(&self, slices: &MriSlices, seed: u64) -> Result<Member, String> {
         if slices.side() != self.side() {
@@ -442,6 +550,34 @@ impl Setting {
             ));
         }
         family::draw_kind(self.family(), slices, seed)
+    }
+}
+
+/// The networks a computation may use: the loaded one (`main`: the shipped network, or a file
+/// given, standing for [`TrainedNet::Noise1`]) and those of the other training noises loaded
+/// so far.
+#[derive(Clone, Copy)]
+pub struct Nets<'a> {
+    pub main: &'a Setting,
+    pub others: &'a [(TrainedNet, Setting)],
+}
+
+impl<'a> Nets<'a> {
+    /// Only the loaded network.
+    pub fn one(main: &'a Setting) -> Self {
+        Self { main, others: &[] }
+    }
+
+    /// The setting whose network is `n`.
+    pub fn get(self, n: TrainedNet) -> Result<&'a Setting, String> {
+        if n == TrainedNet::Noise1 {
+            return Ok(self.main);
+        }
+        self.others
+            .iter()
+            .find(|(m, _)| *m == n)
+            .map(|(_, s)| s)
+            .ok_or_else(|| format!("the network {} has not been loaded", n.file()))
     }
 }
 

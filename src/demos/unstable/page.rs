@@ -10,11 +10,11 @@
 
 use super::detail::DetailResult;
 use super::samples::{samples_rates, RateResult, SamplesResult};
-use super::test::{TestResult, TransferResult};
+use super::test::{equal_size, EqualSize, TestResult, TransferResult};
 use super::tradeoff::TradeoffResult;
 use super::{
-    largest, peak, transfer, Case, DetailJob, DetailOutputs, RateImages, SamplesJob, Setting,
-    TestJob, TradeoffJob, Transfer, UnstableParams, View, Which,
+    largest, peak, transfer, Case, DetailJob, DetailOutputs, Nets, RateImages, SamplesJob, Setting,
+    TestJob, TradeoffJob, TrainedNet, Transfer, UnstableParams, View, Which,
 };
 use crate::data::family::{FamilyKind, SITES};
 use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
@@ -58,7 +58,14 @@ const TEST_ONLY: &[&str] = &[
     "attack_seed",
 ];
 /// Keys the trade-off plot sets itself in each variant (its base keeps the defaults).
-const TRADEOFF_SETS: &[&str] = &["method", "iters", "lambda_tv", "lambda_w", "restarts"];
+const TRADEOFF_SETS: &[&str] = &[
+    "method",
+    "net",
+    "iters",
+    "lambda_tv",
+    "lambda_w",
+    "restarts",
+];
 const DETAIL_KEYS: &[&str] = &["detail", "detail_radius", "detail_amp", "detail_texture"];
 
 /// The state as text without the keys in `drop` (unless in `keep`): what a job depends on.
@@ -135,20 +142,24 @@ fn progress<J: Job>(job: &J) -> Vec<f64> {
     ]
 }
 
-/// A job with the key of the state it was made for.
+/// A job with the key of the state it was made for, and the network it runs with.
 struct Keyed<J> {
     key: String,
     job: J,
+    net: TrainedNet,
 }
 
 /// A file the page still has to load: the network (relative to `www/models/`), then the
-/// slices of a side (relative to `www/data/`, gzip).
+/// slices of a side (relative to `www/data/`, gzip), then a network of another training noise
+/// (`trained`, named by `net`) that the state or the trade-off plot uses.
 #[derive(Clone, Debug, Serialize)]
 pub struct Need {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub side: Option<usize>,
     pub file: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net: Option<&'static str>,
 }
 
 /// Facts about the network and its setting: side, architecture, family, mask and rate it was
@@ -200,6 +211,19 @@ pub struct NetTest {
     pub iterations: usize,
 }
 
+/// The comparison at equal size as the page shows it: the stable method's own test so far,
+/// and once finished, [`EqualSize`] with the scales of its change pictures.
+#[derive(Clone, Debug, Serialize)]
+pub struct EqualPageResult {
+    pub stable: &'static str,
+    pub iterations: usize,
+    pub planned: usize,
+    pub own_amplification: Option<Num>,
+    pub own_diff_scale: Option<f64>,
+    pub r_diff_scale: Option<f64>,
+    pub equal: Option<EqualSize>,
+}
+
 /// The trade-off job's result with the current state's budget.
 #[derive(Clone, Debug, Serialize)]
 pub struct TradeoffPageResult {
@@ -209,15 +233,32 @@ pub struct TradeoffPageResult {
     pub result: TradeoffResult,
 }
 
+/// The networks loaded (borrowing only the page's two fields).
+fn nets_of<'a>(
+    main: &'a Option<Setting>,
+    others: &'a [(TrainedNet, Setting)],
+) -> Result<Nets<'a>, String> {
+    let main = main
+        .as_ref()
+        .ok_or("the network file has not been loaded")?;
+    Ok(Nets { main, others })
+}
+
 /// The unstable-network page: the loaded network and slices, and its jobs.
 #[derive(Default)]
 pub struct UnstablePage {
     setting: Option<Setting>,
+    /// The shipped networks of other training noises loaded so far (they share the
+    /// setting's measurements).
+    others: Vec<(TrainedNet, Setting)>,
     /// The family's slices at the setting's side.
     slices: Option<MriSlices>,
     test: Option<Keyed<TestJob>>,
     /// The found perturbation fed to another method.
     transfer: Option<Keyed<Transfer>>,
+    /// The comparison at equal size: the `transfer_to` method's own instability test (on the
+    /// network's case and settings), then [`EqualSize`] once it is finished.
+    equal: Option<Keyed<(TestJob, Option<EqualSize>)>>,
     detail: Option<Keyed<DetailJob>>,
     samples: Option<Keyed<SamplesJob>>,
     rate_view: Option<Keyed<RateImages>>,
@@ -235,17 +276,26 @@ impl UnstablePage {
             .ok_or_else(|| "the network file has not been loaded".into())
     }
 
-    fn ready(&self) -> Result<(&Setting, &MriSlices), String> {
-        match (&self.setting, &self.slices) {
-            (Some(s), Some(sl)) => Ok((s, sl)),
-            (None, _) => Err("the network file has not been loaded".into()),
-            _ => Err("the MRI slices have not been loaded".into()),
-        }
+    /// The networks loaded so far.
+    fn nets(&self) -> Result<Nets<'_>, String> {
+        nets_of(&self.setting, &self.others)
+    }
+
+    /// The setting of network `net` (the loaded network for [`TrainedNet::Noise1`]) and the
+    /// slices.
+    fn ready(&self, net: TrainedNet) -> Result<(&Setting, &MriSlices), String> {
+        let s = self.nets()?.get(net)?;
+        let sl = self
+            .slices
+            .as_ref()
+            .ok_or("the MRI slices have not been loaded")?;
+        Ok((s, sl))
     }
 
     fn drop_jobs(&mut self) {
         self.test = None;
         self.transfer = None;
+        self.equal = None;
         self.detail = None;
         self.samples = None;
         self.rate_view = None;
@@ -253,23 +303,45 @@ impl UnstablePage {
     }
 
     /// The files still to load, in order: the network until it is loaded, then the slices at
-    /// the smallest shipped side that halves to the network's, then none.
-    pub fn needs(&self) -> Vec<Need> {
+    /// the smallest shipped side that halves to the network's, then the networks of other
+    /// training noises that state `p` names or that the unfinished trade-off plot held uses.
+    pub fn needs(&self, p: &UnstableParams) -> Vec<Need> {
         match (&self.setting, &self.slices) {
             (None, _) => vec![Need {
                 kind: "network",
                 side: None,
                 file: Some(NETWORK_FILE),
+                net: None,
             }],
             (Some(s), None) => stack_side(s.side())
                 .map(|side| Need {
                     kind: "slices",
                     side: Some(side),
                     file: file_name(side),
+                    net: None,
                 })
                 .into_iter()
                 .collect(),
-            _ => vec![],
+            _ => {
+                let mut nets = vec![p.net];
+                if let Some(t) = self.tradeoff.as_ref().filter(|t| !t.job.done()) {
+                    nets.extend(t.job.nets());
+                }
+                let mut out: Vec<Need> = Vec::new();
+                for n in nets {
+                    let loaded =
+                        n == TrainedNet::Noise1 || self.others.iter().any(|(m, _)| *m == n);
+                    if !loaded && !out.iter().any(|o| o.net == Some(n.name())) {
+                        out.push(Need {
+                            kind: "trained",
+                            side: None,
+                            file: Some(n.file()),
+                            net: Some(n.name()),
+                        });
+                    }
+                }
+                out
+            }
         }
     }
 
@@ -287,7 +359,30 @@ impl UnstablePage {
             self.slices = None;
         }
         self.setting = Some(s);
+        self.others.clear();
         self.drop_jobs();
+        Ok(())
+    }
+
+    /// Takes the file of the shipped network `name` (a [`TrainedNet`]), after the network:
+    /// it must be that recipe at that noise, on the loaded network's measurements.
+    pub fn load_trained(&mut self, name: &str, bytes: &[u8]) -> Result<(), String> {
+        let n = TrainedNet::NAMES
+            .iter()
+            .position(|m| *m == name)
+            .map(|i| TrainedNet::ALL[i])
+            .ok_or_else(|| format!("unknown network '{name}'"))?;
+        let main = self.setting()?;
+        let s = Setting::from_bytes(bytes).map_err(|e| format!("{}: {e}", n.file()))?;
+        if s.header.training != n.recipe() {
+            return Err(format!(
+                "{} was not trained with the recipe of '{name}'",
+                n.file()
+            ));
+        }
+        main.check_companion(&s, n.file())?;
+        self.others.retain(|(m, _)| *m != n);
+        self.others.push((n, s));
         Ok(())
     }
 
@@ -353,10 +448,15 @@ impl UnstablePage {
         }
         self.test = None;
         self.transfer = None;
-        let (s, sl) = self.ready()?;
+        self.equal = None;
+        let (s, sl) = self.ready(p.net)?;
         let case = Case::family(s, sl, p.image_seed, p.noise)?;
         let job = TestJob::new(s, case, p)?;
-        self.test = Some(Keyed { key: k, job });
+        self.test = Some(Keyed {
+            key: k,
+            job,
+            net: p.net,
+        });
         Ok(false)
     }
 
@@ -442,7 +542,7 @@ impl UnstablePage {
         let k = transfer_key(p);
         if self.transfer.as_ref().is_none_or(|t| t.key != k) {
             let job = self.finished_test(p).ok_or_else(unfinished)?;
-            let (s, _) = self.ready()?;
+            let (s, _) = self.ready(p.net)?;
             let r = &job
                 .test
                 .snapshots()
@@ -450,7 +550,11 @@ impl UnstablePage {
                 .ok_or("the test kept no snapshot")?
                 .r;
             let t = transfer(s, &job.case, p.transfer_to, p, r)?;
-            self.transfer = Some(Keyed { key: k, job: t });
+            self.transfer = Some(Keyed {
+                key: k,
+                job: t,
+                net: p.net,
+            });
         }
         let t = &self.transfer.as_ref().expect("just made").job;
         let from = self.finished_test(p).ok_or_else(unfinished)?;
@@ -477,6 +581,122 @@ impl UnstablePage {
         })
     }
 
+    // ------------------------------------------------------------------ at equal size
+
+    /// Makes the comparison at equal size for the state unless the one held is for it:
+    /// the `transfer_to` method's own test on the network's case, after the network's test
+    /// has finished. Returns whether it is finished; an error if the state does not test the
+    /// network against a stable method.
+    pub fn equal_prepare(&mut self, p: &UnstableParams) -> Result<bool, String> {
+        if p.method != Which::Net || p.transfer_to == Which::Net {
+            return Err(
+                "the comparison at equal size is the network's test against a stable method".into(),
+            );
+        }
+        let k = transfer_key(p);
+        if let Some(e) = &self.equal {
+            if e.key == k {
+                return Ok(e.job.1.is_some());
+            }
+        }
+        let net_test = self
+            .finished_test(p)
+            .ok_or("the network's instability test has not been run to the end for this state")?;
+        let case = net_test.case.clone();
+        let sp = UnstableParams {
+            method: p.transfer_to,
+            ..p.clone()
+        };
+        let (s, _) = self.ready(TrainedNet::Noise1)?;
+        let job = TestJob::new(s, case, &sp)?;
+        self.equal = Some(Keyed {
+            key: k,
+            job: (job, None),
+            net: p.net,
+        });
+        Ok(false)
+    }
+
+    /// One gradient step of the stable method's test, and the comparison once it finishes:
+    /// [iterations done, planned, finished].
+    pub fn equal_step(&mut self, p: &UnstableParams) -> Result<Vec<f64>, String> {
+        let e = self
+            .equal
+            .as_mut()
+            .ok_or("the comparison at equal size has not been prepared")?;
+        let (job, out) = &mut e.job;
+        if out.is_none() {
+            job.step(())?;
+        }
+        let mut v = progress(job);
+        if job.done() && out.is_none() {
+            let net_test = self
+                .test
+                .as_ref()
+                .filter(|t| t.key == test_key(p) && t.job.done())
+                .ok_or("the network's test is not the state's")?;
+            let main = self
+                .setting
+                .as_ref()
+                .ok_or("the network file has not been loaded")?;
+            let e = self.equal.as_mut().expect("checked");
+            e.job.1 = Some(equal_size(main, &net_test.job, &e.job.0)?);
+        }
+        let finished = self.equal.as_ref().is_some_and(|e| e.job.1.is_some());
+        v[2] = if finished { 1.0 } else { 0.0 };
+        Ok(v)
+    }
+
+    /// The comparison's numbers (once finished), or the stable test's progress.
+    pub fn equal_result(&self, p: &UnstableParams) -> Result<Current<EqualPageResult>, String> {
+        let e = self
+            .equal
+            .as_ref()
+            .ok_or("the comparison at equal size has not been prepared")?;
+        let (job, out) = &e.job;
+        let diff = |t: &Transfer| largest(&modulus(&(&t.output - &t.clean_output)));
+        Ok(Current {
+            current: e.key == transfer_key(p),
+            result: EqualPageResult {
+                stable: job.which.name(),
+                iterations: job.test.iterations(),
+                planned: job.params.iters,
+                own_amplification: job.summary.as_ref().map(|s| Num(s.amplification)),
+                own_diff_scale: out.as_ref().map(|o| diff(&o.own)),
+                r_diff_scale: out.as_ref().map(|o| diff(&o.network_r)),
+                equal: out.clone(),
+            },
+        })
+    }
+
+    /// RGBA pixels of the comparison: "own:out" (the stable method's output under its own
+    /// perturbation, scaled up to the network's size), "own:diff" (its change, at its own
+    /// largest value), "r:out" and "r:diff" (the same under the network's r).
+    pub fn equal_picture(&self, which: &str) -> Result<Vec<u8>, String> {
+        let e = &self
+            .equal
+            .as_ref()
+            .ok_or("the comparison at equal size has not been prepared")?
+            .job;
+        let out =
+            e.1.as_ref()
+                .ok_or("the comparison at equal size has not finished")?;
+        let pk = peak(&e.0.case.x);
+        let t = match which.split_once(':') {
+            Some(("own", _)) => &out.own,
+            Some(("r", _)) => &out.network_r,
+            _ => return Err(format!("unknown picture '{which}'")),
+        };
+        Ok(match which.split_once(':').map(|w| w.1) {
+            Some("out") => grey_scaled_rgba(modulus(&t.output).view(), pk),
+            Some("diff") => {
+                let d = modulus(&(&t.output - &t.clean_output));
+                grey_scaled_rgba(d.view(), largest(&d))
+            }
+            _ => return Err(format!("unknown picture '{which}'")),
+        })
+    }
+
     // ------------------------------------------------- kernel awareness, structural change
 
     /// Makes the view's detail job (the kernel view, or the structural change) unless the
@@ -489,10 +709,14 @@ impl UnstablePage {
             }
         }
         self.detail = None;
-        let (s, sl) = self.ready()?;
+        let (s, sl) = self.ready(p.net)?;
         let job = DetailJob::new(s, sl, p)?;
         let done = job.done();
-        self.detail = Some(Keyed { key: k, job });
+        self.detail = Some(Keyed {
+            key: k,
+            job,
+            net: p.net,
+        });
         Ok(done)
     }
 
@@ -513,15 +737,13 @@ impl UnstablePage {
 
     /// One method of the detail job: [done, total, finished].
     pub fn detail_step(&mut self) -> Result<Vec<f64>, String> {
-        let s = self
-            .setting
-            .as_ref()
-            .ok_or("the network file has not been loaded")?;
-        let d = &mut self
+        let net = self
             .detail
-            .as_mut()
+            .as_ref()
             .ok_or("the detail view has not been prepared")?
-            .job;
+            .net;
+        let s = nets_of(&self.setting, &self.others)?.get(net)?;
+        let d = &mut self.detail.as_mut().expect("checked").job;
         d.step(s)?;
         Ok(progress(d))
     }
@@ -596,23 +818,29 @@ impl UnstablePage {
                 return Ok(j.job.done());
             }
         }
-        let (s, _) = self.ready()?;
+        let (s, _) = self.ready(p.net)?;
         let job = SamplesJob::new(s, p);
-        self.samples = Some(Keyed { key: k, job });
+        self.samples = Some(Keyed {
+            key: k,
+            job,
+            net: p.net,
+        });
         Ok(false)
     }
 
     /// One (rate, method) of the curve: [done, total, finished].
     pub fn samples_step(&mut self) -> Result<Vec<f64>, String> {
-        let (s, sl) = match (&self.setting, &self.slices) {
-            (Some(s), Some(sl)) => (s, sl),
-            _ => return Err("the network and the slices must be loaded".into()),
-        };
-        let j = &mut self
+        let net = self
             .samples
-            .as_mut()
+            .as_ref()
             .ok_or("the more-samples curve has not been prepared")?
-            .job;
+            .net;
+        let s = nets_of(&self.setting, &self.others)?.get(net)?;
+        let sl = self
+            .slices
+            .as_ref()
+            .ok_or("the MRI slices have not been loaded")?;
+        let j = &mut self.samples.as_mut().expect("checked").job;
         j.step((s, sl))?;
         Ok(progress(j))
     }
@@ -646,9 +874,13 @@ impl UnstablePage {
     pub fn rate_images(&mut self, p: &UnstableParams) -> Result<RateResult, String> {
         let k = rate_key(p);
         if self.rate_view.as_ref().is_none_or(|r| r.key != k) {
-            let (s, sl) = self.ready()?;
+            let (s, sl) = self.ready(p.net)?;
             let job = RateImages::new(s, sl, p)?;
-            self.rate_view = Some(Keyed { key: k, job });
+            self.rate_view = Some(Keyed {
+                key: k,
+                job,
+                net: p.net,
+            });
         }
         Ok(self.rate_view.as_ref().expect("just made").job.result())
     }
@@ -687,10 +919,11 @@ impl UnstablePage {
                 return Ok(j.job.done());
             }
         }
-        self.ready()?;
+        let (s, _) = self.ready(TrainedNet::Noise1)?;
         self.tradeoff = Some(Keyed {
             key: k,
-            job: TradeoffJob::new(p),
+            job: TradeoffJob::new(p, s),
+            net: TrainedNet::Noise1,
         });
         Ok(false)
     }
@@ -717,16 +950,17 @@ impl UnstablePage {
     /// A little of the trade-off job (one variant's PSNR, or one step of its test): [done,
     /// total, finished] in steps.
     pub fn tradeoff_step(&mut self) -> Result<Vec<f64>, String> {
-        let (s, sl) = match (&self.setting, &self.slices) {
-            (Some(s), Some(sl)) => (s, sl),
-            _ => return Err("the network and the slices must be loaded".into()),
-        };
+        let nets = nets_of(&self.setting, &self.others)?;
+        let sl = self
+            .slices
+            .as_ref()
+            .ok_or("the MRI slices have not been loaded")?;
         let j = &mut self
             .tradeoff
             .as_mut()
             .ok_or("the trade-off plot has not been prepared")?
             .job;
-        j.step((s, sl))?;
+        j.step((nets, sl))?;
         Ok(progress(j))
     }
 
@@ -780,11 +1014,12 @@ mod tests {
     /// The page with the untrained network and the made-up slices loaded.
     fn loaded() -> UnstablePage {
         let mut page = UnstablePage::new();
-        assert_eq!(page.needs()[0].kind, "network");
+        let p = UnstableParams::default();
+        assert_eq!(page.needs(&p)[0].kind, "network");
         page.load_network(&network_bytes()).unwrap();
-        assert_eq!(page.needs()[0].side, Some(64));
+        assert_eq!(page.needs(&p)[0].side, Some(64));
         page.load_slices(32, &slice_bytes()).unwrap();
-        assert!(page.needs().is_empty());
+        assert!(page.needs(&p).is_empty());
         page
     }
 
@@ -893,6 +1128,74 @@ mod tests {
         assert_eq!(text(&job.points), text(&once.unwrap()));
     }
 
+    /// A state naming another shipped network asks for its file after the slices; a file of
+    /// another recipe (here the test's small network) or an unknown name is refused, and the
+    /// state's jobs then say the network is missing instead of using another one.
+    #[test]
+    fn other_networks_are_asked_for_and_checked() {
+        let mut page = loaded();
+        let p = UnstableParams {
+            net: TrainedNet::Noise3,
+            ..small()
+        };
+        let needs = page.needs(&p);
+        assert_eq!(needs.len(), 1);
+        assert_eq!(
+            (needs[0].kind, needs[0].file, needs[0].net),
+            ("trained", Some("recon-net-noise-3.brn"), Some("noise-3"))
+        );
+        let e = page.load_trained("noise-3", &network_bytes()).unwrap_err();
+        assert!(e.contains("recipe"), "{e}");
+        assert!(page.load_trained("noise-7", &network_bytes()).is_err());
+        let e = page.test_prepare(&p).unwrap_err();
+        assert!(e.contains("recon-net-noise-3.brn"), "{e}");
+        assert!(page.needs(&small()).is_empty());
+    }
+
+    /// The comparison at equal size stepped by the page is [`equal_size`] of the two tests
+    /// run to the end; it is refused before the network's test has finished and for a state
+    /// that does not test the network against a stable method.
+    #[test]
+    fn the_equal_size_comparison_stepped_by_the_page_is_the_command_lines() {
+        let p = UnstableParams {
+            method: Which::Net,
+            transfer_to: Which::Tv,
+            ..small()
+        };
+        let mut page = loaded();
+        assert!(page.equal_prepare(&p).is_err());
+        assert!(page
+            .equal_prepare(&UnstableParams {
+                transfer_to: Which::Net,
+                ..p.clone()
+            })
+            .is_err());
+        page.test_prepare(&p).unwrap();
+        step_until_done(|| page.test_step().map(|v| v[..3].to_vec()), 1000);
+        assert!(!page.equal_prepare(&p).unwrap());
+        let steps = step_until_done(|| page.equal_step(&p), 1000);
+        assert_eq!(steps, p.iters);
+        assert!(page.equal_prepare(&p).unwrap());
+        let stepped = page.equal_result(&p).unwrap();
+        assert!(stepped.current);
+        let (s, sl) = (setting(), slices());
+        let case = Case::family(&s, &sl, p.image_seed, p.noise).unwrap();
+        let mut net = TestJob::new(&s, case.clone(), &p).unwrap();
+        run_to_end(&mut net, ()).unwrap();
+        let q = UnstableParams {
+            method: Which::Tv,
+            ..p.clone()
+        };
+        let mut tv = TestJob::new(&s, case, &q).unwrap();
+        run_to_end(&mut tv, ()).unwrap();
+        let direct = equal_size(&s, &net, &tv).unwrap();
+        assert_eq!(text(&stepped.result.equal), text(&Some(direct)));
+        for pic in ["own:out", "own:diff", "r:out", "r:diff"] {
+            assert_eq!(page.equal_picture(pic).unwrap().len(), 4 * 32 * 32, "{pic}");
+        }
+        assert!(page.equal_picture("own").is_err());
+    }
+
     /// The trade-off plot stepped by the page (a variant's PSNR, then one test step, at a
     /// time) gives the numbers of the job run to the end.
     #[test]
@@ -903,15 +1206,15 @@ mod tests {
         };
         let mut page = loaded();
         assert!(!page.tradeoff_prepare(&p).unwrap());
-        let variants = TradeoffJob::new(&p).variants.len();
+        let variants = TradeoffJob::new(&p, &setting()).variants.len();
         let steps = step_until_done(|| page.tradeoff_step(), 1000);
         assert_eq!(steps, variants * (1 + p.tradeoff_iters));
         let stepped = page.tradeoff_result(&p).unwrap();
         assert!(stepped.current && stepped.result.done);
         assert!(page.finished_tradeoff(&p).is_some());
         let (s, sl) = (setting(), slices());
-        let mut job = TradeoffJob::new(&p);
-        let cli = text(&run_to_end(&mut job, (&s, &sl)).unwrap());
+        let mut job = TradeoffJob::new(&p, &s);
+        let cli = text(&run_to_end(&mut job, (Nets::one(&s), &sl)).unwrap());
         assert_eq!(text(&stepped.result), cli);
         // A shipped plot made for another state is not taken.
         assert!(!page.tradeoff_ship(&p, "{}"));

@@ -4,7 +4,7 @@
 //! for it, one variant's PSNR or one test step per step ([`TradeoffJob`], the page's
 //! trade-off view and `barriers-lab tradeoff`).
 
-use super::{held_out, start, Case, Setting, UnstableParams, View, Which};
+use super::{held_out, start, Case, Nets, Setting, TrainedNet, UnstableParams, View, Which};
 use crate::data::mri::MriSlices;
 use crate::instability::InstabilityTest;
 use crate::job::{Job, Num};
@@ -29,8 +29,10 @@ pub struct TradeoffPoint {
 }
 
 /// The variants of the trade-off plot: FIRENET with fewer or more restarts, TV and wavelet
-/// square-root LASSO with smaller or larger lambda, and the network(s) given.
-pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
+/// square-root LASSO with smaller or larger lambda, and the network; with `noise_nets`, the
+/// network trained at each noise level of [`TrainedNet`] (the same recipe, so the shipped
+/// network's file and those beside it; not for a network file of another recipe).
+pub fn tradeoff_variants(p: &UnstableParams, noise_nets: bool) -> Vec<(String, UnstableParams)> {
     let mut v = Vec::new();
     for restarts in [1, 2, 4, 6, 8] {
         v.push((
@@ -60,13 +62,27 @@ pub fn tradeoff_variants(p: &UnstableParams) -> Vec<(String, UnstableParams)> {
             },
         ));
     }
-    v.push((
-        "network".into(),
-        UnstableParams {
-            method: Which::Net,
-            ..p.clone()
-        },
-    ));
+    if noise_nets {
+        for net in [TrainedNet::Noise0, TrainedNet::Noise1, TrainedNet::Noise3] {
+            v.push((
+                format!("network, {} % training noise", 100.0 * net.noise()),
+                UnstableParams {
+                    method: Which::Net,
+                    net,
+                    ..p.clone()
+                },
+            ));
+        }
+    } else {
+        v.push((
+            "network".into(),
+            UnstableParams {
+                method: Which::Net,
+                net: TrainedNet::Noise1,
+                ..p.clone()
+            },
+        ));
+    }
     v
 }
 
@@ -79,6 +95,7 @@ pub fn tradeoff_base(p: &UnstableParams) -> UnstableParams {
         lambda_tv: d.lambda_tv,
         lambda_w: d.lambda_w,
         restarts: d.restarts,
+        net: d.net,
         iters: p.tradeoff_iters,
         ..p.clone()
     }
@@ -131,11 +148,12 @@ impl TradeoffJob {
     /// The page's plot: every variant of [`tradeoff_variants`] around [`tradeoff_base`]
     /// (the defaults for what the variants vary, the state's test settings with
     /// `tradeoff_iters` iterations), PSNR over `tradeoff_images` held-out images, the
-    /// amplification on the state's image.
-    pub fn new(p: &UnstableParams) -> Self {
+    /// amplification on the state's image; the networks of other training noises if the
+    /// network `main` is the shipped recipe.
+    pub fn new(p: &UnstableParams, main: &Setting) -> Self {
         let base = tradeoff_base(p);
         Self::with(
-            tradeoff_variants(&base),
+            tradeoff_variants(&base, main.is_shipped_recipe()),
             held_out(p.tradeoff_images),
             vec![p.image_seed],
         )
@@ -159,6 +177,17 @@ impl TradeoffJob {
             shipped: false,
             running: None,
         }
+    }
+
+    /// The networks its variants use (to be loaded before it is stepped).
+    pub fn nets(&self) -> Vec<TrainedNet> {
+        let mut n: Vec<TrainedNet> = Vec::new();
+        for (_, v) in &self.variants {
+            if v.method == Which::Net && !n.contains(&v.net) {
+                n.push(v.net);
+            }
+        }
+        n
     }
 
     /// The (first) attacked image's seed.
@@ -221,22 +250,32 @@ impl TradeoffJob {
     /// Starts the running variant's test on attacked image `image`.
     fn start_test(
         &self,
-        setting: &Setting,
+        nets: Nets,
         slices: &MriSlices,
         v: &UnstableParams,
         image: usize,
     ) -> Result<InstabilityTest, String> {
+        let setting = variant_setting(nets, v)?;
         let case = Case::family(setting, slices, self.attacked[image], v.noise)?;
         start(setting, &case, v.method, v)
     }
 }
 
+/// The setting a variant runs on: its network's (the measurements are the same for all).
+fn variant_setting<'a>(nets: Nets<'a>, v: &UnstableParams) -> Result<&'a Setting, String> {
+    if v.method == Which::Net {
+        nets.get(v.net)
+    } else {
+        Ok(nets.main)
+    }
+}
+
 impl Job for TradeoffJob {
-    type Input<'a> = (&'a Setting, &'a MriSlices);
+    type Input<'a> = (Nets<'a>, &'a MriSlices);
     type Output<'a> = TradeoffResult;
 
     /// The next variant's PSNR (starting its test), or one step of its test.
-    fn step(&mut self, (setting, slices): (&Setting, &MriSlices)) -> Result<(), String> {
+    fn step(&mut self, (nets, slices): (Nets, &MriSlices)) -> Result<(), String> {
         if self.done() {
             return Ok(());
         }
@@ -245,14 +284,14 @@ impl Job for TradeoffJob {
             let point = TradeoffPoint {
                 label: label.clone(),
                 method: v.method.name().into(),
-                psnr: mean_psnr(setting, slices, v, &self.clean)?,
+                psnr: mean_psnr(variant_setting(nets, v)?, slices, v, &self.clean)?,
                 amplification: 0.0,
                 state: v.clone(),
             };
             if self.attacked.is_empty() {
                 self.points.push(point);
             } else {
-                let test = self.start_test(setting, slices, v, 0)?;
+                let test = self.start_test(nets, slices, v, 0)?;
                 self.running = Some(Running {
                     point,
                     image: 0,
@@ -270,7 +309,7 @@ impl Job for TradeoffJob {
                 r.point.amplification.max(found)
             };
             if r.image + 1 < self.attacked.len() {
-                match self.start_test(setting, slices, &r.point.state, r.image + 1) {
+                match self.start_test(nets, slices, &r.point.state, r.image + 1) {
                     Ok(test) => {
                         r.image += 1;
                         r.test = test;
@@ -364,7 +403,7 @@ mod tests {
     #[test]
     fn params_defaults_validate_and_variants_cover_the_methods() {
         crate::params::validate(&UnstableParams::default()).unwrap();
-        let v = tradeoff_variants(&UnstableParams::default());
+        let v = tradeoff_variants(&UnstableParams::default(), true);
         for w in [Which::Firenet, Which::Tv, Which::CsWavelet, Which::Net] {
             assert!(v.iter().any(|(_, p)| p.method == w), "{w:?}");
         }
@@ -391,7 +430,7 @@ mod tests {
         let mut job =
             TradeoffJob::with(vec![("TV".into(), q.clone())], seeds.clone(), seeds.clone());
         assert_eq!(job.progress(), (0, 1 + 2 * 3));
-        run_to_end(&mut job, (&s, &sl)).unwrap();
+        run_to_end(&mut job, (Nets::one(&s), &sl)).unwrap();
         assert_eq!(job.progress(), (7, 7));
         let pt = &job.points[0];
         assert_eq!(pt.psnr, mean_psnr(&s, &sl, &q, &seeds).unwrap());

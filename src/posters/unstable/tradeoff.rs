@@ -190,7 +190,14 @@ mod tests {
     #[test]
     fn every_point_is_in_the_numbers_and_drawn_in_its_colour() {
         let p = UnstableParams::default();
-        let mut job = TradeoffJob::new(&p);
+        let mut job = TradeoffJob::with(
+            crate::demos::unstable::tradeoff_variants(
+                &crate::demos::unstable::tradeoff::tradeoff_base(&p),
+                true,
+            ),
+            vec![9001],
+            vec![9001],
+        );
         for (i, (label, v)) in job.variants.clone().iter().enumerate() {
             job.points.push(TradeoffPoint {
                 label: label.clone(),
