@@ -56,7 +56,7 @@ impl UnstableDemo {
 
     /// Facts about the network and its setting, as JSON.
     pub fn info(&self) -> Result<String, JsError> {
-        json_result(self.page.info())
+        json_result(self.page.info(&self.params))
     }
 
     /// Makes (or resumes) the instability test of the current state; whether it is finished.

@@ -164,6 +164,8 @@ test('more samples: the PSNR curve over 12 nested rates, and the images at the r
   await expect(finding).toHaveAttribute('data-verdict', 'decline');
   await expect(finding).toContainText('more samples hurt this network (cascade with data consistency)');
   await expect(page.locator('#ctl-net')).toHaveValue('cascade');
+  // The facts are the cascade's now.
+  await expect(page.locator('#net-facts')).toContainText('The network: cascade, 26,170 weights');
 });
 
 test('the trade-off plot: a point per variant, and a click opens its instability test', async ({ page }, testInfo) => {

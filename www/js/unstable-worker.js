@@ -12,7 +12,8 @@ prefetch([
   ['../data/colin27_axial_64_u8.bin.gz', true],
 ]);
 
-let infoSent = false;
+/** The network whose facts the page shows. */
+let infoNet = null;
 
 /** Fetches the network, then the slices at its side, then the networks of other training
  *  noises the state or the trade-off plot uses (the demo says which), each once. */
@@ -34,9 +35,10 @@ async function ensureLoaded(demo) {
     }
     post({ type: 'progress', done: 0, total: 0 });
   }
-  if (!infoSent) {
+  const net = JSON.parse(demo.state_json()).net;
+  if (infoNet !== net) {
     post({ type: 'info', info: JSON.parse(demo.info()) });
-    infoSent = true;
+    infoNet = net;
   }
 }
 

@@ -163,7 +163,7 @@ function showInfo(i) {
   const arch = i.architecture === 'dense' ? 'dense (AUTOMAP-like)' : i.architecture;
   $('net-facts').textContent =
     `The network: ${arch}, ${i.n_params.toLocaleString('en')} weights, ${i.side} × ${i.side}, trained on the “${i.family}” family ` +
-    `at ${i.mask} ${pct(i.rate)} (${i.samples} samples), validation ${i.validation_psnr === null ? '–' : db(i.validation_psnr)}.`;
+    `at ${i.mask} ${pct(i.rate)} (${i.samples} samples) with ${pct(i.noise)} noise, validation ${i.validation_psnr === null ? '–' : db(i.validation_psnr)}.`;
   const box = $('site-buttons');
   box.replaceChildren();
   i.sites.forEach((at, k) => {

@@ -399,9 +399,10 @@ impl UnstablePage {
         Ok(())
     }
 
-    /// Facts about the network and its setting.
-    pub fn info(&self) -> Result<Info, String> {
-        let s = self.setting()?;
+    /// Facts about the state's network and its setting.
+    pub fn info(&self, p: &UnstableParams) -> Result<Info, String> {
+        // The state's network once loaded (the loaded one until then).
+        let s = self.nets()?.get(p.net).or_else(|_| self.setting())?;
         let t = &s.header.training;
         let info = &s.header.info;
         let validation = info
