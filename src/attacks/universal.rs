@@ -7,9 +7,14 @@
 //! v <- Proj_{p, xi}(v + r_i), the projection onto the l_p ball of radius xi. Stop when the
 //! fooling rate, the fraction of images with label(x_i + v) != label(x_i), reaches 1 - delta,
 //! or after `max_passes` passes. Defaults: delta = 0.2, p = inf.
+//!
+//! Within the pixel box ([`Bounds::Pixels`]), the input classified is P(x_i + v), P the
+//! clipping to [0, 1], as the bounded attacks of Foolbox and ART take an image plus a
+//! perturbation: DeepFool then starts from P(x_i + v) and keeps its own iterates in the box,
+//! and the fooling rate counts labels of P(x_i + v). v itself stays in the l_p ball.
 
 use super::deepfool::{deepfool, DeepFoolOptions};
-use super::Norm;
+use super::{Bounds, Norm};
 use crate::classifier::Classifier;
 use crate::nn::network::{Network, EVAL_CHUNK};
 use crate::rng::Rng;
@@ -23,8 +28,11 @@ pub struct UniversalOptions {
     /// Stop at a fooling rate of 1 - delta.
     pub delta: f64,
     pub max_passes: usize,
-    /// DeepFool's settings for each image (10 iterations at most, as in the paper).
+    /// DeepFool's settings for each image (10 iterations at most, as in the paper); its
+    /// `bounds` is the search's.
     pub deepfool: DeepFoolOptions,
+    /// The box of the inputs classified, P(x + v).
+    pub bounds: Bounds,
 }
 
 impl Default for UniversalOptions {
@@ -38,8 +46,18 @@ impl Default for UniversalOptions {
                 max_iter: 10,
                 ..Default::default()
             },
+            bounds: Bounds::None,
         }
     }
+}
+
+/// P(x + v) for each row x of `images`: the inputs classified.
+pub fn moved(images: ArrayView2<f64>, v: ArrayView1<f64>, bounds: Bounds) -> Array2<f64> {
+    let mut m = &images + &v.insert_axis(Axis(0));
+    if bounds != Bounds::None {
+        m.mapv_inplace(|e| bounds.clip(e));
+    }
+    m
 }
 
 /// Proj_{p, xi}: the nearest point of the l_p ball of radius xi (l-inf: clip each entry;
@@ -66,34 +84,38 @@ pub fn labels(net: &Network, images: ArrayView2<f64>) -> Vec<usize> {
         .collect()
 }
 
-/// The fraction of images whose label v changes (against their labels without v).
+/// The fraction of images whose label v changes (against their labels without v), the
+/// inputs being P(x + v) in `bounds`.
 pub fn fooling_rate(
     net: &Network,
     images: ArrayView2<f64>,
     clean: &[usize],
     v: ArrayView1<f64>,
+    bounds: Bounds,
 ) -> f64 {
     if clean.is_empty() {
         return 0.0;
     }
-    fooled_count(net, images, clean, v) as f64 / clean.len() as f64
+    fooled_count(net, images, clean, v, bounds) as f64 / clean.len() as f64
 }
 
-/// How many of the images v changes the label of (against their labels without v), taking
-/// [`EVAL_CHUNK`] images at a time so that x + v is never formed for all of them at once.
+/// How many of the images v changes the label of (against their labels without v), the
+/// inputs being P(x + v) in `bounds`, taking [`EVAL_CHUNK`] images at a time so that x + v
+/// is never formed for all of them at once.
 pub fn fooled_count(
     net: &Network,
     images: ArrayView2<f64>,
     clean: &[usize],
     v: ArrayView1<f64>,
+    bounds: Bounds,
 ) -> usize {
     assert_eq!(images.nrows(), clean.len(), "one clean label per image");
     images
         .axis_chunks_iter(Axis(0), EVAL_CHUNK)
         .zip(clean.chunks(EVAL_CHUNK))
         .map(|(chunk, clean)| {
-            let moved = &chunk + &v.insert_axis(Axis(0));
-            labels(net, moved.view())
+            let m = moved(chunk, v, bounds);
+            labels(net, m.view())
                 .iter()
                 .zip(clean)
                 .filter(|(a, b)| a != b)
@@ -168,9 +190,17 @@ impl UniversalSearch {
                 return;
             }
             let i = self.order[self.pos];
-            let xv = &self.images.row(i) + &self.v;
+            let mut xv = &self.images.row(i) + &self.v;
+            let bounds = self.opts.bounds;
+            if bounds != Bounds::None {
+                xv.mapv_inplace(|e| bounds.clip(e));
+            }
             if self.net.label(xv.view()) == self.clean[i] {
-                let r = deepfool(&self.net, xv.view(), &self.opts.deepfool);
+                let opts = DeepFoolOptions {
+                    bounds,
+                    ..self.opts.deepfool
+                };
+                let r = deepfool(&self.net, xv.view(), &opts);
                 if r.success() {
                     self.v += &Array1::from(r.perturbation);
                     project(&mut self.v, self.opts.norm, self.opts.xi);
@@ -178,7 +208,13 @@ impl UniversalSearch {
             }
             self.pos += 1;
             if self.pos == self.order.len() {
-                let rate = fooling_rate(&self.net, self.images.view(), &self.clean, self.v.view());
+                let rate = fooling_rate(
+                    &self.net,
+                    self.images.view(),
+                    &self.clean,
+                    self.v.view(),
+                    self.opts.bounds,
+                );
                 self.rates.push(rate);
                 self.pass += 1;
                 self.pos = 0;
@@ -201,6 +237,7 @@ impl UniversalSearch {
                 self.images.view(),
                 &self.clean,
                 self.v.view(),
+                self.opts.bounds,
             ));
         }
         let reached_target = rates.last().is_some_and(|&r| r >= 1.0 - self.opts.delta);
@@ -271,6 +308,60 @@ mod tests {
         assert!(res.v.iter().all(|e| e.abs() <= 0.2 + 1e-15));
         // The largest margin is 0.01 + 0.1 * 39 / 40 = 0.1075.
         assert!(res.v[0] < -0.1075);
+    }
+
+    /// The box decides: class 1 where x_0 > -0.05, images with x_0 in [0, 0.1]. Unbounded,
+    /// v_0 below -0.15 fools all of them; within [0, 1] no valid input has x_0 < 0, so
+    /// nothing can be fooled, whatever v (a closed form). The bounded count is a naive
+    /// recount of labels of the clipped inputs.
+    #[test]
+    fn the_box_can_make_fooling_impossible_and_counts_clipped_inputs() {
+        let net = Network::affine(array![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]], array![0.0, 0.05]);
+        let mut rng = Rng::new(5);
+        let images: Array2<f64> = Array::from_shape_fn((30, 3), |(i, j)| {
+            if j == 0 {
+                0.1 * i as f64 / 29.0
+            } else {
+                rng.uniform()
+            }
+        });
+        let opts = UniversalOptions {
+            xi: 0.2,
+            delta: 0.0,
+            ..Default::default()
+        };
+        let free = universal(&net, images.view(), &opts, Rng::new(1));
+        assert_eq!(*free.rates.last().unwrap(), 1.0, "{:?}", free.rates);
+        let boxed = universal(
+            &net,
+            images.view(),
+            &UniversalOptions {
+                bounds: Bounds::Pixels,
+                ..opts
+            },
+            Rng::new(1),
+        );
+        assert_eq!(*boxed.rates.last().unwrap(), 0.0, "{:?}", boxed.rates);
+        assert!(!boxed.reached_target);
+        assert!(boxed.v.iter().all(|e| e.abs() <= 0.2 + 1e-15));
+        // Any v: the bounded count is the count of clipped inputs whose label moved.
+        let clean = labels(&net, images.view());
+        for v in [
+            free.v.clone(),
+            array![-0.3, 0.9, -0.7],
+            array![0.2, -0.2, 0.2],
+        ] {
+            let naive = (0..images.nrows())
+                .filter(|&i| {
+                    let x = (&images.row(i) + &v).mapv(|e| e.clamp(0.0, 1.0));
+                    net.label(x.view()) != clean[i]
+                })
+                .count();
+            assert_eq!(
+                fooled_count(&net, images.view(), &clean, v.view(), Bounds::Pixels),
+                naive
+            );
+        }
     }
 
     #[test]

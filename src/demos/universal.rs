@@ -10,7 +10,7 @@ pub mod page;
 use crate::attacks::universal::{
     fooled_count, fooling_rate, labels, UniversalOptions, UniversalResult, UniversalSearch,
 };
-use crate::attacks::Norm;
+use crate::attacks::{Bounds, Norm, BOUNDS_FIELD};
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
 use crate::job::Job;
 use crate::models::{ImageModel, DATA_FIELD, MODEL_FIELD};
@@ -38,6 +38,8 @@ pub struct UniversalParams {
     pub n: usize,
     pub max_passes: usize,
     pub seed: u32,
+    /// The box of the inputs classified: P(x + v), P the clipping to [0, 1] (or none).
+    pub bounds: Bounds,
 }
 
 impl Default for UniversalParams {
@@ -51,6 +53,7 @@ impl Default for UniversalParams {
             n: 1000,
             max_passes: 5,
             seed: 1,
+            bounds: Bounds::Pixels,
         }
     }
 }
@@ -114,6 +117,7 @@ impl Params for UniversalParams {
                 max: u32::MAX as i64,
             },
         },
+        BOUNDS_FIELD,
     ];
 
     fn check(&self) -> Result<(), ParamError> {
@@ -139,6 +143,7 @@ impl UniversalParams {
             norm: self.norm,
             delta: self.delta,
             max_passes: self.max_passes,
+            bounds: self.bounds,
             ..Default::default()
         }
     }
@@ -559,6 +564,7 @@ impl Job for UniversalJob {
             test.images.slice(s![from..end, ..]),
             v.view(),
             noise.view(),
+            self.params.bounds,
         );
         self.fooled[i].0 += a;
         self.fooled[i].1 += b;
@@ -595,30 +601,34 @@ impl Job for UniversalJob {
 }
 
 /// How many of `images` (one per row) v changes the label of, and how many the noise does,
-/// against their labels without either: what a page's second worker measures for its share.
+/// against their labels without either (the inputs P(x + v) in `bounds`): what a page's
+/// second worker measures for its share.
 pub fn fooled_part(
     net: &Network,
     images: ArrayView2<f64>,
     v: ArrayView1<f64>,
     noise: ArrayView1<f64>,
+    bounds: Bounds,
 ) -> (usize, usize) {
     let clean = labels(net, images);
     (
-        fooled_count(net, images, &clean, v),
-        fooled_count(net, images, &clean, noise),
+        fooled_count(net, images, &clean, v, bounds),
+        fooled_count(net, images, &clean, noise, bounds),
     )
 }
 
-/// The fooling rate of v on the test images for each model, in the order given.
+/// The fooling rate of v on the test images for each model, in the order given (the inputs
+/// P(x + v) in `bounds`).
 pub fn transfer_row(
     nets: &[(ImageModel, &Network)],
     test: &ImageSet,
     v: ArrayView1<f64>,
+    bounds: Bounds,
 ) -> Vec<(ImageModel, f64)> {
     nets.iter()
         .map(|(m, net)| {
             let clean = labels(net, test.images.view());
-            (*m, fooling_rate(net, test.images.view(), &clean, v))
+            (*m, fooling_rate(net, test.images.view(), &clean, v, bounds))
         })
         .collect()
 }
@@ -666,28 +676,43 @@ mod tests {
     }
 
     /// On MNIST with the defaults (the MLP, xi = 0.25 in l-inf, delta = 0.2, 1,000 training
-    /// digits), the perturbation reaches the 80 % target on the digits it was computed on (in
-    /// two passes), fools most held-out test digits too (measured: 81 %), and does far better
-    /// than random signs of the same size (measured: 14 %).
+    /// digits). Without the pixel box the perturbation reaches the 80 % target on the digits it
+    /// was computed on (in two passes), fools most held-out test digits too (measured: 81 %),
+    /// and does far better than random signs of the same size (measured: 14 %). Within the box
+    /// (the default) it stops short of the target (70 % at best over 5 passes) and fools 66 %
+    /// of the test digits; random signs, clipped, become a one-signed haze on the black
+    /// background (the negative half is cut off) and fool 48 %: v still does better, by less.
     #[test]
     fn reaches_the_target_and_generalises() {
         let set = load(ImageDataset::Mnist, &shipped_data_dir()).unwrap();
         let (train, test) = split(&set);
-        let p = UniversalParams::default();
-        let net = shipped(ImageDataset::Mnist, p.model);
-        let mut search = p.search(&net, &train);
-        search.step(usize::MAX);
-        let res = search.result();
+        let boxed = UniversalParams::default();
+        assert_eq!(boxed.bounds, Bounds::Pixels);
+        let net = shipped(ImageDataset::Mnist, boxed.model);
+        let run = |p: &UniversalParams| {
+            let mut search = p.search(&net, &train);
+            search.step(usize::MAX);
+            let res = search.result();
+            assert!(res.v.iter().all(|e| e.abs() <= p.xi + 1e-12));
+            let row = transfer_row(&[(p.model, &net)], &test, res.v.view(), p.bounds)[0].1;
+            let noise = random_control(p.norm, res.v.view(), 1);
+            let noise_rate = transfer_row(&[(p.model, &net)], &test, noise.view(), p.bounds)[0].1;
+            (res, row, noise_rate)
+        };
+        let free = UniversalParams {
+            bounds: Bounds::None,
+            ..boxed.clone()
+        };
+        let (res, row, noise) = run(&free);
         assert!(res.reached_target, "rates per pass {:?}", res.rates);
-        assert!(res.v.iter().all(|e| e.abs() <= p.xi + 1e-12));
-        let row = transfer_row(&[(p.model, &net)], &test, res.v.view());
-        assert!(row[0].1 > 0.6, "test fooling rate {}", row[0].1);
-        let noise = random_control(p.norm, res.v.view(), 1);
-        let noise_rate = transfer_row(&[(p.model, &net)], &test, noise.view())[0].1;
+        assert!(row > 0.6, "test fooling rate {row}");
+        assert!(noise < row / 2.0, "noise {noise} vs universal {row}");
+        let (res, row, noise) = run(&boxed);
+        assert!(!res.reached_target, "rates per pass {:?}", res.rates);
+        assert!(row > 0.6, "test fooling rate {row}");
         assert!(
-            noise_rate < row[0].1 / 2.0,
-            "noise {noise_rate} vs universal {}",
-            row[0].1
+            noise > 0.4 && noise < row - 0.1,
+            "noise {noise} vs universal {row}"
         );
     }
 
@@ -842,6 +867,7 @@ mod tests {
                         test.images.slice(s![from.., ..]),
                         split.v().view(),
                         split.noise().unwrap().view(),
+                        p.bounds,
                     );
                     split.add_delegated(ImageModel::Cnn, a, b);
                 }
@@ -860,9 +886,9 @@ mod tests {
             }
             let rates = job.rates();
             assert_eq!(rates[0].0, p.model, "the source model comes first");
-            let row = transfer_row(&refs, &test, res.v.view());
+            let row = transfer_row(&refs, &test, res.v.view(), p.bounds);
             let noise = random_control(p.norm, res.v.view(), p.seed);
-            let noise_row = transfer_row(&refs, &test, noise.view());
+            let noise_row = transfer_row(&refs, &test, noise.view(), p.bounds);
             for (m, rate, noise_rate) in rates {
                 let i = m as usize;
                 assert_eq!(row[i], (m, rate));

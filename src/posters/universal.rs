@@ -59,7 +59,7 @@ impl UniversalState {
         let examples = (0..examples.min(order.len()))
             .map(|i| {
                 let x = test.images.row(order[i]);
-                let xv = &x + job.v();
+                let xv = (&x + job.v()).mapv(|e| params.bounds.clip(e));
                 Example {
                     label: net.label(x),
                     adv_label: net.label(xv.view()),

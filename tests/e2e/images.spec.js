@@ -142,6 +142,14 @@ test('universal perturbation: fooling rates, transfer, and the link', async ({ p
   await page.reload();
   await waitDrawn(page, /digits/);
   await expect(page.getByTestId('test-mlp')).toHaveText(rate);
+  // The pixel box is on by default (the examples are the clipped, classified images); off,
+  // the search and the rates are another computation.
+  await expect(page.locator('#ctl-bounds')).toHaveValue('pixels');
+  await expect(page.locator('#examples-note')).toContainText('clipped to [0, 1]: the valid image classified');
+  await page.locator('#ctl-bounds').selectOption('none');
+  await waitDrawn(page, /bounds=none/);
+  await expect(page.locator('#examples-note')).toContainText('may leave [0, 1]');
+  await expect(page.getByTestId('test-mlp')).not.toHaveText(rate);
 });
 
 test('dimension: epsilon rescales the score without retraining', async ({ page }, testInfo) => {

@@ -4,7 +4,7 @@ import { buildControls, formatValue, labelsOf } from './controls.js';
 import { $, connect, shown, blit } from './page.js';
 
 /** The strip's keys; the others go in the settings panel. */
-const MAIN = ['model', 'xi'];
+const MAIN = ['model', 'xi', 'bounds'];
 let controls = [];
 let last = null;
 /** The menu's words for the models (from the schema). */
@@ -47,7 +47,7 @@ function show(msg) {
   $('readout-list').innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
   $('examples-note').innerHTML =
     `v fools <b>${pct(r.test_fooling[s.model])}</b> of the ${MODEL_NAMES[s.model]}'s held-out test images (random noise of the same size: ${pct(r.noise_test_fooling[s.model])}). ` +
-    'Some of them without and with v, and the labels the model gives them:';
+    (s.bounds === 'pixels' ? 'Some of them without and with v (x + v clipped to [0, 1]: the valid image classified), and the labels the model gives them:' : 'Some of them without and with v (no pixel range: x + v may leave [0, 1], shown clipped), and the labels the model gives them:');
   const box = $('examples');
   box.replaceChildren();
   for (const e of msg.examples) {

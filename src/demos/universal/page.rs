@@ -174,7 +174,13 @@ impl UniversalPage {
         }
         let v = ArrayView1::from(v);
         let noise = random_control(p.norm, v, p.seed);
-        let (a, b) = fooled_part(net, test.images.slice(s![from..to, ..]), v, noise.view());
+        let (a, b) = fooled_part(
+            net,
+            test.images.slice(s![from..to, ..]),
+            v,
+            noise.view(),
+            p.bounds,
+        );
         Ok([a, b])
     }
 
@@ -218,13 +224,14 @@ impl UniversalPage {
         ))
     }
 
-    /// A test image (the i-th in the fixed mixed order) with and without v.
+    /// A test image (the i-th in the fixed mixed order) without and with v: the input
+    /// classified, P(x + v) in the state's box.
     pub fn example(&self, p: &UniversalParams, i: usize) -> Result<UniversalExample, String> {
         let j = self.job()?;
         let test = self.store.test(p.data)?;
         let order = mixed_order(test.len());
         let x = test.images.row(order[i % order.len()]);
-        let xv = &x + j.v();
+        let xv = (&x + j.v()).mapv(|e| p.bounds.clip(e));
         let net = self.store.net(p.data, p.model)?;
         Ok(UniversalExample {
             image: x.to_vec(),
