@@ -62,15 +62,9 @@ pub fn trained_nets(
         let path = trained_file(n);
         let bytes =
             std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let s = Setting::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        if s.header.training != n.recipe() {
-            return Err(format!(
-                "{} was not trained with the recipe of '{}'",
-                path.display(),
-                n.name()
-            ));
-        }
-        main.check_companion(&s, n.file())?;
+        let s = main
+            .companion(n, &bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         out.push((n, s));
     }
     Ok(out)

@@ -526,6 +526,21 @@ impl Setting {
         }
     }
 
+    /// The file of shipped network `n` (its bytes), checked: trained with `n`'s recipe, and
+    /// working on this setting's measurements.
+    pub fn companion(&self, n: TrainedNet, bytes: &[u8]) -> Result<Setting, String> {
+        let s = Setting::from_bytes(bytes).map_err(|e| format!("{}: {e}", n.file()))?;
+        if s.header.training != n.recipe() {
+            return Err(format!(
+                "{} was not trained with the recipe of '{}'",
+                n.file(),
+                n.name()
+            ));
+        }
+        self.check_companion(&s, n.file())?;
+        Ok(s)
+    }
+
     /// Checks that `other` (a network of [`TrainedNet`]) works on this setting's
     /// measurements: the same side, image family and mask.
     pub fn check_companion(&self, other: &Setting, name: &str) -> Result<(), String> {

@@ -372,15 +372,7 @@ impl UnstablePage {
             .position(|m| *m == name)
             .map(|i| TrainedNet::ALL[i])
             .ok_or_else(|| format!("unknown network '{name}'"))?;
-        let main = self.setting()?;
-        let s = Setting::from_bytes(bytes).map_err(|e| format!("{}: {e}", n.file()))?;
-        if s.header.training != n.recipe() {
-            return Err(format!(
-                "{} was not trained with the recipe of '{name}'",
-                n.file()
-            ));
-        }
-        main.check_companion(&s, n.file())?;
+        let s = self.setting()?.companion(n, bytes)?;
         self.others.retain(|(m, _)| *m != n);
         self.others.push((n, s));
         Ok(())
