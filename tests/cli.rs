@@ -1030,11 +1030,12 @@ fn figures_writes_every_demo_at_the_pages_default_state() {
                 assert_ne!(m(&v, "deepfool new label"), m(&v, "label"));
                 assert_eq!(v["tables"][0]["rows"].as_array().unwrap().len(), 5);
             }
-            // The README's MNIST numbers of the shipped v on the MLP.
+            // The README's MNIST numbers of the shipped v on the MLP, within the pixel box
+            // (the default): 63.8 % of the training digits after the last of 5 passes.
             "universal" => {
-                assert!((m(&v, "training images fooled") - 0.809).abs() < 0.001);
-                assert!((m(&v, "test images fooled, mlp") - 0.808).abs() < 0.001);
-                assert!((m(&v, "random noise, mlp") - 0.142).abs() < 0.001);
+                assert!((m(&v, "training images fooled") - 0.638).abs() < 0.001);
+                assert!((m(&v, "test images fooled, mlp") - 0.6645).abs() < 0.001);
+                assert!((m(&v, "random noise, mlp") - 0.4795).abs() < 0.001);
             }
             "dimension" => {
                 assert!((m(&v, "eps* d=784") - 0.0386).abs() < 1e-4);
