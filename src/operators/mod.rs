@@ -28,7 +28,52 @@ pub mod wavelet;
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
 pub use num_complex::Complex64 as C64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// A few work buffers an operator keeps between calls, so that the solvers' inner loops
+/// (`apply_into`, `adjoint_into`, thousands of calls per reconstruction) allocate nothing
+/// once warm. [`Reuse::take`] hands out a buffer of the asked length (its contents are
+/// whatever the last user left; callers overwrite or clear it), [`Reuse::give`] returns it.
+///
+/// Operators are shared across threads (`Send + Sync`), so the pool sits behind a mutex; a
+/// caller that finds it busy (another thread inside the same operator) simply allocates, so
+/// no thread ever waits. It keeps at most [`Reuse::KEEP`] buffers. A clone starts empty.
+#[derive(Default)]
+pub struct Reuse(Mutex<Vec<Vec<C64>>>);
+
+impl Reuse {
+    /// At most this many buffers are kept (the most any operator takes at once).
+    pub const KEEP: usize = 2;
+
+    /// A buffer of `len` values (contents unspecified).
+    pub fn take(&self, len: usize) -> Vec<C64> {
+        let kept = self.0.try_lock().ok().and_then(|mut v| v.pop());
+        let mut b = kept.unwrap_or_default();
+        b.resize(len, C64::new(0.0, 0.0));
+        b
+    }
+
+    /// Returns a buffer for a later [`Reuse::take`].
+    pub fn give(&self, b: Vec<C64>) {
+        if let Ok(mut v) = self.0.try_lock() {
+            if v.len() < Self::KEEP {
+                v.push(b);
+            }
+        }
+    }
+}
+
+impl Clone for Reuse {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Reuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reuse")
+    }
+}
 
 /// A linear map C^{dim_in} -> C^{dim_out} with its adjoint.
 /// Operators are `Send + Sync` (plain data), so shared ones can cross threads.
@@ -122,6 +167,19 @@ pub fn into_forms_match<A: LinearOperator + ?Sized>(a: &A, rng: &mut Rng) -> f64
 pub struct Compose {
     pub outer: Arc<dyn LinearOperator>,
     pub inner: Arc<dyn LinearOperator>,
+    /// The intermediate B x (or A* y), kept between calls.
+    mid: Reuse,
+}
+
+impl Compose {
+    /// A B: first `inner` (B), then `outer` (A).
+    pub fn new(outer: Arc<dyn LinearOperator>, inner: Arc<dyn LinearOperator>) -> Self {
+        Self {
+            outer,
+            inner,
+            mid: Reuse::default(),
+        }
+    }
 }
 
 impl LinearOperator for Compose {
@@ -142,14 +200,16 @@ impl LinearOperator for Compose {
         self.outer.norm() * self.inner.norm()
     }
     fn apply_into(&self, x: &[C64], out: &mut [C64]) {
-        let mut mid = vec![C64::new(0.0, 0.0); self.inner.dim_out()];
+        let mut mid = self.mid.take(self.inner.dim_out());
         self.inner.apply_into(x, &mut mid);
         self.outer.apply_into(&mid, out);
+        self.mid.give(mid);
     }
     fn adjoint_into(&self, y: &[C64], out: &mut [C64]) {
-        let mut mid = vec![C64::new(0.0, 0.0); self.outer.dim_in()];
+        let mut mid = self.mid.take(self.outer.dim_in());
         self.outer.adjoint_into(y, &mut mid);
         self.inner.adjoint_into(&mid, out);
+        self.mid.give(mid);
     }
 }
 
@@ -277,10 +337,7 @@ mod tests {
         let mut rng = Rng::new(2);
         let a = Arc::new(random_matrix(4, 6, &mut rng));
         let b = Arc::new(random_matrix(6, 3, &mut rng));
-        let ab = Compose {
-            outer: a.clone(),
-            inner: b.clone(),
-        };
+        let ab = Compose::new(a.clone(), b.clone());
         assert_eq!((ab.dim_out(), ab.dim_in()), (4, 3));
         assert!(adjoint_mismatch(&ab, &mut rng) < 1e-15);
         let x = complex_gaussian(3, &mut rng);
@@ -296,12 +353,30 @@ mod tests {
         let mut rng = Rng::new(3);
         let a = Arc::new(random_matrix(4, 6, &mut rng));
         let b = Arc::new(random_matrix(6, 3, &mut rng));
-        let ab = Compose {
-            outer: a.clone(),
-            inner: b,
-        };
+        let ab = Compose::new(a.clone(), b);
+        assert!(into_forms_match(&ab, &mut rng) == 0.0);
+        // Warm: the kept buffer's old contents must not leak into the next call.
         assert!(into_forms_match(&ab, &mut rng) == 0.0);
         assert!(into_forms_match(&Adjoint(a), &mut rng) == 0.0);
+    }
+
+    #[test]
+    fn the_pool_hands_out_the_asked_length_and_keeps_at_most_two() {
+        let pool = Reuse::default();
+        let a = pool.take(5);
+        let b = pool.take(3);
+        let c = pool.take(4);
+        assert_eq!((a.len(), b.len(), c.len()), (5, 3, 4));
+        let a_ptr = a.as_ptr();
+        pool.give(a);
+        pool.give(b);
+        pool.give(c);
+        assert_eq!(pool.0.lock().unwrap().len(), Reuse::KEEP);
+        // The last buffer given back is the next one taken (here b, then a), resized.
+        let _b = pool.take(3);
+        let a2 = pool.take(2);
+        assert_eq!((a2.len(), a2.as_ptr()), (2, a_ptr));
+        assert!(pool.clone().0.lock().unwrap().is_empty());
     }
 
     #[test]

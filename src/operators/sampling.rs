@@ -11,7 +11,7 @@
 //! reconstruction: the missing coefficients set to zero, then the inverse transform.
 
 use super::fourier::Fourier2d;
-use super::{complex, complex_gaussian, norm2, LinearOperator, C64};
+use super::{complex, complex_gaussian, norm2, LinearOperator, Reuse, C64};
 use crate::params::{Field, Kind};
 use crate::rng::Rng;
 use ndarray::{Array1, ArrayView1};
@@ -24,6 +24,8 @@ pub struct SubsampledFourier {
     indices: Vec<usize>,
     /// The same coefficients in the transposed layout k2 n + k1 the fast path uses.
     transposed: Vec<usize>,
+    /// The two n x n work buffers of `apply_into` / `adjoint_into`, kept between calls.
+    work: Reuse,
 }
 
 impl SubsampledFourier {
@@ -39,6 +41,7 @@ impl SubsampledFourier {
             fourier: Fourier2d::new(n),
             indices,
             transposed,
+            work: Reuse::default(),
         })
     }
 
@@ -88,23 +91,29 @@ impl LinearOperator for SubsampledFourier {
             self.indices.len(),
             "expected one value per sample"
         );
-        let mut work = x.to_vec();
-        let mut k = vec![C64::new(0.0, 0.0); n * n];
+        let mut work = self.work.take(n * n);
+        work.copy_from_slice(x);
+        let mut k = self.work.take(n * n);
         self.fourier.forward_unscaled_transposed(&mut work, &mut k);
         let s = 1.0 / n as f64;
         for (o, &t) in out.iter_mut().zip(&self.transposed) {
             *o = k[t] * s;
         }
+        self.work.give(k);
+        self.work.give(work);
     }
     fn adjoint_into(&self, y: &[C64], out: &mut [C64]) {
         let n = self.side();
         assert_eq!(y.len(), self.indices.len(), "expected one value per sample");
-        let mut kt = vec![C64::new(0.0, 0.0); n * n];
+        // The unsampled coefficients are zero: a kept buffer is cleared first.
+        let mut kt = self.work.take(n * n);
+        kt.fill(C64::new(0.0, 0.0));
         let s = 1.0 / n as f64;
         for (&t, &v) in self.transposed.iter().zip(y) {
             kt[t] = v * s;
         }
         self.fourier.inverse_unscaled_from_transposed(&mut kt, out);
+        self.work.give(kt);
     }
     /// A partial isometry: 1 (0 with no samples).
     fn norm(&self) -> f64 {

@@ -70,7 +70,7 @@
 //! Images and coefficients are flat row-major n x n complex vectors (the filters are real and
 //! act on real and imaginary parts alike). W is orthogonal, so W* = W^{-1} and ||W|| = 1.
 
-use super::{LinearOperator, C64};
+use super::{LinearOperator, Reuse, C64};
 use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
@@ -166,6 +166,9 @@ pub struct Wavelet2d {
     g: Vec<f64>,
     /// The scale of every coefficient (see [`Wavelet2d::level_of`]).
     scale: Vec<u8>,
+    /// The scratch of [`Self::forward_inplace`] / [`Self::inverse_inplace`], kept between
+    /// calls (every value is written before it is read).
+    scratch: Reuse,
 }
 
 impl Wavelet2d {
@@ -206,6 +209,7 @@ impl Wavelet2d {
             h: kind.lowpass(),
             g: kind.highpass(),
             scale,
+            scratch: Reuse::default(),
         })
     }
 
@@ -240,14 +244,16 @@ impl Wavelet2d {
 
     /// W x in place (n^2 values, row-major).
     pub fn forward_inplace(&self, data: &mut [C64]) {
-        let mut scratch = vec![C64::new(0.0, 0.0); self.scratch_len()];
+        let mut scratch = self.scratch.take(self.scratch_len());
         self.forward_with_scratch(data, &mut scratch);
+        self.scratch.give(scratch);
     }
 
     /// W* y = W^{-1} y in place.
     pub fn inverse_inplace(&self, data: &mut [C64]) {
-        let mut scratch = vec![C64::new(0.0, 0.0); self.scratch_len()];
+        let mut scratch = self.scratch.take(self.scratch_len());
         self.inverse_with_scratch(data, &mut scratch);
+        self.scratch.give(scratch);
     }
 
     /// W x in place, with caller-owned scratch of at least [`Self::scratch_len`] values (its

@@ -309,10 +309,7 @@ pub fn problem(
     Ok(match objective {
         Objective::Wavelet => {
             let w = Arc::new(Wavelet2d::new(n, s.wavelet, s.levels)?);
-            let b = Compose {
-                outer: a.clone(),
-                inner: Arc::new(Adjoint(w.clone())),
-            };
+            let b = Compose::new(a.clone(), Arc::new(Adjoint(w.clone())));
             let weights = level_weights(&w);
             (
                 SqrtLasso {
