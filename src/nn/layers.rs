@@ -102,6 +102,42 @@ impl Dense {
         out
     }
 
+    /// The forward pass of `m` examples into a buffer the caller keeps, with the following
+    /// activation (if any) fused in: out = rho(x W^T + b), x and out row-major (m x inputs,
+    /// m x outputs). The same sums as [`Dense::forward`] on each target (ndarray's product
+    /// natively, [`Dense::forward_blocked`]'s in WebAssembly), then b and rho in one pass
+    /// over out instead of two: bit for bit `forward` followed by the activation layer.
+    pub fn forward_into(&self, x: &[f64], m: usize, act: Option<Activation>, out: &mut [f64]) {
+        let (k, n) = (self.inputs(), self.outputs());
+        assert!(
+            x.len() == m * k && out.len() == m * n,
+            "{m} examples of {k} inputs into {n} outputs"
+        );
+        if cfg!(target_arch = "wasm32") {
+            let w = self.w.as_standard_layout();
+            dense_sums(x, w.as_slice().expect("standard layout"), m, k, n, out);
+        } else {
+            let xv = ArrayView2::from_shape((m, k), x).expect("checked length");
+            let mut ov = ndarray::ArrayViewMut2::from_shape((m, n), out).expect("checked length");
+            // x.dot(&w.t()) is this call with alpha 1 and beta 0 (C is overwritten, not read).
+            ndarray::linalg::general_mat_mul(1.0, &xv, &self.w.t(), 0.0, &mut ov);
+        }
+        for row in out.chunks_exact_mut(n) {
+            match act {
+                Some(a) => {
+                    for (c, b) in row.iter_mut().zip(&self.b) {
+                        *c = a.apply(*c + b);
+                    }
+                }
+                None => {
+                    for (c, b) in row.iter_mut().zip(&self.b) {
+                        *c += b;
+                    }
+                }
+            }
+        }
+    }
+
     /// Returns dL/dx; fills the weight gradient if asked.
     pub fn backward(
         &self,
@@ -349,7 +385,7 @@ fn dense_sums(x: &[f64], w: &[f64], m: usize, k: usize, n: usize, out: &mut [f64
     let mut i = 0;
     // Four examples (two pairs) at a time: each weight loaded once for both.
     while i + 4 <= m {
-        let rows: Vec<&[f64]> = (i..i + 4).map(|r| &x[r * k..(r + 1) * k]).collect();
+        let rows: [&[f64]; 4] = std::array::from_fn(|r| &x[(i + r) * k..(i + r + 1) * k]);
         for (kk, (p, p2)) in pair.iter_mut().zip(pair2.iter_mut()).enumerate() {
             *p = f64x2(rows[0][kk], rows[1][kk]);
             *p2 = f64x2(rows[2][kk], rows[3][kk]);

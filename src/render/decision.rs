@@ -9,7 +9,6 @@
 use super::contour::zero_contour;
 use super::{class_colour, PixelGrid};
 use crate::nn::Network;
-use ndarray::Array2;
 
 /// The decision map's pixels (RGBA, row-major, row 0 at the top) and its boundary as
 /// segments [x0, y0, x1, y1] in data coordinates.
@@ -22,15 +21,7 @@ pub struct DecisionMap {
 /// Evaluates `net` at every pixel centre of `grid` and colours the result.
 pub fn decision_map(net: &Network, grid: PixelGrid) -> DecisionMap {
     let n = grid.size;
-    let mut pts = Array2::zeros((n * n, 2));
-    for i in 0..n {
-        let y = grid.y_at(i as f64);
-        for j in 0..n {
-            pts[[i * n + j, 0]] = grid.x_at(j as f64);
-            pts[[i * n + j, 1]] = y;
-        }
-    }
-    let logits = net.logits_batch(pts.view());
+    let logits = net.logits_batch(grid.centres().view());
     let k = logits.ncols();
     let mut rgba = vec![255u8; 4 * n * n];
     // g[c][p]: class c's margin over the best other class at pixel p.
@@ -46,7 +37,12 @@ pub fn decision_map(net: &Network, grid: PixelGrid) -> DecisionMap {
             }
         }
         let fmax = row[best];
-        let z: f64 = row.iter().map(|&f| (f - fmax).exp()).sum();
+        // exp(0) = 1 exactly for the best class: one exp per pixel fewer, the same sum.
+        let z: f64 = row
+            .iter()
+            .enumerate()
+            .map(|(c, &f)| if c == best { 1.0 } else { (f - fmax).exp() })
+            .sum();
         let pmax = 1.0 / z;
         let conf = ((pmax - 1.0 / k as f64) / (1.0 - 1.0 / k as f64)).clamp(0.0, 1.0);
         let mix = 0.15 + 0.6 * conf;

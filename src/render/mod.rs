@@ -46,6 +46,19 @@ impl PixelGrid {
         x0 + (j + 0.5) * (x1 - x0) / self.size as f64
     }
 
+    /// Every pixel centre (x, y), one row per pixel, row-major (row 0 at the top): the
+    /// points a decision map evaluates.
+    pub fn centres(&self) -> ndarray::Array2<f64> {
+        let n = self.size;
+        ndarray::Array2::from_shape_fn((n * n, 2), |(p, c)| {
+            if c == 0 {
+                self.x_at((p % n) as f64)
+            } else {
+                self.y_at((p / n) as f64)
+            }
+        })
+    }
+
     /// The data point at the centre of pixel row i (row 0 is the top, y = y1).
     pub fn y_at(&self, i: f64) -> f64 {
         let [_, _, y0, y1] = self.view;
