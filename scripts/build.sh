@@ -58,7 +58,7 @@ build_dist() {
   cp -r slides/index.html slides/deck.js slides/deck.css slides/vendor dist/slides/
   cp www/pkg/barriers_lab.js www/pkg/barriers_lab_bg.wasm dist/www/pkg/
   # The benchmark page is for developers, not for lecture websites.
-  rm -f dist/www/bench.html dist/www/js/bench.js
+  rm -f dist/www/bench.html dist/www/js/bench.js dist/www/bench-peers.html dist/www/js/bench-peers.js
   node scripts/check-dist.mjs dist
   echo "build: dist/ ready ($(du -sh dist | cut -f1)); serve it from any static host or sub-path"
 }

@@ -160,7 +160,143 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     kernels.extend(inexact_kernels()?);
     kernels.extend(kernel1d_kernels()?);
     kernels.extend(stripes_kernels()?);
+    kernels.extend(peer_kernels()?);
     Ok(kernels)
+}
+
+/// rustfft used plainly, as its documentation suggests for a 2-D transform: the rows in one
+/// call, a transpose (the `transpose` crate rustfft itself depends on), the rows again, a
+/// transpose back, then the 1/n of the unitary transform in a separate pass; every buffer
+/// allocated once. This is the peer the lab's own 2-D FFT ([`Fourier2d`]) is compared with
+/// in `npm run bench` (the same crate, the same planner and target features, no lab code).
+///
+/// [`Fourier2d`]: crate::operators::fourier::Fourier2d
+pub struct PlainFft2 {
+    n: usize,
+    fft: std::sync::Arc<dyn rustfft::Fft<f64>>,
+    scratch: Vec<crate::operators::C64>,
+    t: Vec<crate::operators::C64>,
+}
+
+impl PlainFft2 {
+    pub fn new(n: usize) -> Self {
+        let fft = rustfft::FftPlanner::new().plan_fft_forward(n);
+        let scratch = vec![crate::operators::C64::new(0.0, 0.0); fft.get_inplace_scratch_len()];
+        Self {
+            n,
+            fft,
+            scratch,
+            t: vec![crate::operators::C64::new(0.0, 0.0); n * n],
+        }
+    }
+
+    /// The unitary forward transform of the n x n image `data`, in place.
+    pub fn forward(&mut self, data: &mut [crate::operators::C64]) {
+        let n = self.n;
+        self.fft.process_with_scratch(data, &mut self.scratch);
+        transpose::transpose(data, &mut self.t, n, n);
+        self.fft
+            .process_with_scratch(&mut self.t, &mut self.scratch);
+        transpose::transpose(&self.t, data, n, n);
+        let s = 1.0 / n as f64;
+        for z in data.iter_mut() {
+            *z *= s;
+        }
+    }
+}
+
+/// The points of the toy's decision map at `size` x `size` pixels.
+pub fn toy_grid(lab: &ToyLab, size: usize) -> ndarray::Array2<f64> {
+    crate::render::PixelGrid {
+        view: lab.view(),
+        size,
+    }
+    .centres()
+}
+
+/// The heat map's forward pass as a peer sees it: the toy's trained MLP (its dense layers
+/// with the activation after each hidden one), the 200 x 200 grid points and the lab's
+/// logits there, for the TF.js peer in `www/bench-peers.html` to run and check against.
+#[derive(Serialize)]
+pub struct ToyForwardProblem {
+    /// Each dense layer: weights row-major (outputs x inputs), bias, sizes.
+    pub layers: Vec<PeerDense>,
+    /// The activation after every hidden layer ("relu", "tanh" or "sigmoid").
+    pub activation: &'static str,
+    /// The points, (x, y) pairs row-major.
+    pub points: Vec<f64>,
+    /// The lab's logits at the points, row-major.
+    pub logits: Vec<f64>,
+    pub classes: usize,
+}
+
+#[derive(Serialize)]
+pub struct PeerDense {
+    pub w: Vec<f64>,
+    pub b: Vec<f64>,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+/// The toy's default network, trained, at the 200 x 200 grid: see [`ToyForwardProblem`].
+pub fn toy_forward_problem() -> ToyForwardProblem {
+    use crate::nn::layers::Layer;
+    let lab = trained_toy();
+    let net = lab.net();
+    let points = toy_grid(&lab, 200);
+    let logits = net.logits_batch(points.view());
+    let layers = net
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Dense(d) => Some(PeerDense {
+                w: d.w.iter().copied().collect(),
+                b: d.b.to_vec(),
+                inputs: d.inputs(),
+                outputs: d.outputs(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ToyForwardProblem {
+        layers,
+        activation: ToyParams::default().activation.name(),
+        points: points.iter().copied().collect(),
+        logits: logits.iter().copied().collect(),
+        classes: logits.ncols(),
+    }
+}
+
+/// The lab's side of the peer comparisons in `npm run bench` (the peers themselves run in
+/// `www/bench-peers.html`: TF.js's wasm backend and fft.js; and here, rustfft used plainly).
+fn peer_kernels() -> Result<Vec<Kernel>, String> {
+    use crate::operators::complex_gaussian;
+    use crate::rng::Rng;
+    let lab = trained_toy();
+    let points = toy_grid(&lab, 200);
+    let mut p256 = PlainFft2::new(256);
+    let mut b256 = complex_gaussian(256 * 256, &mut Rng::new(1)).to_vec();
+    let mut p128 = PlainFft2::new(128);
+    let mut b128 = complex_gaussian(128 * 128, &mut Rng::new(1)).to_vec();
+    Ok(vec![
+        Kernel {
+            name: "toy_logits_200",
+            description: "the heat map's forward pass alone: logits of the MLP 2-16-16-2 at 200 x 200 points (the TF.js peer's work)",
+            run: Box::new(move || {
+                black_box(lab.net().logits_batch(points.view()));
+            }),
+        },
+        Kernel {
+            name: "peer_rustfft2_256",
+            description: "peer: rustfft used plainly (rows, transpose, rows, transpose, 1/n), 256 x 256",
+            run: Box::new(move || p256.forward(&mut b256)),
+        },
+        Kernel {
+            name: "peer_rustfft2_128",
+            description: "peer: the same at 128 x 128",
+            run: Box::new(move || p128.forward(&mut b128)),
+        },
+    ])
 }
 
 /// The 1-D troublesome-kernel page's training: the default state (pairs on, delta 0.05, 60
@@ -701,7 +837,8 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// Runs every kernel whose name contains `filter` ("" for all) and returns the measurements.
+/// Runs every kernel whose name contains `filter` ("" for all; several, comma-separated, for
+/// any of them) and returns the measurements.
 pub fn run_all(
     assets: &BenchAssets,
     now: &dyn Fn() -> f64,
@@ -711,7 +848,7 @@ pub fn run_all(
 ) -> Result<Vec<Measurement>, String> {
     Ok(kernels(assets)?
         .iter_mut()
-        .filter(|k| k.name.contains(filter))
+        .filter(|k| filter.split(',').any(|f| k.name.contains(f)))
         .map(|k| measure(k, now, samples, min_sample_ms))
         .collect())
 }
@@ -748,5 +885,37 @@ mod tests {
         // One warm-up call, one timed call that sizes the samples, five samples of one.
         assert_eq!(calls.get(), 7);
         assert_eq!(median(&[1.0, 2.0, 3.0, 10.0]), 2.5);
+    }
+
+    /// The plain-rustfft peer computes the lab's transform (else the comparison is of
+    /// different work): the same unitary 2-D DFT to round-off.
+    #[test]
+    fn the_fft_peer_computes_the_labs_transform() {
+        use crate::operators::fourier::Fourier2d;
+        use crate::operators::{complex_gaussian, norm2, LinearOperator};
+        use crate::rng::Rng;
+        for n in [16, 128] {
+            let x = complex_gaussian(n * n, &mut Rng::new(5));
+            let lab = Fourier2d::new(n).apply(x.view());
+            let mut peer = x.to_vec();
+            PlainFft2::new(n).forward(&mut peer);
+            let d = norm2((&lab - &ndarray::Array1::from(peer)).view());
+            assert!(d < 1e-13 * norm2(x.view()), "n = {n}: {d}");
+        }
+    }
+
+    /// The grid is row-major with row 0 at the top: pixel (row 3, column 5) of 7.
+    #[test]
+    fn the_toy_grid_is_the_decision_maps() {
+        let lab = ToyLab::new(ToyParams::default());
+        let g = toy_grid(&lab, 7);
+        let grid = crate::render::PixelGrid {
+            view: lab.view(),
+            size: 7,
+        };
+        assert_eq!(
+            g.row(7 * 3 + 5).to_vec(),
+            vec![grid.x_at(5.0), grid.y_at(3.0)]
+        );
     }
 }

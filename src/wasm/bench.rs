@@ -44,3 +44,11 @@ pub fn bench_run(
         &filter,
     ))
 }
+
+/// The heat map's forward problem for the TF.js peer on `www/bench-peers.html`: the toy's
+/// trained network, the 200 x 200 grid points and the lab's logits there (see
+/// [`bench::toy_forward_problem`]), as JSON.
+#[wasm_bindgen]
+pub fn bench_toy_forward_problem() -> Result<String, JsError> {
+    json_result(Ok(bench::toy_forward_problem()))
+}
