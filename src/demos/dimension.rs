@@ -470,10 +470,7 @@ impl Job for DimensionJob {
                 let yb: Vec<usize> = rows.iter().map(|&i| train.labels[i]).collect();
                 let fw = net.forward(xb.view());
                 let (_, g, _) = softmax_cross_entropy(fw.logits().view(), &yb);
-                let grad = net
-                    .backward(&fw, g.view(), true)
-                    .0
-                    .expect("weights asked for");
+                let grad = net.weight_gradient(&fw, g.view());
                 self.opt.step(&mut net.param_slices_mut(), &grad.slices());
             }
             self.epoch += 1;

@@ -145,11 +145,25 @@ impl Dense {
         g: ArrayView2<f64>,
         grad: Option<&mut ParamGrad>,
     ) -> Array2<f64> {
+        self.backward_to(x, g, grad, true)
+            .expect("the input gradient was asked for")
+    }
+
+    /// [`Dense::backward`], with dL/dx only if `want_input` (a network's first layer in
+    /// training needs only its weight gradient: the largest product of the pass, skipped).
+    /// Products by [`product_at_b`] and [`product_ab`].
+    pub fn backward_to(
+        &self,
+        x: ArrayView2<f64>,
+        g: ArrayView2<f64>,
+        grad: Option<&mut ParamGrad>,
+        want_input: bool,
+    ) -> Option<Array2<f64>> {
         if let Some(pg) = grad {
-            pg.w = g.t().dot(&x);
+            pg.w = product_at_b(g, x);
             pg.b = g.sum_axis(Axis(0));
         }
-        g.dot(&self.w)
+        want_input.then(|| product_ab(g, self.w.view()))
     }
 }
 
@@ -316,6 +330,7 @@ impl Conv2d {
         out
     }
 
+    /// Returns dL/dx; fills the weight gradient if asked.
     pub fn backward(
         &self,
         x: ArrayView2<f64>,
@@ -323,6 +338,19 @@ impl Conv2d {
         g: ArrayView2<f64>,
         grad: Option<&mut ParamGrad>,
     ) -> Array2<f64> {
+        self.backward_to(x, shape, g, grad, true)
+            .expect("the input gradient was asked for")
+    }
+
+    /// [`Conv2d::backward`], with dL/dx only if `want_input`.
+    pub fn backward_to(
+        &self,
+        x: ArrayView2<f64>,
+        shape: Shape,
+        g: ArrayView2<f64>,
+        grad: Option<&mut ParamGrad>,
+        want_input: bool,
+    ) -> Option<Array2<f64>> {
         let (n, hw) = (x.nrows(), shape.h * shape.w);
         // g as a (n hw, c_out) matrix, matching the forward product.
         let mut gm = Array2::zeros((n * hw, self.c_out));
@@ -339,8 +367,119 @@ impl Conv2d {
             pg.w = gm.t().dot(&self.im2col(x, shape.h, shape.w));
             pg.b = gm.sum_axis(Axis(0));
         }
-        self.col2im(gm.dot(&self.w).view(), n, shape.h, shape.w)
+        want_input.then(|| self.col2im(gm.dot(&self.w).view(), n, shape.h, shape.w))
     }
+}
+
+/// a^T b for a (r x p) and b (r x q): the weight gradient g^T x of an affine layer. Natively
+/// ndarray's product; in WebAssembly the lab's kernels ([`blocked_pays`] says which), the same
+/// sums in the same order as ndarray's portable kernel there (so the same bits, tested)
+/// without its packing.
+pub fn product_at_b(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    assert_eq!(
+        a.nrows(),
+        b.nrows(),
+        "a^T b needs as many rows in a as in b"
+    );
+    if !cfg!(target_arch = "wasm32") {
+        a.t().dot(&b)
+    } else if blocked_pays(a.ncols(), a.nrows()) {
+        blocked_product(a.t(), b.t())
+    } else {
+        axpy_product(a.ncols(), a.nrows(), |u, t| a[[t, u]], b)
+    }
+}
+
+/// a b for a (m x p) and b (p x q): the input gradient g W of an affine layer, as
+/// [`product_at_b`] computes its product.
+pub fn product_ab(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    assert_eq!(
+        a.ncols(),
+        b.nrows(),
+        "a b needs as many columns in a as rows in b"
+    );
+    if !cfg!(target_arch = "wasm32") {
+        a.dot(&b)
+    } else if blocked_pays(a.nrows(), a.ncols()) {
+        blocked_product(a, b.t())
+    } else {
+        axpy_product(a.nrows(), a.ncols(), |u, t| a[[u, t]], b)
+    }
+}
+
+/// Whether an (m x k) (k x q) product in WebAssembly goes through [`dense_sums`] (four rows
+/// by four columns in registers, after transposed copies of the operands) rather than
+/// [`axpy_product`] (no copies, one pass over b per row of the result): when there are rows
+/// and an inner dimension enough to pay for the copies. Measured (`npm run bench`): a batch of
+/// 64 trains the MNIST MLP in 420 ms per epoch by the first, 560 by the second; a batch of one
+/// (the instability test's VJP) takes 5.05 ms per step by the first, 0.71 by the second. Both
+/// give the same bits.
+fn blocked_pays(m: usize, k: usize) -> bool {
+    m >= 8 && k >= 8
+}
+
+/// x w^T by [`dense_sums`] for x (m x k) and w (q x k), copied to standard layout if needed.
+fn blocked_product(x: ArrayView2<f64>, w: ArrayView2<f64>) -> Array2<f64> {
+    let (m, k, q) = (x.nrows(), x.ncols(), w.nrows());
+    let x = x.as_standard_layout();
+    let w = w.as_standard_layout();
+    let mut out = Array2::zeros((m, q));
+    dense_sums(
+        x.as_slice().expect("standard layout"),
+        w.as_slice().expect("standard layout"),
+        m,
+        k,
+        q,
+        out.as_slice_mut().expect("new array"),
+    );
+    out
+}
+
+/// out (m x q) with row u = sum over t < k of coef(u, t) b[t, :], summed as matrixmultiply's
+/// portable kernel sums (see [`Dense::forward_blocked`]): in blocks of [`KC`] values of t, each
+/// block's sum started from 0 and added one product at a time, the blocks added in order. Row
+/// by row of b (contiguous, and vectorised across q by the compiler, a product and a sum per
+/// lane as the scalar code rounds), so neither operand is transposed or packed: a batch of one
+/// (DeepFool, the instability test's VJP) costs one pass over b.
+fn axpy_product(
+    m: usize,
+    k: usize,
+    coef: impl Fn(usize, usize) -> f64,
+    b: ArrayView2<f64>,
+) -> Array2<f64> {
+    let q = b.ncols();
+    let b = b.as_standard_layout();
+    let b = b.as_slice().expect("standard layout");
+    let mut out = Array2::zeros((m, q));
+    let mut block = vec![0.0; if k > KC { q } else { 0 }];
+    for (u, row) in out
+        .as_slice_mut()
+        .expect("new array")
+        .chunks_exact_mut(q.max(1))
+        .enumerate()
+        .take(m)
+    {
+        for t0 in (0..k).step_by(KC) {
+            // The first block sums straight into the row (it starts at 0); later ones into
+            // `block`, then added.
+            let acc: &mut [f64] = if t0 == 0 { row } else { &mut block };
+            if t0 > 0 {
+                acc.fill(0.0);
+            }
+            for t in t0..(t0 + KC).min(k) {
+                let c = coef(u, t);
+                for (o, &v) in acc.iter_mut().zip(&b[t * q..(t + 1) * q]) {
+                    *o += c * v;
+                }
+            }
+            if t0 > 0 {
+                for (o, &v) in row.iter_mut().zip(block.iter()) {
+                    *o += v;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The block of the inner dimension in matrixmultiply's f64 products (its `D_KC`).
@@ -714,14 +853,28 @@ impl Layer {
         g: ArrayView2<f64>,
         grad: Option<&mut ParamGrad>,
     ) -> Array2<f64> {
+        self.backward_to(x, shape, g, grad, true)
+            .expect("the input gradient was asked for")
+    }
+
+    /// [`Layer::backward`], with dL/dx only if `want_input` (layers without weights always
+    /// give it: they have nothing else to give).
+    pub fn backward_to(
+        &self,
+        x: ArrayView2<f64>,
+        shape: Shape,
+        g: ArrayView2<f64>,
+        grad: Option<&mut ParamGrad>,
+        want_input: bool,
+    ) -> Option<Array2<f64>> {
         match self {
-            Layer::Dense(d) => d.backward(x, g, grad),
-            Layer::Conv(c) => c.backward(x, shape, g, grad),
-            Layer::MaxPool => maxpool_backward(x, shape, g),
+            Layer::Dense(d) => d.backward_to(x, g, grad, want_input),
+            Layer::Conv(c) => c.backward_to(x, shape, g, grad, want_input),
+            Layer::MaxPool => Some(maxpool_backward(x, shape, g)),
             Layer::Act(a) => {
                 let mut d = g.to_owned();
                 d.zip_mut_with(&x, |gi, &xi| *gi *= a.derivative(xi));
-                d
+                Some(d)
             }
         }
     }
@@ -875,6 +1028,42 @@ mod tests {
             let row = x.row(0).to_owned();
             let one = layer.forward_blocked(row.view().insert_axis(Axis(0)));
             assert_eq!(one.row(0), blocked.row(0));
+        }
+    }
+
+    /// The backward products against ndarray's: the same bits in WebAssembly (where they
+    /// are the lab's kernel), to round-off natively (where they are ndarray's own), at shapes
+    /// with inner dimensions below, at and above a block of [`KC`] and ragged edges.
+    #[test]
+    fn backward_products_are_ndarrays_products() {
+        let mut rng = Rng::new(31);
+        for (r, p, q) in [
+            (64, 128, 784),
+            (7, 5, 3),
+            (300, 9, 6),
+            (4, 600, 7),
+            (20, 300, 9),
+            (1, 4, 5),
+            (5, 1, 1),
+        ] {
+            let a = random(&mut rng, (r, p));
+            let b = random(&mut rng, (r, q));
+            let c = random(&mut rng, (p, q));
+            for (got, want) in [
+                (product_at_b(a.view(), b.view()), a.t().dot(&b)),
+                (product_ab(a.view(), c.view()), a.dot(&c)),
+                // A transposed (not standard-layout) input.
+                (product_ab(a.t().t(), c.t().to_owned().t()), a.dot(&c)),
+            ] {
+                assert_eq!(got.dim(), want.dim());
+                for (x, y) in got.iter().zip(want.iter()) {
+                    if cfg!(target_arch = "wasm32") {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{r} x {p} x {q}: {x} vs {y}");
+                    } else {
+                        assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
+                    }
+                }
+            }
         }
     }
 

@@ -369,6 +369,25 @@ impl Network {
         g: ArrayView2<f64>,
         want_weights: bool,
     ) -> (Option<Gradient>, Array2<f64>) {
+        let (grad, dx) = self.backward_to(fw, g, want_weights, true);
+        (grad, dx.expect("the input gradient was asked for"))
+    }
+
+    /// The weight gradient alone (training): [`Network::backward`] without dL/dx, whose
+    /// product at the first layer is the largest of the pass (784 x 128 per MNIST digit).
+    pub fn weight_gradient(&self, fw: &Forward, g: ArrayView2<f64>) -> Gradient {
+        self.backward_to(fw, g, true, false)
+            .0
+            .expect("weights asked for")
+    }
+
+    fn backward_to(
+        &self,
+        fw: &Forward,
+        g: ArrayView2<f64>,
+        want_weights: bool,
+        want_input: bool,
+    ) -> (Option<Gradient>, Option<Array2<f64>>) {
         let shapes = self.shapes();
         let mut grads = Vec::new();
         let mut delta = g.to_owned();
@@ -378,13 +397,24 @@ impl Network {
                 w: Array2::zeros((0, 0)),
                 b: Array1::zeros(0),
             });
-            delta = layer.backward(fw.inputs[j].view(), shapes[j], delta.view(), pg.as_mut());
+            let dx = layer.backward_to(
+                fw.inputs[j].view(),
+                shapes[j],
+                delta.view(),
+                pg.as_mut(),
+                want_input || j > 0,
+            );
             if let Some(pg) = pg {
                 grads.push(pg);
             }
+            match dx {
+                Some(d) => delta = d,
+                None => break,
+            }
         }
         grads.reverse();
-        (want_weights.then_some(Gradient { layers: grads }), delta)
+        let dx = want_input.then_some(delta);
+        (want_weights.then_some(Gradient { layers: grads }), dx)
     }
 
     /// The trainable parameters as slices: W and b of each layer with weights, in order.
@@ -519,6 +549,9 @@ mod tests {
         let fw = net.forward(x.view());
         let (_, dlogits, _) = softmax_cross_entropy(fw.logits().view(), y);
         let grad = net.backward(&fw, dlogits.view(), true).0.unwrap();
+        // Training's pass without the input gradient: the same weight gradient, bit for bit.
+        let alone = net.weight_gradient(&fw, dlogits.view());
+        assert_eq!(alone.slices(), grad.slices());
         for (p, g) in grad.slices().into_iter().enumerate() {
             for (i, &gi) in g.iter().enumerate().step_by(stride) {
                 let mut plus = net.clone();

@@ -58,10 +58,7 @@ pub fn train_epoch_with(
         let yb: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
         let fw = net.forward(xb.view());
         let (loss, dlogits, c) = softmax_cross_entropy(fw.logits().view(), &yb);
-        let grad = net
-            .backward(&fw, dlogits.view(), true)
-            .0
-            .expect("weights asked for");
+        let grad = net.weight_gradient(&fw, dlogits.view());
         opt.step(&mut net.param_slices_mut(), &grad.slices());
         loss_sum += loss * idx.len() as f64;
         correct += c;
