@@ -293,6 +293,9 @@ impl Network {
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
         let classes = self.n_classes();
+        if classes == 0 {
+            return None;
+        }
         let mut out = Array2::zeros((m, classes));
         // A single example (DeepFool's steps, the line searches) gets buffers of one row.
         let tile = m.min(MLP_TILE);
