@@ -69,9 +69,10 @@ try {
 }
 
 const byName = Object.fromEntries(chromiumResults.map((m) => [m.name, m]));
+// A kernel the WebAssembly module leaves out (rustfft's scalar planner) has no Chromium column.
 const rows = native.map((n) => {
   const c = byName[n.name];
-  return { name: n.name, description: n.description, native_ms: n.median_ms, chromium_ms: c.median_ms, ratio: c.median_ms / n.median_ms };
+  return { name: n.name, description: n.description, native_ms: n.median_ms, chromium_ms: c?.median_ms ?? null, ratio: c ? c.median_ms / n.median_ms : null };
 });
 const fmt = (ms) => (ms >= 1 ? ms.toFixed(2) : ms >= 0.01 ? ms.toFixed(4) : ms.toExponential(2));
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -80,7 +81,7 @@ const table = [
   '',
   '| kernel | what | native (ms) | Chromium wasm (ms) | wasm / native |',
   '|---|---|---:|---:|---:|',
-  ...rows.map((r) => `| \`${r.name}\` | ${r.description} | ${fmt(r.native_ms)} | ${fmt(r.chromium_ms)} | ${r.ratio.toFixed(2)} |`),
+  ...rows.map((r) => `| \`${r.name}\` | ${r.description} | ${fmt(r.native_ms)} | ${r.chromium_ms === null ? '—' : fmt(r.chromium_ms)} | ${r.ratio === null ? '—' : r.ratio.toFixed(2)} |`),
 ].join('\n');
 // The lab against its peers on the same work, in one run: lab / peer in Chromium (below 1: the
 // lab is faster), and the lab's own wasm / native. Peers named peer_* in the lab's kernels run

@@ -161,11 +161,60 @@ pub fn kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     kernels.extend(kernel1d_kernels()?);
     kernels.extend(stripes_kernels()?);
     kernels.extend(peer_kernels()?);
+    kernels.extend(scalar_fft_kernels());
     Ok(kernels)
 }
 
-/// rustfft used plainly, as its documentation suggests for a 2-D transform: the rows in one
-/// call, a transpose (the `transpose` crate rustfft itself depends on), the rows again, a
+/// The 2-D FFT with rustfft's portable scalar planner, natively only: the WebAssembly module
+/// leaves the scalar planner out (see [`crate::operators::fourier::Fourier2d::new`]), so these
+/// rows have no Chromium column.
+#[cfg(not(target_arch = "wasm32"))]
+fn scalar_fft_kernels() -> Vec<Kernel> {
+    use crate::operators::complex_gaussian;
+    use crate::operators::fourier::Fourier2d;
+    use crate::rng::Rng;
+    [
+        (
+            256,
+            "fft2_scalar_256",
+            "fft2_256 with rustfft's portable scalar planner (native only)",
+        ),
+        (
+            128,
+            "fft2_scalar_128",
+            "fft2_128 with rustfft's portable scalar planner (native only)",
+        ),
+        (
+            64,
+            "fft2_scalar_64",
+            "fft2_64 with rustfft's portable scalar planner (native only)",
+        ),
+        (
+            32,
+            "fft2_scalar_32",
+            "fft2_default_32 with rustfft's portable scalar planner (native only)",
+        ),
+    ]
+    .into_iter()
+    .map(|(n, name, description)| {
+        let f = Fourier2d::scalar(n);
+        let mut b = complex_gaussian(n * n, &mut Rng::new(1)).to_vec();
+        Kernel {
+            name,
+            description,
+            run: Box::new(move || f.forward_inplace(&mut b)),
+        }
+    })
+    .collect()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn scalar_fft_kernels() -> Vec<Kernel> {
+    Vec::new()
+}
+
+/// rustfft used plainly, as its documentation suggests for a 2-D transform (planned by
+/// rustfft's own planner for this target, as the lab's transform is): the rows in one call, a transpose (the `transpose` crate rustfft itself depends on), the rows again, a
 /// transpose back, then the 1/n of the unitary transform in a separate pass; every buffer
 /// allocated once. This is the peer the lab's own 2-D FFT ([`Fourier2d`]) is compared with
 /// in `npm run bench` (the same crate, the same planner and target features, no lab code).
@@ -180,7 +229,7 @@ pub struct PlainFft2 {
 
 impl PlainFft2 {
     pub fn new(n: usize) -> Self {
-        let fft = rustfft::FftPlanner::new().plan_fft_forward(n);
+        let fft = crate::operators::fourier::plan(n, rustfft::FftDirection::Forward);
         let scratch = vec![crate::operators::C64::new(0.0, 0.0); fft.get_inplace_scratch_len()];
         Self {
             n,
@@ -548,19 +597,10 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
     let mut buf128 = complex_gaussian(128 * 128, &mut Rng::new(1)).to_vec();
     let fft64 = Fourier2d::new(64);
     let mut buf64 = complex_gaussian(64 * 64, &mut Rng::new(1)).to_vec();
-    let (s256, s128, s64) = (
-        Fourier2d::planned(256, true),
-        Fourier2d::planned(128, true),
-        Fourier2d::planned(64, true),
-    );
-    let d128 = Fourier2d::planned(128, false);
-    let (d32, s32) = (Fourier2d::planned(32, false), Fourier2d::planned(32, true));
-    let (mut bd32, mut bs32) = (
-        complex_gaussian(32 * 32, &mut Rng::new(1)).to_vec(),
-        complex_gaussian(32 * 32, &mut Rng::new(1)).to_vec(),
-    );
-    let (mut b256, mut b128, mut b64, mut bd128) =
-        (buf.clone(), buf128.clone(), buf64.clone(), buf128.clone());
+    let d128 = Fourier2d::new(128);
+    let d32 = Fourier2d::new(32);
+    let mut bd32 = complex_gaussian(32 * 32, &mut Rng::new(1)).to_vec();
+    let mut bd128 = buf128.clone();
     let default = MriParams::default();
     let at256 = MriExperiment::new(
         MriParams {
@@ -632,33 +672,13 @@ fn mri_kernels(assets: &BenchAssets) -> Result<Vec<Kernel>, String> {
             run: Box::new(move || fft64.forward_inplace(&mut buf64)),
         },
         Kernel {
-            name: "fft2_scalar_256",
-            description: "fft2_256 with rustfft's portable scalar planner",
-            run: Box::new(move || s256.forward_inplace(&mut b256)),
-        },
-        Kernel {
-            name: "fft2_scalar_128",
-            description: "fft2_128 with rustfft's portable scalar planner",
-            run: Box::new(move || s128.forward_inplace(&mut b128)),
-        },
-        Kernel {
-            name: "fft2_scalar_64",
-            description: "fft2_64 with rustfft's portable scalar planner",
-            run: Box::new(move || s64.forward_inplace(&mut b64)),
-        },
-        Kernel {
             name: "fft2_default_32",
-            description: "unitary 2-D FFT of a 32 x 32 complex image, rustfft's default planner (SIMD in WebAssembly)",
+            description: "unitary 2-D FFT of a 32 x 32 complex image, the lab's planner (SIMD in WebAssembly)",
             run: Box::new(move || d32.forward_inplace(&mut bd32)),
         },
         Kernel {
-            name: "fft2_scalar_32",
-            description: "the same with the portable scalar planner",
-            run: Box::new(move || s32.forward_inplace(&mut bs32)),
-        },
-        Kernel {
             name: "fft2_default_128",
-            description: "fft2_128 with rustfft's default planner (SIMD in WebAssembly)",
+            description: "fft2_128 again (it was rustfft's default planner when 128 used the scalar one in WebAssembly)",
             run: Box::new(move || d128.forward_inplace(&mut bd128)),
         },
         Kernel {
