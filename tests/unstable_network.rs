@@ -200,7 +200,7 @@ fn samples_and_tradeoff_points_are_recomputed() {
     };
     let mut job = TradeoffJob::with(vec![("TV".into(), q.clone())], vec![9003], vec![9003]);
     run_to_end(&mut job, (Nets::one(&s), &slices)).unwrap();
-    let pt = &job.points[0];
+    let pt = &job.points()[0];
     let want_psnr = mean_psnr(&s, &slices, Which::Tv, &q, &[9003]);
     let (sum, _) = {
         let c = Case::family(&s, &slices, 9003, q.noise).unwrap();
@@ -269,8 +269,8 @@ fn the_shipped_tradeoff_plot_is_recomputed() {
     let mut taken = TradeoffJob::new(&p, &s);
     assert!(taken.take_shipped(&numbers));
     assert!(taken.done() && taken.shipped);
-    assert_eq!(taken.points.len(), 16);
-    for (a, b) in computed.points.iter().zip(&taken.points) {
+    assert_eq!(taken.points().len(), 16);
+    for (a, b) in computed.points().iter().zip(&taken.points()) {
         assert_eq!(a.label, b.label);
         assert_eq!(a.method, b.method);
         assert_eq!(a.psnr.to_bits(), b.psnr.to_bits(), "{}: PSNR", a.label);
@@ -285,9 +285,9 @@ fn the_shipped_tradeoff_plot_is_recomputed() {
     // Training noise (the README's claim, on the page's default plot: 3 clean images, one
     // attacked, 15 iterations): more noise in training, lower worst amplification, at a small
     // cost in PSNR; even at 3 % the network stays far less stable than TV.
+    let computed_points = computed.points();
     let point = |label: &str| {
-        computed
-            .points
+        computed_points
             .iter()
             .find(|p| p.label == label)
             .unwrap_or_else(|| panic!("no point '{label}'"))

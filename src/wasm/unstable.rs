@@ -196,4 +196,47 @@ impl UnstableDemo {
     pub fn tradeoff_result(&self) -> Result<String, JsError> {
         json_result(self.page.tradeoff_result(&self.params))
     }
+
+    /// Hands the first part of job `kind` ("tradeoff": a variant, "samples": a rate and a
+    /// method) that nobody has started to a helper worker: its index, or undefined.
+    pub fn part_hand_out(&mut self, kind: &str) -> Result<Option<u32>, JsError> {
+        let i = self.page.part_hand_out(kind).map_err(js_error)?;
+        Ok(i.map(|i| i as u32))
+    }
+
+    /// Takes back a part handed out for the state of the link `query` whose helper failed:
+    /// this worker's steps will compute it (if the job held is still for that state).
+    pub fn part_take_back(&mut self, kind: &str, query: &str, part: u32) -> Result<(), JsError> {
+        let made_for = crate::params::from_query::<UnstableParams>(query).map_err(js_error)?;
+        self.page
+            .part_take_back(kind, &made_for, part as usize)
+            .map_err(js_error)
+    }
+
+    /// Whether job `kind` only waits for parts handed out.
+    pub fn part_waiting(&mut self, kind: &str) -> Result<bool, JsError> {
+        self.page.part_waiting(kind).map_err(js_error)
+    }
+
+    /// In a helper: computes part `part` of the current state's job `kind` alone, its numbers.
+    pub fn part_compute(&mut self, kind: &str, part: u32) -> Result<Vec<f64>, JsError> {
+        self.page
+            .part_compute(kind, &self.params, part as usize)
+            .map_err(js_error)
+    }
+
+    /// Puts a helper's numbers for part `part` of job `kind`, computed for the state of the
+    /// link `query`, into the job held if it is still for that state; whether it did.
+    pub fn part_put(
+        &mut self,
+        kind: &str,
+        query: &str,
+        part: u32,
+        numbers: &[f64],
+    ) -> Result<bool, JsError> {
+        let made_for = crate::params::from_query::<UnstableParams>(query).map_err(js_error)?;
+        self.page
+            .part_put(kind, &made_for, part as usize, numbers)
+            .map_err(js_error)
+    }
 }

@@ -3,8 +3,7 @@
 // JSON's numbers are the page's readouts and its link the page's state, and they equal the
 // numbers `barriers-lab figures` wrote for the same link (www/posters/NAME.json, made by the
 // build from the pages' default state).
-import { readFileSync } from 'node:fs';
-import { test, expect, waitDrawn } from './fixtures.js';
+import { test, expect, waitDrawn, exported } from './fixtures.js';
 
 /**
  * A readout of each page's default figure and the JSON metric it shows: `attr` reads the
@@ -92,14 +91,6 @@ function parseCsv(text) {
     rows.push(row);
   }
   return rows;
-}
-
-/** Clicks an export button and returns the downloaded file's name and bytes. */
-async function exported(page, what) {
-  const download = page.waitForEvent('download');
-  await page.locator(`#export-${what}`).click();
-  const d = await download;
-  return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
 }
 
 /** Whether `shown` (a readout's text: its first number) is `value` to the digits it shows. */

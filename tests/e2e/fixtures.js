@@ -2,6 +2,7 @@
 // Shared page-test helpers: every test fails on a console error or an uncaught exception
 // (in the page or its worker), and leaves a screenshot in test-results/.
 import { test as base, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 
 export const test = base.extend({
   page: async ({ page }, use) => {
@@ -272,4 +273,12 @@ export async function checkEmbedded(page, testInfo, { path, hash, figure, set, e
   await expect.poll(() => f.evaluate(() => document.getElementById('demo').dataset.drawn), { timeout }).toMatch(expected);
   await shot(page, testInfo, `${name}-embedded`);
   return f;
+}
+
+/** Clicks an export button and returns the downloaded file's name and bytes. */
+export async function exported(page, what) {
+  const download = page.waitForEvent('download');
+  await page.locator(`#export-${what}`).click();
+  const d = await download;
+  return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
 }

@@ -3,7 +3,7 @@
 // snapshots and Gaussian control, the transfer, the kernel and structural views, the two
 // plots, links, bad input, projector sizes and embedding. Every link here asks for few
 // iterations and short stable methods (the defaults are exercised by the command line).
-import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems } from './fixtures.js';
+import { test, expect, openPage, waitDrawn, query, canvasHash, shot, layoutProblems, exported } from './fixtures.js';
 
 const PAGE = 'www/unstable.html';
 /** Short stable methods: 30 Chambolle-Pock steps, FIRENET 2 x 15. */
@@ -189,6 +189,34 @@ test('the trade-off plot: a point per variant, and a click opens its instability
   expect(await value(page, 'sum-amplification')).toBe(net.amplification);
   await expect(page.locator('.tabs [data-view=test]')).toHaveAttribute('aria-selected', 'true');
 });
+
+for (const [view, hash] of [
+  ['tradeoff', `view=tradeoff&tradeoff_iters=3&tradeoff_images=1&${FAST}`],
+  ['samples', `view=samples&samples_images=2&${FAST}`],
+]) {
+  test(`${view}: a pool of workers gives the numbers of one worker, bit for bit`, async ({ page }) => {
+    test.setTimeout(120_000);
+    const texts = [];
+    for (const workers of [1, 3]) {
+      await page.goto('about:blank');
+      await page.goto(`${PAGE}?workers=${workers}#${hash}`);
+      await waitDrawn(page, new RegExp(`view=${view}`), 60_000);
+      await expect(page.getByTestId(`${view}-note`)).toHaveAttribute('data-done', 'true');
+      // The page's worker and its helpers (started for the job's parts), which computed some.
+      expect(page.workers().length).toBe(workers);
+      let helped = 0;
+      for (const w of page.workers()) helped += await w.evaluate(() => /** @type {any} */ (self).partsDone ?? 0);
+      if (workers > 1) expect(helped).toBeGreaterThan(0);
+      texts.push((await exported(page, 'json')).bytes.toString('utf8'));
+    }
+    const [one, pool] = texts.map((t) => JSON.parse(t));
+    expect(one.tables.length).toBeGreaterThan(0);
+    expect(one.tables[0].rows.length).toBeGreaterThan(10);
+    // The whole file: the same link, metrics and every number's text.
+    expect(texts[1]).toBe(texts[0]);
+    expect(pool.link).toBe(one.link);
+  });
+}
 
 test('a link restores the same view and numbers', async ({ page }) => {
   const hash = `method=tv&iters=40&${FAST}&transfer_to=firenet&image_seed=9004`;

@@ -403,10 +403,15 @@ export function drawingPad(pad, brush) {
  * Connects a page to its worker: the address bar (a link on load, edits by hand), progress
  * with Cancel, errors, and saving and loading the state as a file. `handlers.ready(msg)` builds
  * the page once the worker is up; every other message goes to `handlers[msg.type](msg)`.
- * `fileName` names saved state files; `state()` gives the state to save.
+ * `fileName` names saved state files; `state()` gives the state to save. The worker gets the
+ * page's `?workers=N`, if any.
  */
 export function connect(workerUrl, handlers, fileName, state) {
-  const worker = new Worker(workerUrl, { type: 'module' });
+  // `?workers=N` on the page's address sets the size of a worker's pool (pool.js).
+  const workers = new URL(location.href).searchParams.get('workers');
+  const url = new URL(workerUrl);
+  if (workers) url.searchParams.set('workers', workers);
+  const worker = new Worker(url, { type: 'module' });
   const link = new Link();
   /** Messages held back while the demo's slide is not shown (see slide-protocol.js). */
   const held = [];

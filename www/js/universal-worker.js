@@ -13,6 +13,7 @@
 
 import init, { UniversalDemo, perturbation_rgba, image_rgba } from '../pkg/barriers_lab.js';
 import { post, message, ensureLoaded, exposeMemory, fetchBytes, runJob, serve } from './worker-common.js';
+import { compileModule } from './pool.js';
 
 /** The models, in the schema's order (filled when the wasm is up). */
 let MODELS = [];
@@ -24,14 +25,6 @@ const HELPER_TIMEOUT_MS = 30_000;
 
 /** The compiled module, shared with the helper (it instantiates it without compiling again). */
 let compiled = null;
-async function compile() {
-  const url = new URL('../pkg/barriers_lab_bg.wasm', import.meta.url);
-  try {
-    return await WebAssembly.compileStreaming(fetch(url));
-  } catch {
-    return WebAssembly.compile(await (await fetch(url)).arrayBuffer());
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // The helper: takes the data and model files the page's worker hands over ({type: 'data' |
@@ -261,7 +254,7 @@ function mainWorker() {
   for (const f of ['mnist-linear.blm', 'mnist-mlp.blm', 'mnist-cnn.blm', 'universal-mnist.buv']) prefetch(`../models/${f}`, false);
   serve({
     init: async () => {
-      compiled = await compile();
+      compiled = await compileModule();
       return init({ module_or_path: compiled });
     },
     make: () => {

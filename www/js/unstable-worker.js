@@ -2,15 +2,31 @@
 // through wasm), runs the current view's job a step at a time (the instability test, the
 // kernel and structural views, the more-samples curve, the trade-off plot) with progress and
 // Cancel, and posts its numbers (JSON) and pictures (RGBA). No math here.
+//
+// The more-samples curve and the trade-off plot are jobs of independent parts (a rate and a
+// method, a variant): a pool of helpers (this file with ?helper, one per core; pool.js)
+// computes the parts this worker has not started, with the same numbers.
 
 import init, { UnstableDemo } from '../pkg/barriers_lab.js';
-import { post, message, fetchBytes, prefetch, runJob, serve } from './worker-common.js';
+import { post, message, fetchBytes, prefetch, runJob, serve, exposeMemory } from './worker-common.js';
+import { Pool, compileModule, isHelper, serveHelper } from './pool.js';
 
-// The network and its slices, downloaded while the WebAssembly starts.
-prefetch([
-  ['../models/recon-net.brn', false],
-  ['../data/colin27_axial_64_u8.bin.gz', true],
-]);
+/** The compiled module, shared with the helpers. */
+let compiled = null;
+const pool = new Pool(new URL(import.meta.url), () => compiled);
+
+/** The pool's runner for the state's job `kind` ("samples" or "tradeoff"): the parts carry
+ *  the state's link, and numbers or failures for another state are dropped. */
+function parts(demo, kind) {
+  const query = demo.query();
+  return pool.runner({
+    handOut: () => demo.part_hand_out(kind),
+    message: (part) => ({ kind, part, query }),
+    put: (part, numbers) => demo.part_put(kind, query, part, numbers),
+    takeBack: (part) => demo.part_take_back(kind, query, part),
+    waiting: () => demo.part_waiting(kind),
+  });
+}
 
 /** The network whose facts the page shows. */
 let infoNet = null;
@@ -127,7 +143,11 @@ async function showSamples(demo, stale) {
   let finished = demo.samples_prepare();
   postSamples(demo);
   if (!finished) {
-    finished = await runJob('More samples: reconstructing at 12 rates', () => Array.from(demo.samples_step()), { onChunk: () => postSamples(demo), stop: stale });
+    finished = await runJob('More samples: reconstructing at 12 rates', () => Array.from(demo.samples_step()), {
+      onChunk: () => postSamples(demo),
+      stop: stale,
+      pool: parts(demo, 'samples'),
+    });
     postSamples(demo);
   }
   return finished;
@@ -156,6 +176,7 @@ async function showTradeoff(demo, stale) {
         }
       },
       stop: stale,
+      pool: parts(demo, 'tradeoff'),
     });
     postIt();
   }
@@ -180,13 +201,40 @@ async function compute(demo, stale) {
   }
 }
 
-serve({
-  init,
-  make: () => new UnstableDemo(),
-  schema: () => UnstableDemo.schema(),
-  compute,
-  handlers: {
-    run: (_msg, _demo, { refresh }) => refresh(),
-    pick: (msg, demo, { apply }) => apply('control', () => demo.set_query(msg.query)),
-  },
-});
+if (isHelper()) {
+  // A helper: computes the parts it is sent for the state of their link, after loading what
+  // that state and its job need (fetched once per helper, from the browser's cache).
+  serveHelper(
+    async (module) => {
+      exposeMemory(await init({ module_or_path: module }));
+      return new UnstableDemo();
+    },
+    async (demo, msg) => {
+      if (demo.query() !== msg.query) demo.set_query(msg.query);
+      await ensureLoaded(demo);
+      if (msg.kind === 'tradeoff') demo.tradeoff_prepare();
+      else demo.samples_prepare();
+      await ensureLoaded(demo);
+      return demo.part_compute(msg.kind, msg.part);
+    },
+  );
+} else {
+  // The network and its slices, downloaded while the WebAssembly starts.
+  prefetch([
+    ['../models/recon-net.brn', false],
+    ['../data/colin27_axial_64_u8.bin.gz', true],
+  ]);
+  serve({
+    init: async () => {
+      compiled = await compileModule();
+      return init({ module_or_path: compiled });
+    },
+    make: () => new UnstableDemo(),
+    schema: () => UnstableDemo.schema(),
+    compute,
+    handlers: {
+      run: (_msg, _demo, { refresh }) => refresh(),
+      pick: (msg, demo, { apply }) => apply('control', () => demo.set_query(msg.query)),
+    },
+  });
+}

@@ -124,12 +124,15 @@ export function runPosting(what, step, postResult, stale) {
  * steps of about `chunkMs` (40) ms the worker reports progress (`what`, or what `what()` says
  * then, names the work), calls `onChunk()` (to post a frame) and reads its messages (a cancel,
  * or whatever makes `stop()` true). Resolves to true if the job finished, false if it was
- * cancelled or stopped. Several jobs may run at once.
+ * cancelled or stopped. Several jobs may run at once. With `pool` (a `Pool`'s runner, for a
+ * job of parts), helpers compute the parts this worker has not started, and this worker waits
+ * for their answers once only theirs are left.
  * @param {string | (() => string)} what
  * @param {() => any[]} step
- * @param {{onChunk?: () => void, stop?: () => boolean, chunkMs?: number}} [options]
+ * @param {{onChunk?: () => void, stop?: () => boolean, chunkMs?: number,
+ *   pool?: {feed: () => void, waiting: () => boolean, answer: () => Promise<void>}}} [options]
  */
-export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
+export async function runJob(what, step, { onChunk, stop, chunkMs = 40, pool } = {}) {
   const started = cancels;
   running++;
   try {
@@ -137,11 +140,17 @@ export async function runJob(what, step, { onChunk, stop, chunkMs = 40 } = {}) {
       // A suspended worker (its slide not shown) does no step, not even a job's first.
       await awake();
       if (cancels !== started || stop?.()) return false;
+      pool?.feed();
       const t0 = performance.now();
       let done, total, finished;
+      let waited = false;
       do {
+        if (pool?.waiting()) {
+          await pool.answer();
+          waited = true;
+        }
         [done, total, finished] = step();
-      } while (!finished && performance.now() - t0 < chunkMs);
+      } while (!finished && !waited && performance.now() - t0 < chunkMs);
       post({ type: 'progress', done, total, what: typeof what === 'function' ? what() : what });
       onChunk?.();
       if (finished) return true;

@@ -271,7 +271,7 @@ pub fn run_samples(argv: &[String]) -> Result<Result<(), String>, UsageError> {
                 eprintln!("samples: {i}/{n}");
             }
         })?;
-        let pts = &job.points;
+        let pts = job.points();
         print(
             &json!({"trained_rate": s.header.training.rate, "images": k, "points": pts, "network": job.network_across_rates(), "state": params::to_query(&p)}),
             parsed.flag("json"),
@@ -301,9 +301,11 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
         let slices = slices_for(&s)?;
         let mut shown = 0;
         let report = |j: &TradeoffJob| {
-            if !quiet && j.points.len() > shown {
-                shown = j.points.len();
-                let label = &j.points[shown - 1].label;
+            // One worker: the variants finish in order.
+            let n = j.slots.count_done();
+            if !quiet && n > shown {
+                shown = n;
+                let label = j.slots.get(shown - 1).map_or("", |q| q.label.as_str());
                 eprintln!("tradeoff: {shown}/{} {label}", j.variants.len());
             }
         };
@@ -315,7 +317,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
             others: &others,
         };
         step_all(&mut job, (nets, &slices), report)?;
-        let mut pts = job.points;
+        let mut pts = job.points();
         if let Some(file) = parsed.option("checkpoint") {
             let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
             let c = Setting::from_bytes(&bytes)?;
@@ -337,7 +339,7 @@ pub fn run_tradeoff(argv: &[String]) -> Result<Result<(), String>, UsageError> {
             let label = format!("network after {steps} steps");
             let mut job = TradeoffJob::with(vec![(label, v)], held_out(k), held_out(m));
             run_to_end(&mut job, (Nets::one(&c), &slices))?;
-            pts.extend(job.points);
+            pts.extend(job.points());
         }
         print(
             &json!({"images": k, "attacked": m, "budget": p.budget, "points": pts}),

@@ -20,7 +20,7 @@ use crate::data::family::{FamilyKind, SITES};
 use crate::data::mri::{decode_slices, file_name, MriSlices, SHIPPED_SIDES};
 use crate::demos::mri::modulus;
 use crate::instability::Snapshot;
-use crate::job::{Job, Num};
+use crate::job::{Job, Num, PartJob, Parts};
 use crate::operators::masks::Pattern;
 use crate::params;
 use crate::recon::train::Architecture;
@@ -977,6 +977,112 @@ impl UnstablePage {
             .filter(|j| j.key == tradeoff_key(p) && j.job.done())
             .map(|j| &j.job)
     }
+
+    // ------------------------------------------------------------------ parts for a pool
+
+    /// The jobs whose parts other workers may compute ([`Parts`]): "tradeoff" (a part is a
+    /// variant) and "samples" (a part is a rate and a method).
+    fn pooled(&mut self, kind: &str) -> Result<&mut dyn Parts, String> {
+        match kind {
+            "tradeoff" => Ok(&mut self
+                .tradeoff
+                .as_mut()
+                .ok_or("the trade-off plot has not been prepared")?
+                .job),
+            "samples" => Ok(&mut self
+                .samples
+                .as_mut()
+                .ok_or("the more-samples curve has not been prepared")?
+                .job),
+            _ => Err(format!("'{kind}' is not a job of parts")),
+        }
+    }
+
+    /// Hands the first part of job `kind` that nobody has started to another worker: its
+    /// index, or none.
+    pub fn part_hand_out(&mut self, kind: &str) -> Result<Option<usize>, String> {
+        Ok(self.pooled(kind)?.hand_out())
+    }
+
+    /// Takes back a part of job `kind` handed out for the state `made_for` whose worker
+    /// failed (this worker's steps will compute it), if the job held is still for that state.
+    pub fn part_take_back(
+        &mut self,
+        kind: &str,
+        made_for: &UnstableParams,
+        part: usize,
+    ) -> Result<(), String> {
+        if self.holds(kind, made_for)? {
+            self.pooled(kind)?.take_back(part);
+        }
+        Ok(())
+    }
+
+    /// Whether the job `kind` held is the one for the state `made_for`.
+    fn holds(&self, kind: &str, made_for: &UnstableParams) -> Result<bool, String> {
+        Ok(match kind {
+            "tradeoff" => self
+                .tradeoff
+                .as_ref()
+                .is_some_and(|j| j.key == tradeoff_key(made_for)),
+            "samples" => self
+                .samples
+                .as_ref()
+                .is_some_and(|j| j.key == samples_key(made_for)),
+            _ => return Err(format!("'{kind}' is not a job of parts")),
+        })
+    }
+
+    /// Whether job `kind` waits for parts other workers compute (its own steps have nothing
+    /// left to do).
+    pub fn part_waiting(&mut self, kind: &str) -> Result<bool, String> {
+        Ok(self.pooled(kind)?.waiting())
+    }
+
+    /// Computes part `part` of the state's job `kind` alone (in a helper worker; the job is
+    /// made for the state if it is not held): its numbers.
+    pub fn part_compute(
+        &mut self,
+        kind: &str,
+        p: &UnstableParams,
+        part: usize,
+    ) -> Result<Vec<f64>, String> {
+        match kind {
+            "tradeoff" => {
+                self.tradeoff_prepare(p)?;
+                let nets = nets_of(&self.setting, &self.others)?;
+                let sl = self
+                    .slices
+                    .as_ref()
+                    .ok_or("the MRI slices have not been loaded")?;
+                let j = &self.tradeoff.as_ref().expect("prepared").job;
+                j.compute_part(part, (nets, sl))
+            }
+            "samples" => {
+                self.samples_prepare(p)?;
+                let k = self.samples.as_ref().expect("prepared");
+                let (s, sl) = self.ready(k.net)?;
+                k.job.compute_part(part, (s, sl))
+            }
+            _ => Err(format!("'{kind}' is not a job of parts")),
+        }
+    }
+
+    /// Puts the numbers another worker computed for part `part` of job `kind` for the state
+    /// `made_for` into the job held, if that job is still for it. Returns whether it did.
+    pub fn part_put(
+        &mut self,
+        kind: &str,
+        made_for: &UnstableParams,
+        part: usize,
+        numbers: &[f64],
+    ) -> Result<bool, String> {
+        let same = self.holds(kind, made_for)?;
+        if same {
+            self.pooled(kind)?.put_part(part, numbers)?;
+        }
+        Ok(same)
+    }
 }
 
 #[cfg(test)]
@@ -1028,6 +1134,109 @@ mod tests {
             }
         }
         panic!("not finished after {limit} steps");
+    }
+
+    /// Prepares, steps and reads the job of parts `kind` through the page, as the worker does.
+    fn parts_job(
+        page: &mut UnstablePage,
+        kind: &str,
+        p: &UnstableParams,
+    ) -> (bool, Vec<f64>, String) {
+        match kind {
+            "tradeoff" => {
+                page.tradeoff_prepare(p).unwrap();
+                let s = page.tradeoff_step().unwrap();
+                (
+                    s[2] == 1.0,
+                    s,
+                    text(&page.tradeoff_result(p).unwrap().result),
+                )
+            }
+            _ => {
+                page.samples_prepare(p).unwrap();
+                let s = page.samples_step().unwrap();
+                (
+                    s[2] == 1.0,
+                    s,
+                    text(&page.samples_result(p).unwrap().result),
+                )
+            }
+        }
+    }
+
+    /// A pool (this page and a helper page with the same files) gives the numbers of one
+    /// worker, bit for bit: parts handed out and computed by the helper out of order, one
+    /// taken back after its helper failed, numbers for another state dropped, numbers of the
+    /// wrong length refused, and this worker waiting once only handed-out parts are left.
+    fn a_pool_gives_one_workers_numbers(kind: &str, p: &UnstableParams, other: &UnstableParams) {
+        let mut alone = loaded();
+        let mut steps = 0;
+        let alone_result = loop {
+            let (finished, _, r) = parts_job(&mut alone, kind, p);
+            steps += 1;
+            assert!(steps < 10_000);
+            if finished {
+                break r;
+            }
+        };
+        let (mut main, mut helper) = (loaded(), loaded());
+        match kind {
+            "tradeoff" => main.tradeoff_prepare(p).unwrap(),
+            _ => main.samples_prepare(p).unwrap(),
+        };
+        let a = main.part_hand_out(kind).unwrap().unwrap();
+        let b = main.part_hand_out(kind).unwrap().unwrap();
+        let c = main.part_hand_out(kind).unwrap().unwrap();
+        assert_eq!((a, b, c), (0, 1, 2));
+        main.part_take_back(kind, p, b).unwrap();
+        let nc = helper.part_compute(kind, p, c).unwrap();
+        assert!(main.part_put(kind, p, c, &nc).unwrap());
+        assert!(!main.part_put(kind, other, a, &nc).unwrap());
+        assert!(main.part_put(kind, p, a, &[1.0]).is_err());
+        assert!(main.part_put(kind, p, 10_000, &nc).is_err());
+        let mut steps = 0;
+        while !main.part_waiting(kind).unwrap() {
+            let (finished, _, _) = parts_job(&mut main, kind, p);
+            assert!(!finished, "part {a} is still out");
+            steps += 1;
+            assert!(steps < 10_000);
+        }
+        let na = helper.part_compute(kind, p, a).unwrap();
+        assert!(main.part_put(kind, p, a, &na).unwrap());
+        // A part put twice keeps its first numbers.
+        assert!(main.part_put(kind, p, a, &nc).unwrap());
+        let (finished, progress, pooled) = parts_job(&mut main, kind, p);
+        assert!(finished && progress[0] == progress[1]);
+        assert_eq!(pooled, alone_result);
+        assert!(!main.part_waiting(kind).unwrap());
+    }
+
+    #[test]
+    fn a_pool_gives_one_workers_trade_off_plot() {
+        let p = UnstableParams {
+            view: View::Tradeoff,
+            ..small()
+        };
+        let other = UnstableParams {
+            tradeoff_images: 2,
+            ..p.clone()
+        };
+        a_pool_gives_one_workers_numbers("tradeoff", &p, &other);
+    }
+
+    #[test]
+    fn a_pool_gives_one_workers_samples_curve() {
+        let p = UnstableParams {
+            view: View::Samples,
+            ..small()
+        };
+        let other = UnstableParams {
+            samples_images: 2,
+            ..p.clone()
+        };
+        a_pool_gives_one_workers_numbers("samples", &p, &other);
+        assert!(loaded().part_hand_out("samples").is_err(), "not prepared");
+        assert!(loaded().part_hand_out("test").is_err());
     }
 
     /// The instability test stepped by the page, one gradient step at a time, gives the
@@ -1118,7 +1327,7 @@ mod tests {
         let rates = samples_rates();
         let seeds = held_out(1);
         let once = samples_curve(&s, &sl, &p, &rates, &seeds, &SAMPLES_METHODS, |_, _| {});
-        assert_eq!(text(&job.points), text(&once.unwrap()));
+        assert_eq!(text(&job.points()), text(&once.unwrap()));
     }
 
     /// A state naming another shipped network asks for its file after the slices; a file of

@@ -8,7 +8,7 @@ use super::{held_out, Case, Setting, UnstableParams, Which};
 use crate::data::family::Member;
 use crate::data::mri::MriSlices;
 use crate::demos::mri::modulus;
-use crate::job::{Job, Num};
+use crate::job::{Job, Num, PartJob, Parts, Slots};
 use crate::operators::sampling::measure;
 use crate::operators::{complex, LinearOperator};
 use crate::recon::metrics::psnr;
@@ -98,8 +98,9 @@ pub struct SamplesJob {
     pub seeds: Vec<u64>,
     /// The rate the network was trained at.
     pub trained_rate: f64,
-    /// Rate by rate, [`SAMPLES_METHODS`] within each, as far as computed.
-    pub points: Vec<SamplesPoint>,
+    /// Rate by rate, [`SAMPLES_METHODS`] within each: each (rate, method) computed here or
+    /// by another worker ([`Parts`]).
+    pub slots: Slots<SamplesPoint>,
 }
 
 impl SamplesJob {
@@ -113,10 +114,10 @@ impl SamplesJob {
     pub fn with(setting: &Setting, p: &UnstableParams, rates: Vec<f64>, seeds: Vec<u64>) -> Self {
         Self {
             params: p.clone(),
+            slots: Slots::new(rates.len() * SAMPLES_METHODS.len()),
             rates,
             seeds,
             trained_rate: setting.header.training.rate,
-            points: Vec::new(),
         }
     }
 
@@ -160,10 +161,45 @@ impl SamplesJob {
         })
     }
 
+    /// The finished points, rate by rate.
+    pub fn points(&self) -> Vec<SamplesPoint> {
+        self.slots.values().cloned().collect()
+    }
+
+    /// Part `i`: its rate and method.
+    fn part(&self, i: usize) -> Result<(f64, Which), String> {
+        let m = SAMPLES_METHODS.len();
+        let rate = *self
+            .rates
+            .get(i / m)
+            .ok_or_else(|| format!("no point {i} on the curve"))?;
+        Ok((rate, SAMPLES_METHODS[i % m]))
+    }
+
+    /// Part `i` computed: [`samples_curve`] at its one rate and method.
+    fn compute(
+        &self,
+        i: usize,
+        (setting, slices): (&Setting, &MriSlices),
+    ) -> Result<SamplesPoint, String> {
+        let (rate, which) = self.part(i)?;
+        samples_curve(
+            setting,
+            slices,
+            &self.params,
+            &[rate],
+            &self.seeds,
+            &[which],
+            |_, _| {},
+        )?
+        .pop()
+        .ok_or_else(|| "the curve gave no point".into())
+    }
+
     /// The PSNR of `which` at `rate` (from the rates of the curve), if computed.
     pub fn psnr(&self, rate: f64, which: Which) -> Option<f64> {
-        self.points
-            .iter()
+        self.slots
+            .values()
             .find(|p| p.rate == rate && p.method == which.name())
             .map(|p| p.psnr)
     }
@@ -173,34 +209,28 @@ impl Job for SamplesJob {
     type Input<'a> = (&'a Setting, &'a MriSlices);
     type Output<'a> = SamplesResult;
 
-    /// One (rate, method) of the curve.
-    fn step(&mut self, (setting, slices): (&Setting, &MriSlices)) -> Result<(), String> {
-        if self.done() {
+    /// The next open (rate, method) of the curve; nothing while every one left is being
+    /// computed elsewhere ([`Parts`]).
+    fn step(&mut self, input: (&Setting, &MriSlices)) -> Result<(), String> {
+        let Some(i) = self.slots.start_here() else {
             return Ok(());
+        };
+        match self.compute(i, input) {
+            Ok(p) => self.slots.finish(i, p),
+            Err(e) => {
+                self.slots.take_back(i);
+                Err(e)
+            }
         }
-        let i = self.points.len();
-        let rate = self.rates[i / SAMPLES_METHODS.len()];
-        let which = SAMPLES_METHODS[i % SAMPLES_METHODS.len()];
-        let pts = samples_curve(
-            setting,
-            slices,
-            &self.params,
-            &[rate],
-            &self.seeds,
-            &[which],
-            |_, _| {},
-        )?;
-        self.points.extend(pts);
-        Ok(())
     }
 
     fn done(&self) -> bool {
-        self.points.len() >= self.total()
+        self.slots.all_done()
     }
 
     /// ((rate, method) pairs computed, pairs in all).
     fn progress(&self) -> (usize, usize) {
-        (self.points.len(), self.total())
+        (self.slots.count_done(), self.total())
     }
 
     fn result(&self) -> SamplesResult {
@@ -213,8 +243,8 @@ impl Job for SamplesJob {
             done: self.done(),
             methods: SAMPLES_METHODS.map(Which::name),
             points: self
-                .points
-                .iter()
+                .slots
+                .values()
                 .map(|p| SamplesPointResult {
                     rate: p.rate,
                     sampled: p.sampled,
@@ -223,6 +253,47 @@ impl Job for SamplesJob {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A part is a (rate, method): its numbers are [fraction sampled, mean PSNR].
+impl Parts for SamplesJob {
+    fn hand_out(&mut self) -> Option<usize> {
+        self.slots.hand_out()
+    }
+
+    fn take_back(&mut self, part: usize) {
+        self.slots.take_back(part);
+    }
+
+    fn put_part(&mut self, part: usize, numbers: &[f64]) -> Result<(), String> {
+        let &[sampled, psnr] = numbers else {
+            return Err(format!(
+                "a point of the curve has 2 numbers, not {}",
+                numbers.len()
+            ));
+        };
+        let (rate, which) = self.part(part)?;
+        self.slots.finish(
+            part,
+            SamplesPoint {
+                rate,
+                sampled,
+                method: which.name().into(),
+                psnr,
+            },
+        )
+    }
+
+    fn waiting(&self) -> bool {
+        self.slots.waiting()
+    }
+}
+
+impl PartJob for SamplesJob {
+    fn compute_part(&self, part: usize, input: (&Setting, &MriSlices)) -> Result<Vec<f64>, String> {
+        let p = self.compute(part, input)?;
+        Ok(vec![p.sampled, p.psnr])
     }
 }
 

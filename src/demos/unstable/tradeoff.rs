@@ -7,7 +7,7 @@
 use super::{held_out, start, Case, Nets, Setting, TrainedNet, UnstableParams, View, Which};
 use crate::data::mri::MriSlices;
 use crate::instability::InstabilityTest;
-use crate::job::{Job, Num};
+use crate::job::{run_to_end, Job, Num, PartJob, Parts, Slots};
 use crate::operators::{complex, LinearOperator};
 use crate::params;
 use crate::recon::metrics::psnr;
@@ -130,15 +130,18 @@ pub struct TradeoffJob {
     pub attacked: Vec<u64>,
     pub iters: usize,
     pub budget: f64,
-    pub points: Vec<TradeoffPoint>,
+    /// The variants' points, each computed here or by another worker ([`Parts`]).
+    pub slots: Slots<TradeoffPoint>,
     /// Whether the points were taken from a shipped result ([`TradeoffJob::take_shipped`])
     /// rather than computed here.
     pub shipped: bool,
     running: Option<Running>,
 }
 
-/// The variant being computed: its point so far, and the test on `attacked[image]`.
+/// The variant being computed (part `part`): its point so far, and the test on
+/// `attacked[image]`.
 struct Running {
+    part: usize,
     point: TradeoffPoint,
     image: usize,
     test: InstabilityTest,
@@ -168,12 +171,12 @@ impl TradeoffJob {
     ) -> Self {
         let first = variants.first().map(|(_, v)| v.clone()).unwrap_or_default();
         Self {
+            slots: Slots::new(variants.len()),
             variants,
             clean,
             attacked,
             iters: first.iters,
             budget: first.budget,
-            points: Vec::new(),
             shipped: false,
             running: None,
         }
@@ -218,33 +221,41 @@ impl TradeoffJob {
         if !fits {
             return false;
         }
-        self.points = self
-            .variants
-            .iter()
-            .zip(&t.rows)
-            .map(|((label, v), r)| TradeoffPoint {
-                label: label.clone(),
-                method: v.method.name().into(),
-                psnr: r.values[ip],
-                amplification: r.values[ia],
-                state: v.clone(),
-            })
-            .collect();
+        self.slots = Slots::finished(
+            t.rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| self.point(i, r.values[ip], r.values[ia]))
+                .collect(),
+        );
         self.running = None;
         self.shipped = true;
         true
     }
 
-    /// The variant being computed, if any is left.
+    /// The finished points, in the variants' order.
+    pub fn points(&self) -> Vec<TradeoffPoint> {
+        self.slots.values().cloned().collect()
+    }
+
+    /// Variant `i`'s point with these numbers.
+    fn point(&self, i: usize, psnr: f64, amplification: f64) -> TradeoffPoint {
+        let (label, v) = &self.variants[i];
+        TradeoffPoint {
+            label: label.clone(),
+            method: v.method.name().into(),
+            psnr,
+            amplification,
+            state: v.clone(),
+        }
+    }
+
+    /// The variant being computed here, or else the next one to be, if any is left.
     pub fn running(&self) -> Option<&str> {
         self.running
             .as_ref()
             .map(|r| r.point.label.as_str())
-            .or_else(|| {
-                self.variants
-                    .get(self.points.len())
-                    .map(|(l, _)| l.as_str())
-            })
+            .or_else(|| self.slots.first_open().map(|i| self.variants[i].0.as_str()))
     }
 
     /// Starts the running variant's test on attacked image `image`.
@@ -274,29 +285,39 @@ impl Job for TradeoffJob {
     type Input<'a> = (Nets<'a>, &'a MriSlices);
     type Output<'a> = TradeoffResult;
 
-    /// The next variant's PSNR (starting its test), or one step of its test.
+    /// The next open variant's PSNR (starting its test), or one step of its test; nothing
+    /// while every variant left is being computed elsewhere ([`Parts`]).
     fn step(&mut self, (nets, slices): (Nets, &MriSlices)) -> Result<(), String> {
         if self.done() {
             return Ok(());
         }
         let Some(mut r) = self.running.take() else {
-            let (label, v) = &self.variants[self.points.len()];
-            let point = TradeoffPoint {
-                label: label.clone(),
-                method: v.method.name().into(),
-                psnr: mean_psnr(variant_setting(nets, v)?, slices, v, &self.clean)?,
-                amplification: 0.0,
-                state: v.clone(),
+            let Some(i) = self.slots.start_here() else {
+                return Ok(());
             };
-            if self.attacked.is_empty() {
-                self.points.push(point);
-            } else {
-                let test = self.start_test(nets, slices, v, 0)?;
-                self.running = Some(Running {
-                    point,
-                    image: 0,
-                    test,
+            let v = &self.variants[i].1;
+            let started =
+                mean_psnr(variant_setting(nets, v)?, slices, v, &self.clean).and_then(|psnr| {
+                    let point = self.point(i, psnr, 0.0);
+                    if self.attacked.is_empty() {
+                        return Ok((point, None));
+                    }
+                    Ok((point, Some(self.start_test(nets, slices, v, 0)?)))
                 });
+            match started {
+                Ok((point, None)) => self.slots.finish(i, point)?,
+                Ok((point, Some(test))) => {
+                    self.running = Some(Running {
+                        part: i,
+                        point,
+                        image: 0,
+                        test,
+                    })
+                }
+                Err(e) => {
+                    self.slots.take_back(i);
+                    return Err(e);
+                }
             }
             return Ok(());
         };
@@ -320,8 +341,7 @@ impl Job for TradeoffJob {
                     }
                 }
             } else {
-                self.points.push(r.point);
-                return Ok(());
+                return self.slots.finish(r.part, r.point);
             }
         }
         self.running = Some(r);
@@ -329,7 +349,7 @@ impl Job for TradeoffJob {
     }
 
     fn done(&self) -> bool {
-        self.points.len() == self.variants.len()
+        self.slots.all_done()
     }
 
     /// (steps done, steps in all): per variant, its PSNR and then each test iteration on
@@ -340,14 +360,17 @@ impl Job for TradeoffJob {
             .running
             .as_ref()
             .map_or(0, |r| 1 + r.image * self.iters + r.test.iterations());
-        (self.points.len() * per + here, self.variants.len() * per)
+        (
+            self.slots.count_done() * per + here,
+            self.variants.len() * per,
+        )
     }
 
     fn result(&self) -> TradeoffResult {
         TradeoffResult {
             points: self
-                .points
-                .iter()
+                .slots
+                .values()
                 .map(|p| TradeoffPointResult {
                     label: p.label.clone(),
                     method: p.method.clone(),
@@ -367,6 +390,50 @@ impl Job for TradeoffJob {
             iters: self.iters,
             shipped: self.shipped,
         }
+    }
+}
+
+/// A part is a variant: its numbers are [mean PSNR, worst amplification].
+impl Parts for TradeoffJob {
+    fn hand_out(&mut self) -> Option<usize> {
+        self.slots.hand_out()
+    }
+
+    fn take_back(&mut self, part: usize) {
+        self.slots.take_back(part);
+    }
+
+    fn put_part(&mut self, part: usize, numbers: &[f64]) -> Result<(), String> {
+        let &[psnr, amplification] = numbers else {
+            return Err(format!(
+                "a trade-off point has 2 numbers, not {}",
+                numbers.len()
+            ));
+        };
+        if part >= self.variants.len() {
+            return Err(format!("no variant {part}"));
+        }
+        let point = self.point(part, psnr, amplification);
+        self.slots.finish(part, point)
+    }
+
+    fn waiting(&self) -> bool {
+        self.running.is_none() && self.slots.waiting()
+    }
+}
+
+impl PartJob for TradeoffJob {
+    /// The variant alone: a job of that one variant on the same images, run to its end (so
+    /// the same steps as here).
+    fn compute_part(&self, part: usize, input: (Nets<'_>, &MriSlices)) -> Result<Vec<f64>, String> {
+        let v = self
+            .variants
+            .get(part)
+            .ok_or_else(|| format!("no variant {part}"))?;
+        let mut one = TradeoffJob::with(vec![v.clone()], self.clean.clone(), self.attacked.clone());
+        run_to_end(&mut one, input)?;
+        let p = one.slots.get(0).ok_or("the variant was not computed")?;
+        Ok(vec![p.psnr, p.amplification])
     }
 }
 
@@ -432,7 +499,7 @@ mod tests {
         assert_eq!(job.progress(), (0, 1 + 2 * 3));
         run_to_end(&mut job, (Nets::one(&s), &sl)).unwrap();
         assert_eq!(job.progress(), (7, 7));
-        let pt = &job.points[0];
+        let pt = &job.points()[0];
         assert_eq!(pt.psnr, mean_psnr(&s, &sl, &q, &seeds).unwrap());
         let worst: Vec<f64> = seeds
             .iter()

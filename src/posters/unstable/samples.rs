@@ -57,7 +57,7 @@ pub fn poster(s: &SamplesState, font: &[u8], scale: f64) -> Result<Canvas, Strin
     let (l, r) = p.content();
     // The curves.
     let pts: Vec<f64> = j
-        .points
+        .points()
         .iter()
         .map(|q| q.psnr)
         .filter(|v| v.is_finite())
@@ -103,7 +103,7 @@ pub fn poster(s: &SamplesState, font: &[u8], scale: f64) -> Result<Canvas, Strin
     p.c.line((xr, ft), (xr, fb), th.u(2.0), ORANGE, 1.0);
     for w in SAMPLES_METHODS {
         let line: Vec<(f64, f64)> = j
-            .points
+            .points()
             .iter()
             .filter(|q| which_of(&q.method) == Some(w))
             .map(|q| (100.0 * q.rate, q.psnr))
@@ -163,7 +163,7 @@ pub fn numbers(s: &SamplesState) -> Numbers {
     let t = n.table("psnr against rate", &col_refs);
     for &rate in &j.rates {
         let sampled = j
-            .points
+            .points()
             .iter()
             .find(|q| q.rate == rate)
             .map_or(f64::NAN, |q| q.sampled);

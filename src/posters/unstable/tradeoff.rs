@@ -46,8 +46,8 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     );
     let th = p.th;
     let (l, r) = p.content();
-    let pts: Vec<(usize, f64, f64)> = j
-        .points
+    let points = j.points();
+    let pts: Vec<(usize, f64, f64)> = points
         .iter()
         .enumerate()
         .filter(|(_, q)| q.psnr.is_finite() && q.amplification.is_finite())
@@ -71,7 +71,7 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     let kinds = [Which::Net, Which::Firenet, Which::Tv, Which::CsWavelet];
     let items: Vec<(Key, &str)> = kinds
         .iter()
-        .filter(|w| j.points.iter().any(|q| which_of(&q.method) == Some(**w)))
+        .filter(|w| points.iter().any(|q| which_of(&q.method) == Some(**w)))
         .map(|w| (Key::Disc(colour(*w), None), title(*w)))
         .collect();
     let ls = plot::legend_size(&p.font, &th, &items);
@@ -84,7 +84,7 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     // number alone.
     let mut taken: Vec<[f64; 4]> = Vec::new();
     for &(i, x, a) in &pts {
-        let w = which_of(&j.points[i].method).unwrap_or(Which::Adjoint);
+        let w = which_of(&points[i].method).unwrap_or(Which::Adjoint);
         let rad = th.u(if w == Which::Net { 6.5 } else { 5.0 });
         let c = axes.px(x, a);
         p.c.disc(c, rad + th.u(1.5), WHITE, 1.0);
@@ -97,7 +97,7 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
     for &(i, x, a) in &pts {
         let (px, py) = axes.px(x, a);
         let number = format!("{}", i + 1);
-        let full = format!("{} {}", i + 1, j.points[i].label);
+        let full = format!("{} {}", i + 1, points[i].label);
         let mut placed = false;
         for text in [&full, &number] {
             let tw = p.font.width(text, size);
@@ -133,8 +133,7 @@ pub fn poster(s: &TradeoffState, font: &[u8], scale: f64) -> Result<Canvas, Stri
         }
     }
     // The table of the variants.
-    let rows: Vec<Vec<String>> = j
-        .points
+    let rows: Vec<Vec<String>> = points
         .iter()
         .enumerate()
         .map(|(i, q)| {
@@ -170,7 +169,7 @@ pub fn numbers(s: &TradeoffState) -> Numbers {
         .metric("clean images", j.clean.len() as f64)
         .metric("attacked image", j.attack() as f64);
     let t = n.table("variants", &["PSNR (dB)", "worst amplification"]);
-    for q in &j.points {
+    for q in &j.points() {
         t.row(&q.label, &[q.psnr, q.amplification]);
     }
     n
@@ -179,8 +178,8 @@ pub fn numbers(s: &TradeoffState) -> Numbers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demos::unstable::TradeoffPoint;
     use crate::job::Job;
+    use crate::job::Parts;
     use crate::posters::test_font::{colours, FONT};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -198,18 +197,16 @@ mod tests {
             vec![9001],
             vec![9001],
         );
-        for (i, (label, v)) in job.variants.clone().iter().enumerate() {
-            job.points.push(TradeoffPoint {
-                label: label.clone(),
-                method: v.method.name().into(),
-                psnr: 24.0 + 0.37 * i as f64,
-                amplification: if v.method == Which::Net {
+        for (i, v) in job.variants.clone().iter().enumerate() {
+            let numbers = [
+                24.0 + 0.37 * i as f64,
+                if v.1.method == Which::Net {
                     7.25
                 } else {
                     1.0 + 0.1 * i as f64
                 },
-                state: v.clone(),
-            });
+            ];
+            job.put_part(i, &numbers).unwrap();
         }
         assert!(job.done());
         let s = TradeoffState {
@@ -219,7 +216,7 @@ mod tests {
         let n = numbers(&s);
         let t = &n.tables[0];
         assert_eq!(t.rows.len(), job.variants.len());
-        for (r, q) in t.rows.iter().zip(&job.points) {
+        for (r, q) in t.rows.iter().zip(&job.points()) {
             assert_eq!(r.label, q.label);
             assert_eq!(r.values, vec![q.psnr, q.amplification]);
         }
