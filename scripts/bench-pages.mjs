@@ -3,11 +3,13 @@
 // navigation to its complete default figure, the response to its main control (to the first
 // frame of the new figure, and to the complete one), and the peak WebAssembly memory of its
 // worker (memory only grows, so its size at the end is its peak). Part of `npm run bench`;
-// alone: `node scripts/bench-pages.mjs [ROUNDS] [deck]` (deck: the lecture deck only).
+// alone: `node scripts/bench-pages.mjs [ROUNDS] [deck|pool]` (deck: the lecture deck only;
+// pool: the jobs a pool of workers shares, with 1, 2 and 4 workers).
 // The lecture deck: the time to its first slide, and from a key to each slide's figure.
 import { chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { cpus } from 'node:os';
 
 /**
  * Each demo's main control, as the strip shows it: `step` moves a slider by that many of its
@@ -114,6 +116,91 @@ export async function benchPages(browser, base, rounds = 3, log = console.log) {
 }
 
 /**
+ * The jobs a pool of workers shares (pool.js): each opened at a state whose result is not
+ * shipped, then changed by an edit of the link to another such state. `first`: navigation to
+ * the complete figure (the helpers start and load their files); `change`: the edit to the
+ * complete new figure (the helpers are warm).
+ */
+export const POOLED = {
+  tradeoff: { what: 'trade-off plot (16 variants, 15 test iterations)', first: 'view=tradeoff&budget=0.04', change: 'view=tradeoff&budget=0.03' },
+  samples: { what: 'more-samples curve (12 rates × 3 methods, 8 images)', first: 'view=samples&samples_images=8', change: 'view=samples&samples_images=8&noise=0.02' },
+};
+
+/** One pooled job at one pool size: the two timings and the exported numbers' text. */
+async function pooledOnce(browser, base, job, workers) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const done = `(${WAIT_SOURCE})((d) => d.query !== undefined && d.drawn === d.query && d.busy !== 'true' && /view=/.test(d.query))`;
+  const t0 = Date.now();
+  await page.goto(`${base}/www/unstable.html?workers=${workers}#${POOLED[job].first}`);
+  await page.evaluate(done);
+  const first = Date.now() - t0;
+  const change = await page.evaluate(
+    async ([hash, wait]) => {
+      const waitFor = eval(wait);
+      const before = document.getElementById('demo').dataset.query;
+      const t = performance.now();
+      location.hash = hash;
+      const end = await waitFor((d) => d.query !== before && d.drawn === d.query && d.busy !== 'true');
+      return end - t;
+    },
+    [POOLED[job].change, WAIT_SOURCE],
+  );
+  const finished = await page.evaluate(() => document.querySelector('[data-testid$="-note"][data-done="true"]') !== null);
+  if (!finished) throw new Error(`${job}: the figure did not finish`);
+  // The page's worker and its helpers: the pool had the size asked for.
+  if (page.workers().length !== workers) throw new Error(`${job}: ${page.workers().length} workers, not ${workers}`);
+  await context.close();
+  return { first, change };
+}
+
+/**
+ * The pooled jobs with pools of 1, 2 and 4 workers, `rounds` interleaved rounds: medians, and
+ * the ratio to one worker. (The numbers are the same whatever the pool: page tests compare them.)
+ */
+export async function benchPool(browser, base, rounds = 3, log = console.log) {
+  const sizes = [1, 2, 4];
+  const runs = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const job of Object.keys(POOLED)) {
+      for (const w of sizes) (runs[`${job}:${w}`] ??= []).push(await pooledOnce(browser, base, job, w));
+    }
+  }
+  const out = [];
+  for (const job of Object.keys(POOLED)) {
+    const one = median(runs[`${job}:1`].map((r) => r.change));
+    for (const w of sizes) {
+      const rs = runs[`${job}:${w}`];
+      const change = median(rs.map((r) => r.change));
+      const row = {
+        job,
+        what: POOLED[job].what,
+        workers: w,
+        first_ms: median(rs.map((r) => r.first)),
+        change_ms: change,
+        change_range_ms: [Math.min(...rs.map((r) => r.change)), Math.max(...rs.map((r) => r.change))],
+        over_one: change / one,
+      };
+      out.push(row);
+      log(`${job.padEnd(9)} ${w} worker(s): first ${row.first_ms.toFixed(0)} ms, change ${row.change_ms.toFixed(0)} ms (${row.over_one.toFixed(2)} of one worker)`);
+    }
+  }
+  return out;
+}
+
+/** Markdown table of the pooled jobs. */
+export function poolTable(rows, rounds, cores) {
+  const ms = (v) => v.toFixed(0);
+  return [
+    `The jobs a pool of workers shares (the page's worker and helpers, \`?workers=N\`), in headless Chromium on ${cores} cores, medians of ${rounds} interleaved rounds (range in brackets). "First": navigation to the complete figure (helpers start and load their files); "change": an edit of the link to the complete new figure; "of one": change / change with one worker.`,
+    '',
+    '| job | workers | first (ms) | change (ms) | of one |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.what} | ${r.workers} | ${ms(r.first_ms)} | ${ms(r.change_ms)} (${r.change_range_ms.map(ms).join('-')}) | ${r.over_one.toFixed(2)} |`),
+  ].join('\n');
+}
+
+/**
  * The lecture deck, once: navigation to its first slide shown, then the arrow key pressed
  * until each demo slide is shown (past its fragments), timed from the key that shows the
  * slide to its demo's complete figure.
@@ -202,8 +289,11 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     await new Promise((r) => setTimeout(r, 400));
     const base = `http://127.0.0.1:${PORT}`;
-    if (process.argv[3] !== 'deck') console.log(`\n${pagesTable(await benchPages(browser, base, rounds), rounds)}`);
-    console.log(`\n${deckTable(await benchDeck(browser, base, rounds), rounds)}`);
+    if (process.argv[3] === 'pool') console.log(`\n${poolTable(await benchPool(browser, base, rounds), rounds, cpus().length)}`);
+    else {
+      if (process.argv[3] !== 'deck') console.log(`\n${pagesTable(await benchPages(browser, base, rounds), rounds)}`);
+      console.log(`\n${deckTable(await benchDeck(browser, base, rounds), rounds)}`);
+    }
   } finally {
     await browser.close();
     server.kill();

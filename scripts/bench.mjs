@@ -5,7 +5,7 @@ import { chromium } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchDeck, benchPages, deckTable, pagesTable } from './bench-pages.mjs';
+import { benchDeck, benchPages, benchPool, deckTable, pagesTable, poolTable } from './bench-pages.mjs';
 
 const PORT = 8093;
 const SAMPLES = 31;
@@ -13,6 +13,8 @@ const SAMPLES = 31;
 const PAGE_ROUNDS = 5;
 /** Runs through the lecture deck. */
 const DECK_ROUNDS = 3;
+/** Rounds of the pooled jobs (each with 1, 2 and 4 workers). */
+const POOL_ROUNDS = 3;
 /** `npm run bench -- NAME` times only the kernels (and peers) whose name contains NAME, or one of
  * NAME's comma-separated parts (and writes no files). */
 const ONLY = process.argv[2] || '';
@@ -32,6 +34,7 @@ let version;
 let pages = [];
 /** @type {any} */
 let deck = null;
+let pool = [];
 try {
   await new Promise((r) => setTimeout(r, 500));
   browser = await chromium.launch({
@@ -62,6 +65,8 @@ try {
     pages = await benchPages(browser, `http://127.0.0.1:${PORT}`, PAGE_ROUNDS);
     console.log('bench: the lecture deck (first slide, each slide to its figure)…');
     deck = await benchDeck(browser, `http://127.0.0.1:${PORT}`, DECK_ROUNDS);
+    console.log('bench: the jobs a pool of workers shares (1, 2 and 4 workers)…');
+    pool = await benchPool(browser, `http://127.0.0.1:${PORT}`, POOL_ROUNDS);
   }
 } finally {
   if (browser) await browser.close();
@@ -124,8 +129,8 @@ mkdirSync('bench', { recursive: true });
 const rustc = execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim();
 writeFileSync(
   'bench/results.json',
-  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows, peer_kernels: peerResults, peer_info: peerInfo, peers: peerRows, pages, deck }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), cpu, cores: cpus().length, rustc, chromium: version, samples: SAMPLES, native, chromium_wasm: chromiumResults, summary: rows, peer_kernels: peerResults, peer_info: peerInfo, peers: peerRows, pages, deck, pool }, null, 2) + '\n',
 );
-const both = `${table}\n\n${peerTable}\n\n${pagesTable(pages, PAGE_ROUNDS)}\n\n${deckTable(deck, DECK_ROUNDS)}`;
+const both = `${table}\n\n${peerTable}\n\n${pagesTable(pages, PAGE_ROUNDS)}\n\n${deckTable(deck, DECK_ROUNDS)}\n\n${poolTable(pool, POOL_ROUNDS, cpus().length)}`;
 writeFileSync('bench/results.md', both + '\n');
 console.log(`\n${both}\n\nbench: wrote bench/results.json and bench/results.md`);
