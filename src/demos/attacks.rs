@@ -17,7 +17,7 @@ use crate::attacks::{AttackRequest, Bounds, Norm, PerturbationSize, BOUNDS_FIELD
 use crate::classifier::Classifier;
 use crate::data::drawing;
 use crate::data::images::{mixed_order, ImageDataset, ImageSet};
-use crate::job::Job;
+use crate::job::{Job, Parts, Slots};
 use crate::models::{ImageModel, DATA_FIELD, MODEL_FIELD};
 use crate::nn::loss::softmax;
 use crate::nn::Network;
@@ -389,14 +389,16 @@ pub struct RatioRow {
 
 /// The ratio table as a job that can be stepped a few images at a time: random, fast
 /// gradient and DeepFool (l2) on the first `n` test images the network classifies correctly,
-/// in the fixed mixed order of [`mixed_order`] (so every class is represented).
+/// in the fixed mixed order of [`mixed_order`] (so every class is represented). Each image is
+/// a part ([`Parts`]) another worker may attack ([`ratio_numbers`]); the rows are running means
+/// taken in the images' order, so a pool gives one worker's table bit for bit.
 pub struct RatioJob {
     net: Network,
     params: AttackParams,
-    /// (test index, image) of the images still to attack.
-    queue: Vec<(usize, Array1<f64>)>,
-    total: usize,
-    rows: [RatioRow; 3],
+    /// (test index, image) of the images to attack, in order.
+    images: Vec<(usize, Array1<f64>)>,
+    /// Each image's [`ratio_numbers`], computed here or by another worker.
+    slots: Slots<Vec<f64>>,
 }
 
 const RATIO_ATTACKS: [AttackKind; 3] = [
@@ -405,84 +407,136 @@ const RATIO_ATTACKS: [AttackKind; 3] = [
     AttackKind::DEEPFOOL,
 ];
 
+/// The ratio table's three attacks on test image `index` (`x`): per attack [1 if it succeeded
+/// else 0, ||r||_2 / ||x||_2, ||r||_inf], nine numbers.
+pub fn ratio_numbers(
+    net: &Network,
+    x: ArrayView1<f64>,
+    params: &AttackParams,
+    index: usize,
+) -> Vec<f64> {
+    RATIO_ATTACKS
+        .iter()
+        .flat_map(|&kind| {
+            let o = run_attack(net, x, None, kind, params, index);
+            [
+                if o.success { 1.0 } else { 0.0 },
+                o.size.r_over_x,
+                o.size.r_linf,
+            ]
+        })
+        .collect()
+}
+
 impl RatioJob {
     pub fn new(net: Network, test: &ImageSet, params: AttackParams) -> Self {
         let predicted = crate::attacks::universal::labels(&net, test.images.view());
-        let mut queue: Vec<(usize, Array1<f64>)> = mixed_order(test.len())
+        let images: Vec<(usize, Array1<f64>)> = mixed_order(test.len())
             .into_iter()
             .filter(|&i| predicted[i] == test.labels[i])
             .take(params.n)
             .map(|i| (i, test.images.row(i).to_owned()))
             .collect();
-        queue.reverse();
-        let total = queue.len();
-        let rows = RATIO_ATTACKS.map(|k| RatioRow {
-            attack: k.name().to_owned(),
-            ..Default::default()
-        });
         Self {
             net,
             params,
-            queue,
-            total,
-            rows,
+            slots: Slots::new(images.len()),
+            images,
         }
     }
 
-    /// The rows so far.
-    pub fn rows(&self) -> &[RatioRow; 3] {
-        &self.rows
+    /// The test index of part `part`'s image.
+    pub fn test_index(&self, part: usize) -> Option<usize> {
+        self.images.get(part).map(|(i, _)| *i)
+    }
+
+    /// The rows so far: running means over the successes, image by image in order.
+    pub fn rows(&self) -> [RatioRow; 3] {
+        let mut rows = RATIO_ATTACKS.map(|k| RatioRow {
+            attack: k.name().to_owned(),
+            ..Default::default()
+        });
+        for numbers in self.slots.values() {
+            for (row, o) in rows.iter_mut().zip(numbers.chunks_exact(3)) {
+                row.images += 1;
+                if o[0] == 1.0 {
+                    row.successes += 1;
+                    let k = row.successes as f64;
+                    row.mean_r_over_x += (o[1] - row.mean_r_over_x) / k;
+                    row.mean_r_linf += (o[2] - row.mean_r_linf) / k;
+                }
+            }
+        }
+        rows
     }
 }
 
 /// The ratio table so far: the images attacked and a row per attack.
 #[derive(Clone, Debug, Serialize)]
-pub struct RatioTable<'a> {
+pub struct RatioTable {
     pub done: usize,
-    pub rows: &'a [RatioRow; 3],
+    pub rows: [RatioRow; 3],
 }
 
 impl Job for RatioJob {
     /// How many more images a step may attack.
     type Input<'a> = usize;
-    type Output<'a> = RatioTable<'a>;
+    type Output<'a> = RatioTable;
 
-    /// Attacks up to `budget` more images with all three attacks.
+    /// Attacks up to `budget` more images (not handed out) with all three attacks.
     fn step(&mut self, budget: usize) -> Result<(), String> {
         for _ in 0..budget {
-            let Some((i, x)) = self.queue.pop() else {
+            let Some(part) = self.slots.start_here() else {
                 break;
             };
-            for (row, kind) in self.rows.iter_mut().zip(RATIO_ATTACKS) {
-                let o = run_attack(&self.net, x.view(), None, kind, &self.params, i);
-                row.images += 1;
-                if o.success {
-                    // Running means over the successes.
-                    row.successes += 1;
-                    let k = row.successes as f64;
-                    row.mean_r_over_x += (o.size.r_over_x - row.mean_r_over_x) / k;
-                    row.mean_r_linf += (o.size.r_linf - row.mean_r_linf) / k;
-                }
-            }
+            let (i, x) = &self.images[part];
+            let numbers = ratio_numbers(&self.net, x.view(), &self.params, *i);
+            self.slots.finish(part, numbers)?;
         }
         Ok(())
     }
 
     fn done(&self) -> bool {
-        self.queue.is_empty()
+        self.slots.all_done()
     }
 
     /// Images attacked, of the `n` correctly classified ones (fewer if the network gets fewer
     /// right).
     fn progress(&self) -> (usize, usize) {
-        (self.total - self.queue.len(), self.total)
+        (self.slots.count_done(), self.slots.len())
     }
 
-    fn result(&self) -> RatioTable<'_> {
+    fn result(&self) -> RatioTable {
         RatioTable {
             done: self.progress().0,
-            rows: &self.rows,
+            rows: self.rows(),
         }
+    }
+}
+
+/// A part is an image: its numbers are [`ratio_numbers`]'s nine.
+impl Parts for RatioJob {
+    fn hand_out(&mut self) -> Option<usize> {
+        self.slots.hand_out()
+    }
+
+    fn take_back(&mut self, part: usize) {
+        self.slots.take_back(part);
+    }
+
+    fn put_part(&mut self, part: usize, numbers: &[f64]) -> Result<(), String> {
+        if numbers.len() != 3 * RATIO_ATTACKS.len() {
+            return Err(format!(
+                "an image of the ratio table has {} numbers, not {}",
+                3 * RATIO_ATTACKS.len(),
+                numbers.len()
+            ));
+        }
+        self.slots.finish(part, numbers.to_vec())
+    }
+
+    fn waiting(&self) -> bool {
+        self.slots.waiting()
     }
 }
 

@@ -173,6 +173,35 @@ impl AttackDemo {
         json_text(self.page.ratios_result())
     }
 
+    /// Hands the ratio table's next image nobody has started to a helper: [run, part, test
+    /// index], or undefined (none left, or the model is not a shipped file).
+    pub fn ratios_hand_out(&mut self) -> Option<Vec<u32>> {
+        self.page
+            .ratios_hand_out()
+            .map(|v| v.iter().map(|&x| x as u32).collect())
+    }
+
+    /// Takes back an image of run `run` whose helper failed.
+    pub fn ratios_take_back(&mut self, run: u32, part: u32) {
+        self.page.ratios_take_back(run as usize, part as usize);
+    }
+
+    /// Puts a helper's numbers for image `part` of run `run`; whether they were taken.
+    pub fn ratios_put(&mut self, run: u32, part: u32, numbers: &[f64]) -> Result<bool, JsError> {
+        js(self.page.ratios_put(run as usize, part as usize, numbers))
+    }
+
+    /// Whether the table only waits for images handed out.
+    pub fn ratios_waiting(&self) -> bool {
+        self.page.ratios_waiting()
+    }
+
+    /// In a helper: the ratio table's nine numbers for test image `index` (the state's data,
+    /// model and settings).
+    pub fn ratio_image(&self, index: u32) -> Result<Vec<f64>, JsError> {
+        js(self.page.ratio_image(&self.params, index as usize))
+    }
+
     /// Starts retraining the current model with `seed` (`epochs` 0: the recipe's number).
     pub fn start_training(&mut self, seed: u32, epochs: usize) -> Result<(), JsError> {
         js(self.page.start_training(&self.params, seed, epochs))

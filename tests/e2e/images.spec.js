@@ -121,6 +121,28 @@ test('the ratio table: random needs more than the fast gradient, which needs mor
   expect(fastgrad).toBeGreaterThan(deepfool);
 });
 
+test('the ratio table: a pool of workers gives the numbers of one worker, bit for bit', async ({ page }) => {
+  test.setTimeout(120_000);
+  const tables = [];
+  for (const workers of [1, 3]) {
+    await page.goto('about:blank');
+    await page.goto(`${ATTACKS}?workers=${workers}#data=mnist&model=cnn&n=12`);
+    await waitDrawn(page);
+    await page.locator('#ratios').click();
+    await expect(page.locator('#ratio-table caption')).toContainText('12 correctly classified test images', { timeout: 60_000 });
+    // The page's worker and its helpers, which attacked some of the images.
+    expect(page.workers().length).toBe(workers);
+    let helped = 0;
+    for (const w of page.workers()) helped += await w.evaluate(() => /** @type {any} */ (self).partsDone ?? 0);
+    if (workers > 1) expect(helped).toBeGreaterThan(0);
+    tables.push(
+      await page.locator('#ratio-table td').evaluateAll((tds) => tds.map((td) => /** @type {HTMLElement} */ (td).dataset.value ?? td.textContent)),
+    );
+  }
+  expect(tables[0].length).toBe(12);
+  expect(tables[1]).toEqual(tables[0]);
+});
+
 test('retraining in the browser reports progress and installs the new model', async ({ page }) => {
   await openPage(page, ATTACKS, 'data=digits&model=mlp');
   await page.locator('#train-epochs').fill('3');

@@ -1,8 +1,16 @@
 // The attack page's worker: owns the data, the models and the state (Rust, through wasm);
-// runs the attack whenever the state changes and posts the pictures as RGBA pixels.
+// runs the attack whenever the state changes and posts the pictures as RGBA pixels. The ratio
+// table's images are independent: a pool of helpers (this file with ?helper, one per core;
+// pool.js) attacks those this worker has not started, with the same numbers (a model retrained
+// here or chosen by the student stays with this worker).
 
 import init, { AttackDemo, image_rgba, perturbation_rgba } from '../pkg/barriers_lab.js';
-import { post, message, ensureLoaded, runJob, serve } from './worker-common.js';
+import { post, message, ensureLoaded, exposeMemory, runJob, serve } from './worker-common.js';
+import { Pool, compileModule, isHelper, serveHelper } from './pool.js';
+
+/** The compiled module, shared with the helpers. */
+let compiled = null;
+const pool = new Pool(new URL(import.meta.url), () => compiled);
 
 /** @param {AttackDemo} demo */
 async function compute(demo) {
@@ -49,10 +57,24 @@ const ratios = (demo) =>
   guarded(async () => {
     await ensureLoaded(demo);
     demo.start_ratios();
-    const finished = await runJob('Attacking test images', () => {
-      const [d, t] = demo.ratios_step(1);
-      return [d, t, d >= t];
-    });
+    const query = demo.query();
+    const finished = await runJob(
+      'Attacking test images',
+      () => {
+        const [d, t] = demo.ratios_step(1);
+        return [d, t, d >= t];
+      },
+      {
+        // A part is [run, part, test index] (the Rust names it).
+        pool: pool.runner({
+          handOut: () => demo.ratios_hand_out(),
+          message: (part) => ({ index: part[2], query }),
+          put: (part, numbers) => demo.ratios_put(part[0], part[1], numbers),
+          takeBack: (part) => demo.ratios_take_back(part[0], part[1]),
+          waiting: () => demo.ratios_waiting(),
+        }),
+      },
+    );
     post({ type: 'ratios', result: JSON.parse(demo.ratios_result()), finished, state: JSON.parse(demo.state_json()) });
   });
 
@@ -71,24 +93,43 @@ const train = (demo, seed, epochs, refresh) =>
     refresh();
   });
 
-serve({
-  init,
-  make: () => new AttackDemo(),
-  schema: () => AttackDemo.schema(),
-  compute,
-  handlers: {
-    draw: (msg, demo, { apply }) => apply('drawing', () => demo.set_drawing(msg.rgba, msg.width, msg.height)),
-    ratios: (_msg, demo) => ratios(demo),
-    train: (msg, demo, { refresh }) => train(demo, msg.seed, msg.epochs, refresh),
-    'save-model': (_msg, demo) =>
-      guarded(async () => {
-        const bytes = demo.model_file();
-        post({ type: 'model-file', bytes }, [bytes.buffer]);
-      }),
-    'load-model': (msg, demo, { apply }) => apply('file', () => demo.load_model_file(msg.bytes)),
-    'shipped-model': (_msg, demo, { refresh }) => {
-      demo.forget_model();
-      refresh();
+if (isHelper()) {
+  // A helper: attacks the test images it is sent with the state of their link, after loading
+  // its data set and (shipped) model.
+  serveHelper(
+    async (module) => {
+      exposeMemory(await init({ module_or_path: module }));
+      return new AttackDemo();
     },
-  },
-});
+    async (demo, msg) => {
+      if (demo.query() !== msg.query) demo.set_query(msg.query);
+      await ensureLoaded(demo);
+      return demo.ratio_image(msg.index);
+    },
+  );
+} else {
+  serve({
+    init: async () => {
+      compiled = await compileModule();
+      return init({ module_or_path: compiled });
+    },
+    make: () => new AttackDemo(),
+    schema: () => AttackDemo.schema(),
+    compute,
+    handlers: {
+      draw: (msg, demo, { apply }) => apply('drawing', () => demo.set_drawing(msg.rgba, msg.width, msg.height)),
+      ratios: (_msg, demo) => ratios(demo),
+      train: (msg, demo, { refresh }) => train(demo, msg.seed, msg.epochs, refresh),
+      'save-model': (_msg, demo) =>
+        guarded(async () => {
+          const bytes = demo.model_file();
+          post({ type: 'model-file', bytes }, [bytes.buffer]);
+        }),
+      'load-model': (msg, demo, { apply }) => apply('file', () => demo.load_model_file(msg.bytes)),
+      'shipped-model': (_msg, demo, { refresh }) => {
+        demo.forget_model();
+        refresh();
+      },
+    },
+  });
+}

@@ -129,7 +129,13 @@ function showRatios(msg) {
   $('ratio-table').innerHTML =
     head +
     '<tr><th>attack</th><th>mean ‖r‖₂/‖x‖₂</th><th>mean ‖r‖∞</th><th>flipped</th></tr>' +
-    r.rows.map((x) => `<tr><td>${ATTACK_NAMES[x.attack]}</td><td data-testid="ratio-${x.attack}">${formatValue(x.mean_r_over_x)}</td><td>${formatValue(x.mean_r_linf)}</td><td>${x.successes}/${x.images}</td></tr>`).join('');
+    // Each mean also carries its full value (data-value), as the other readouts do.
+    r.rows
+      .map(
+        (x) =>
+          `<tr><td>${ATTACK_NAMES[x.attack]}</td><td data-testid="ratio-${x.attack}" data-value="${x.mean_r_over_x}">${formatValue(x.mean_r_over_x)}</td><td data-testid="ratio-linf-${x.attack}" data-value="${x.mean_r_linf}">${formatValue(x.mean_r_linf)}</td><td>${x.successes}/${x.images}</td></tr>`,
+      )
+      .join('');
 }
 
 // The drawing pad: dark ink on white; the worker turns it into a data-set image.

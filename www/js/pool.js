@@ -136,8 +136,10 @@ export class Pool {
    * idle helpers (the demo's `handOut()` returns the next part or undefined) and puts their
    * numbers back (`put(part, numbers)`), or gives the part back to this worker if its helper
    * fails (`takeBack(part)`); `waiting()` is the demo's (only parts handed out are left).
-   * @param {{handOut: () => number | undefined, message: (part: number) => object,
-   *   put: (part: number, numbers: Float64Array) => void, takeBack: (part: number) => void,
+   * A part is whatever `handOut()` returns (a number, or the demo's array naming it); the
+   * runner passes it back to `message`, `put` and `takeBack` unread.
+   * @param {{handOut: () => any, message: (part: any) => object,
+   *   put: (part: any, numbers: Float64Array) => void, takeBack: (part: any) => void,
    *   waiting: () => boolean}} job
    */
   runner(job) {
@@ -154,10 +156,16 @@ export class Pool {
           new Promise((resolve, reject) => {
             pool.pending.set(id, { resolve, reject, helper: h });
             h.worker.postMessage({ type: 'part', id, module: pool.module(), ...job.message(part) });
-          }).then(
-            (numbers) => job.put(part, /** @type {Float64Array} */ (numbers)),
-            () => job.takeBack(part),
-          );
+          })
+            .then((numbers) => job.put(part, /** @type {Float64Array} */ (numbers)))
+            // A failed helper (or numbers the job refuses): this worker computes the part.
+            .catch(() => {
+              try {
+                job.takeBack(part);
+              } catch {
+                // The job is gone (a newer one replaced it): nothing to take back.
+              }
+            });
         }
       },
       waiting: () => job.waiting(),

@@ -3,11 +3,11 @@
 //! being computed and a classifier being retrained. Every method answers for the state it is
 //! given (the page's link).
 
-use super::{AttackOutcome, AttackParams, AttackRun, RatioJob, RatioTable};
+use super::{ratio_numbers, AttackOutcome, AttackParams, AttackRun, RatioJob, RatioTable};
 use crate::data::drawing;
 use crate::data::images::ImageDataset;
-use crate::demos::images::{info_map, ImageStore, ModelInfo, Need};
-use crate::job::Job;
+use crate::demos::images::{info_map, parse_dataset, parse_model, ImageStore, ModelInfo, Need};
+use crate::job::{Job, Parts};
 use crate::models::{accuracy, ImageModel, ImageTrainer, Recipe, TrainParams};
 use crate::nn::io::{round_to_f32, to_bytes};
 use crate::params;
@@ -64,6 +64,14 @@ pub struct AttackPage {
     /// The attacks on the state's image, kept for the next change of eps.
     attacks: Option<AttackRun>,
     ratios: Option<RatioJob>,
+    /// Bumped by every start of the ratio table: a helper's numbers for an older one are
+    /// dropped.
+    ratios_run: u32,
+    /// Whether the ratio table's model is a shipped file, which helpers load too (a model
+    /// retrained here or chosen by the student stays with this worker).
+    ratios_shared: bool,
+    /// The models that are not the shipped files: retrained here or chosen by the student.
+    own: Vec<(ImageDataset, ImageModel)>,
     trainer: Option<ImageTrainer>,
 }
 
@@ -82,6 +90,8 @@ impl AttackPage {
         bytes: &[u8],
     ) -> Result<&ModelInfo, String> {
         self.attacks = None;
+        let key = (parse_dataset(data)?, parse_model(model)?);
+        self.own.retain(|k| *k != key);
         self.store.load_model(data, model, bytes, true)
     }
 
@@ -91,7 +101,10 @@ impl AttackPage {
         p: &AttackParams,
         bytes: &[u8],
     ) -> Result<&ModelInfo, String> {
-        self.load_model(p.data.name(), p.model.name(), bytes)
+        self.load_model(p.data.name(), p.model.name(), bytes)?;
+        self.own.push((p.data, p.model));
+        self.model_info(p)
+            .ok_or_else(|| "the model was not kept".into())
     }
 
     /// The state's model as a model file.
@@ -186,7 +199,63 @@ impl AttackPage {
     pub fn start_ratios(&mut self, p: &AttackParams) -> Result<(), String> {
         let net = self.store.net(p.data, p.model)?.clone();
         self.ratios = Some(RatioJob::new(net, self.store.test(p.data)?, p.clone()));
+        self.ratios_run = self.ratios_run.wrapping_add(1);
+        self.ratios_shared = !self.own.contains(&(p.data, p.model));
         Ok(())
+    }
+
+    /// Hands the next image of the ratio table nobody has started to a helper: [the table's
+    /// run, the part, the image's test index], or none (none left, or the model is not a
+    /// shipped file).
+    pub fn ratios_hand_out(&mut self) -> Option<[usize; 3]> {
+        if !self.ratios_shared {
+            return None;
+        }
+        let job = self.ratios.as_mut()?;
+        let part = job.hand_out()?;
+        let index = job.test_index(part)?;
+        Some([self.ratios_run as usize, part, index])
+    }
+
+    /// Takes back an image of run `run` whose helper failed.
+    pub fn ratios_take_back(&mut self, run: usize, part: usize) {
+        if run == self.ratios_run as usize {
+            if let Some(job) = self.ratios.as_mut() {
+                job.take_back(part);
+            }
+        }
+    }
+
+    /// Puts a helper's numbers for image `part` of run `run` into the table, if it is still
+    /// that run's; whether it did.
+    pub fn ratios_put(&mut self, run: usize, part: usize, numbers: &[f64]) -> Result<bool, String> {
+        match self.ratios.as_mut() {
+            Some(job) if run == self.ratios_run as usize => {
+                job.put_part(part, numbers)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether the table only waits for images handed out.
+    pub fn ratios_waiting(&self) -> bool {
+        self.ratios.as_ref().is_some_and(|j| j.waiting())
+    }
+
+    /// In a helper: the ratio table's numbers for test image `index` of the state's data set,
+    /// with the state's model and settings ([`ratio_numbers`]).
+    pub fn ratio_image(&self, p: &AttackParams, index: usize) -> Result<Vec<f64>, String> {
+        let test = self.store.test(p.data)?;
+        if index >= test.len() {
+            return Err(format!(
+                "there are {} test images, not {}",
+                test.len(),
+                index + 1
+            ));
+        }
+        let net = self.store.net(p.data, p.model)?;
+        Ok(ratio_numbers(net, test.images.row(index), p, index))
     }
 
     /// Attacks up to `budget` more images; returns [done, total].
@@ -200,7 +269,7 @@ impl AttackPage {
     }
 
     /// The ratio table so far, if one was started.
-    pub fn ratios_result(&self) -> Option<RatioTable<'_>> {
+    pub fn ratios_result(&self) -> Option<RatioTable> {
         self.ratios.as_ref().map(Job::result)
     }
 
@@ -249,6 +318,7 @@ impl AttackPage {
             n_params: net.n_params(),
             retrained_in_browser: true,
         };
+        self.own.push((t.data, t.model));
         Ok(self
             .store
             .insert_model(t.data, t.model, net, info_map(&info)))
@@ -257,6 +327,7 @@ impl AttackPage {
     /// Drops a retrained model so the shipped one is fetched again.
     pub fn forget_model(&mut self, p: &AttackParams) {
         self.attacks = None;
+        self.own.retain(|k| *k != (p.data, p.model));
         self.store.remove_model(p.data, p.model);
     }
 }
@@ -306,6 +377,61 @@ mod tests {
             whole.starts_with(r#"{"done":6,"rows":[{"attack":"random","#),
             "{whole}"
         );
+    }
+
+    /// A pool (this page and a helper page with the same files) gives one worker's ratio
+    /// table, bit for bit: images handed out and attacked by the helper out of order, one
+    /// taken back, an older run's numbers dropped, numbers of the wrong length refused; a
+    /// model chosen by the student is not handed out (helpers load the shipped files).
+    #[test]
+    fn a_pool_gives_one_workers_ratio_table() {
+        let (data, model) = (ImageDataset::Digits, ImageModel::Mlp);
+        let p = AttackParams {
+            data,
+            model,
+            n: 6,
+            ..Default::default()
+        };
+        let mut alone = page(data, model);
+        alone.start_ratios(&p).unwrap();
+        while alone.ratios_step(1).unwrap()[0] < 6 {}
+        let one = serde_json::to_string(&alone.ratios_result()).unwrap();
+
+        let (mut main, helper) = (page(data, model), page(data, model));
+        assert_eq!(main.ratios_hand_out(), None, "not started");
+        main.start_ratios(&p).unwrap();
+        let old_run = main.ratios_hand_out().unwrap();
+        // A new start: the older run's numbers are dropped.
+        main.start_ratios(&p).unwrap();
+        let [run, a, ia] = main.ratios_hand_out().unwrap();
+        let [_, b, _] = main.ratios_hand_out().unwrap();
+        let [_, c, ic] = main.ratios_hand_out().unwrap();
+        assert_eq!((a, b, c), (0, 1, 2));
+        assert_ne!(run, old_run[0]);
+        main.ratios_take_back(run, b);
+        let nc = helper.ratio_image(&p, ic).unwrap();
+        assert!(!main.ratios_put(old_run[0], old_run[1], &nc).unwrap());
+        assert!(main.ratios_put(run, a, &[0.0; 3]).is_err());
+        assert!(main.ratios_put(run, c, &nc).unwrap());
+        while !main.ratios_waiting() {
+            main.ratios_step(1).unwrap();
+        }
+        assert_eq!(main.ratios_step(1).unwrap(), [5, 6]);
+        let na = helper.ratio_image(&p, ia).unwrap();
+        assert!(main.ratios_put(run, a, &na).unwrap());
+        assert_eq!(main.ratios_step(1).unwrap(), [6, 6]);
+        assert_eq!(serde_json::to_string(&main.ratios_result()).unwrap(), one);
+        assert!(helper.ratio_image(&p, 10_000).is_err());
+
+        // The student's own model stays with this worker.
+        let file = main.model_file(&p).unwrap();
+        main.load_model_file(&p, &file).unwrap();
+        main.start_ratios(&p).unwrap();
+        assert_eq!(main.ratios_hand_out(), None);
+        main.forget_model(&p);
+        main.load_model(data.name(), model.name(), &file).unwrap();
+        main.start_ratios(&p).unwrap();
+        assert!(main.ratios_hand_out().is_some());
     }
 
     /// Retraining epoch by epoch, as the page does, gives the network training to the end
