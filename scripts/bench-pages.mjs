@@ -122,32 +122,51 @@ export async function benchPages(browser, base, rounds = 3, log = console.log) {
  * complete new figure (the helpers are warm).
  */
 export const POOLED = {
-  tradeoff: { what: 'trade-off plot (16 variants, 15 test iterations)', first: 'view=tradeoff&budget=0.04', change: 'view=tradeoff&budget=0.03' },
-  samples: { what: 'more-samples curve (12 rates × 3 methods, 8 images)', first: 'view=samples&samples_images=8', change: 'view=samples&samples_images=8&noise=0.02' },
+  tradeoff: { page: 'unstable', what: 'trade-off plot (16 variants, 15 test iterations)', first: 'view=tradeoff&budget=0.04', change: 'view=tradeoff&budget=0.03' },
+  samples: { page: 'unstable', what: 'more-samples curve (12 rates × 3 methods, 8 images)', first: 'view=samples&samples_images=8', change: 'view=samples&samples_images=8&noise=0.02' },
+  // The ratio table runs on a button: "first" is the first table (helpers start and load the
+  // data and model), "change" the same table asked for again (helpers warm).
+  ratios: { page: 'attacks', what: 'ratio table (3 attacks on 100 MNIST digits, CNN)', first: 'data=mnist&model=cnn&n=100' },
 };
 
-/** One pooled job at one pool size: the two timings and the exported numbers' text. */
+/** One pooled job at one pool size: the two timings. */
 async function pooledOnce(browser, base, job, workers) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  const done = `(${WAIT_SOURCE})((d) => d.query !== undefined && d.drawn === d.query && d.busy !== 'true' && /view=/.test(d.query))`;
+  const drawn = `(${WAIT_SOURCE})((d) => d.query !== undefined && d.drawn === d.query && d.busy !== 'true')`;
+  const j = POOLED[job];
   const t0 = Date.now();
-  await page.goto(`${base}/www/unstable.html?workers=${workers}#${POOLED[job].first}`);
-  await page.evaluate(done);
-  const first = Date.now() - t0;
-  const change = await page.evaluate(
-    async ([hash, wait]) => {
-      const waitFor = eval(wait);
-      const before = document.getElementById('demo').dataset.query;
-      const t = performance.now();
-      location.hash = hash;
-      const end = await waitFor((d) => d.query !== before && d.drawn === d.query && d.busy !== 'true');
-      return end - t;
-    },
-    [POOLED[job].change, WAIT_SOURCE],
-  );
-  const finished = await page.evaluate(() => document.querySelector('[data-testid$="-note"][data-done="true"]') !== null);
-  if (!finished) throw new Error(`${job}: the figure did not finish`);
+  await page.goto(`${base}/www/${j.page}.html?workers=${workers}#${j.first}`);
+  await page.evaluate(drawn);
+  let first;
+  let change;
+  if (j.page === 'attacks') {
+    // From the click to the finished table, twice.
+    const table = async () => {
+      const t = Date.now();
+      await page.locator('#ratios').click();
+      await page.locator('#ratio-table caption').filter({ hasText: '100 correctly classified' }).waitFor({ timeout: 300_000 });
+      return Date.now() - t;
+    };
+    first = await table();
+    await page.locator('#ratio-table').evaluate((t) => (t.innerHTML = ''));
+    change = await table();
+  } else {
+    first = Date.now() - t0;
+    change = await page.evaluate(
+      async ([hash, wait]) => {
+        const waitFor = eval(wait);
+        const before = document.getElementById('demo').dataset.query;
+        const t = performance.now();
+        location.hash = hash;
+        const end = await waitFor((d) => d.query !== before && d.drawn === d.query && d.busy !== 'true');
+        return end - t;
+      },
+      [j.change, WAIT_SOURCE],
+    );
+    const finished = await page.evaluate(() => document.querySelector('[data-testid$="-note"][data-done="true"]') !== null);
+    if (!finished) throw new Error(`${job}: the figure did not finish`);
+  }
   // The page's worker and its helpers: the pool had the size asked for.
   if (page.workers().length !== workers) throw new Error(`${job}: ${page.workers().length} workers, not ${workers}`);
   await context.close();
@@ -192,7 +211,7 @@ export async function benchPool(browser, base, rounds = 3, log = console.log) {
 export function poolTable(rows, rounds, cores) {
   const ms = (v) => v.toFixed(0);
   return [
-    `The jobs a pool of workers shares (the page's worker and helpers, \`?workers=N\`), in headless Chromium on ${cores} cores, medians of ${rounds} interleaved rounds (range in brackets). "First": navigation to the complete figure (helpers start and load their files); "change": an edit of the link to the complete new figure; "of one": change / change with one worker.`,
+    `The jobs a pool of workers shares (the page's worker and helpers, \`?workers=N\`), in headless Chromium on ${cores} cores, medians of ${rounds} interleaved rounds (range in brackets). "First": navigation to the complete figure (helpers start and load their files), for the ratio table the click to the first table; "change": an edit of the link to the complete new figure, for the ratio table the click that asks for it again; "of one": change / change with one worker.`,
     '',
     '| job | workers | first (ms) | change (ms) | of one |',
     '|---|---:|---:|---:|---:|',
