@@ -169,8 +169,9 @@ async function pooledOnce(browser, base, job, workers) {
   }
   // The page's worker and its helpers: the pool had the size asked for.
   if (page.workers().length !== workers) throw new Error(`${job}: ${page.workers().length} workers, not ${workers}`);
+  const mb = await memory(page);
   await context.close();
-  return { first, change };
+  return { first, change, mb };
 }
 
 /**
@@ -199,9 +200,10 @@ export async function benchPool(browser, base, rounds = 3, log = console.log) {
         change_ms: change,
         change_range_ms: [Math.min(...rs.map((r) => r.change)), Math.max(...rs.map((r) => r.change))],
         over_one: change / one,
+        memory_mb: Math.max(...rs.map((r) => r.mb)),
       };
       out.push(row);
-      log(`${job.padEnd(9)} ${w} worker(s): first ${row.first_ms.toFixed(0)} ms, change ${row.change_ms.toFixed(0)} ms (${row.over_one.toFixed(2)} of one worker)`);
+      log(`${job.padEnd(9)} ${w} worker(s): first ${row.first_ms.toFixed(0)} ms, change ${row.change_ms.toFixed(0)} ms (${row.over_one.toFixed(2)} of one worker), memory ${row.memory_mb.toFixed(0)} MB`);
     }
   }
   return out;
@@ -211,11 +213,11 @@ export async function benchPool(browser, base, rounds = 3, log = console.log) {
 export function poolTable(rows, rounds, cores) {
   const ms = (v) => v.toFixed(0);
   return [
-    `The jobs a pool of workers shares (the page's worker and helpers, \`?workers=N\`), in headless Chromium on ${cores} cores, medians of ${rounds} interleaved rounds (range in brackets). "First": navigation to the complete figure (helpers start and load their files), for the ratio table the click to the first table; "change": an edit of the link to the complete new figure, for the ratio table the click that asks for it again; "of one": change / change with one worker.`,
+    `The jobs a pool of workers shares (the page's worker and helpers, \`?workers=N\`), in headless Chromium on ${cores} cores, medians of ${rounds} interleaved rounds (range in brackets). "First": navigation to the complete figure (helpers start and load their files), for the ratio table the click to the first table; "change": an edit of the link to the complete new figure, for the ratio table the click that asks for it again; "of one": change / change with one worker; memory: the WebAssembly memory of all the page's workers at the end (the largest of the rounds).`,
     '',
-    '| job | workers | first (ms) | change (ms) | of one |',
-    '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.what} | ${r.workers} | ${ms(r.first_ms)} | ${ms(r.change_ms)} (${r.change_range_ms.map(ms).join('-')}) | ${r.over_one.toFixed(2)} |`),
+    '| job | workers | first (ms) | change (ms) | of one | memory (MB) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.what} | ${r.workers} | ${ms(r.first_ms)} | ${ms(r.change_ms)} (${r.change_range_ms.map(ms).join('-')}) | ${r.over_one.toFixed(2)} | ${r.memory_mb.toFixed(0)} |`),
   ].join('\n');
 }
 

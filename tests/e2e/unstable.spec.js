@@ -202,6 +202,9 @@ for (const [view, hash] of [
       await page.goto(`${PAGE}?workers=${workers}#${hash}`);
       await waitDrawn(page, new RegExp(`view=${view}`), 60_000);
       await expect(page.getByTestId(`${view}-note`)).toHaveAttribute('data-done', 'true');
+      // ?workers is the frame's, not a state key: no banner, and it stays in the address.
+      await expect(page.locator('#error-text')).toHaveText('');
+      expect(new URL(page.url()).searchParams.get('workers')).toBe(String(workers));
       // The page's worker and its helpers (started for the job's parts), which computed some.
       expect(page.workers().length).toBe(workers);
       let helped = 0;

@@ -24,9 +24,10 @@ export const DEMOS = [
   { page: 'stripes', title: 'False structures: what the network learned', short: 'False structures' },
 ];
 
-/** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`, and
- *  `?paused=1` (in a slide deck: compute nothing until the slide is shown). */
-export const FRAME_KEYS = ['embed', 'projector', 'paused'];
+/** Keys of the query string that set the frame, not the demo: `?embed=1`, `?projector=1`,
+ *  `?paused=1` (in a slide deck: compute nothing until the slide is shown) and `?workers=N`
+ *  (the size of a worker's pool, pool.js; for benchmarks and tests). */
+export const FRAME_KEYS = ['embed', 'projector', 'paused', 'workers'];
 const search = new URLSearchParams(location.search);
 /** ?embed=1: no page chrome, sized to its frame (an iframe in a slide). */
 export const embed = search.get('embed') === '1';

@@ -6,8 +6,10 @@
 // gives the same numbers whichever worker computed a part (tested in the Rust). No shared
 // memory, so any static host serves it. No math here.
 
-/** The most workers a pool uses (each helper holds its own copy of the data and networks). */
-const MOST = 8;
+/** The most workers a pool uses, the page's worker included. Each helper holds its own copy
+ *  of the data and networks: the trade-off plot's four workers hold 160 MB of WebAssembly
+ *  memory (`npm run bench`), so four keeps a page within the 200 MB the lab allows. */
+const MOST = 4;
 
 /**
  * How many workers compute a job of parts, the page's worker included: one per core the
