@@ -221,6 +221,26 @@ for (const [view, hash] of [
   });
 }
 
+test('the trade-off plot left half-way for another view and resumed with a pool gives the numbers of one worker', async ({ page }) => {
+  test.setTimeout(120_000);
+  const hash = `view=tradeoff&tradeoff_iters=12&tradeoff_images=1&${FAST}`;
+  await openPage(page, `${PAGE}?workers=1`, hash, /view=tradeoff/, 60_000);
+  const one = (await exported(page, 'json')).bytes.toString('utf8');
+  await page.goto('about:blank');
+  await page.goto(`${PAGE}?workers=3#${hash}`);
+  // Some variants in, not all: the job is left for the test view (its parts still out with the
+  // helpers come back meanwhile), then resumed.
+  const note = page.getByTestId('tradeoff-note');
+  await expect.poll(async () => Number(await note.getAttribute('data-points')), { timeout: 60_000, intervals: [50] }).toBeGreaterThan(0);
+  expect(await note.getAttribute('data-done')).toBe('false');
+  await page.evaluate((h) => (location.hash = h), hash.replace('view=tradeoff', 'view=test'));
+  await waitDrawn(page, /view=test/, 60_000);
+  await page.evaluate((h) => (location.hash = h), hash);
+  await waitDrawn(page, /view=tradeoff/, 60_000);
+  await expect(page.getByTestId('tradeoff-note')).toHaveAttribute('data-done', 'true');
+  expect((await exported(page, 'json')).bytes.toString('utf8')).toBe(one);
+});
+
 test('a link restores the same view and numbers', async ({ page }) => {
   const hash = `method=tv&iters=40&${FAST}&transfer_to=firenet&image_seed=9004`;
   await openPage(page, PAGE, hash, /method=tv/);

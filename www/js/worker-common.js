@@ -146,7 +146,9 @@ export async function runJob(what, step, { onChunk, stop, chunkMs = 40, pool } =
       let waited = false;
       do {
         if (pool?.waiting()) {
-          await pool.answer();
+          // The next helper's answer, or a quarter of a second: Cancel and a newer state are
+          // read between waits even if a helper is slow.
+          await Promise.race([pool.answer(), sleep(250)]);
           waited = true;
         }
         [done, total, finished] = step();
